@@ -1,0 +1,131 @@
+package d365
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Filterf formats an OData $filter expression. Each verb (use %v) is replaced
+// by its argument written as an OData literal of its type, so that no value
+// can change the meaning of the expression:
+//
+//   - string (and string kinds): 'text', single quotes doubled: O'Neil
+//     becomes 'O''Neil'
+//   - uuid.UUID: bare, as Dataverse expects for ids and lookups
+//   - time.Time: ISO 8601 in UTC, 2024-05-01T09:30:00Z
+//   - Date: 2024-05-01
+//   - bool: true or false
+//   - integers, floats, Decimal: as numbers (NaN and infinities are refused)
+//   - Enum: a Finance and Operations enum literal,
+//     Microsoft.Dynamics.DataEntities.NoYes'Yes'
+//   - nil, or a nil pointer: null
+//   - a pointer to one of these: the value it points to
+//
+// Any other type is written as an invalid literal that names the type, so
+// the service rejects the filter instead of running another query:
+//
+//	d365.Filterf("companyname eq %v and msdyn_b2bcommerceprospect eq %v", name, true)
+func Filterf(format string, args ...any) string {
+	lits := make([]any, len(args))
+	for i, a := range args {
+		lits[i] = literal{a}
+	}
+	return fmt.Sprintf(format, lits...)
+}
+
+// Enum is a Finance and Operations enum value in a filter or a key, such as
+// Enum{Type: "NoYes", Value: "Yes"}. It formats as
+// Microsoft.Dynamics.DataEntities.NoYes'Yes'.
+type Enum struct {
+	// Type is the enum's name, such as "NoYes" or "RetailB2BProspectStatus".
+	Type string
+	// Value is the member's name, such as "Yes" or "Pending".
+	Value string
+}
+
+// String returns the OData enum literal.
+func (e Enum) String() string {
+	return "Microsoft.Dynamics.DataEntities." + e.Type + "'" + strings.ReplaceAll(e.Value, "'", "''") + "'"
+}
+
+// literal formats one Filterf argument.
+type literal struct{ v any }
+
+// Format implements fmt.Formatter: every verb writes the OData literal.
+func (l literal) Format(f fmt.State, _ rune) {
+	s, err := FormatLiteral(l.v)
+	if err != nil {
+		fmt.Fprintf(f, "%%!(%v)", err)
+		return
+	}
+	_, _ = f.Write([]byte(s))
+}
+
+// FormatLiteral writes v as an OData literal, with the rules of [Filterf]. It
+// returns an error for a type that has no literal form.
+func FormatLiteral(v any) (string, error) {
+	switch x := v.(type) {
+	case nil:
+		return "null", nil
+	case string:
+		return quote(x), nil
+	case uuid.UUID:
+		return x.String(), nil
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano), nil
+	case Date:
+		return x.String(), nil
+	case Decimal:
+		if !x.valid() {
+			return "", fmt.Errorf("d365: %q is not a decimal number", string(x))
+		}
+		return string(x), nil
+	case Enum:
+		if !isIdentifier(x.Type) || strings.Contains(x.Type, "/") {
+			return "", fmt.Errorf("d365: enum type %q is not a name", x.Type)
+		}
+		return x.String(), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	case float64:
+		return formatFloat(x, 64)
+	case float32:
+		return formatFloat(float64(x), 32)
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return "null", nil
+		}
+		return FormatLiteral(rv.Elem().Interface())
+	case reflect.String:
+		return quote(rv.String()), nil
+	case reflect.Bool:
+		return strconv.FormatBool(rv.Bool()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.FormatInt(rv.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.FormatUint(rv.Uint(), 10), nil
+	case reflect.Float32, reflect.Float64:
+		return formatFloat(rv.Float(), rv.Type().Bits())
+	}
+	return "", fmt.Errorf("d365: no OData literal for type %T", v)
+}
+
+func quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func formatFloat(f float64, bits int) (string, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return "", fmt.Errorf("d365: %v has no OData literal", f)
+	}
+	return strconv.FormatFloat(f, 'f', -1, bits), nil
+}

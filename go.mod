@@ -1,0 +1,24 @@
+module github.com/b2bflow/d365
+
+go 1.24.0
+
+require (
+	github.com/AzureAD/microsoft-authentication-library-for-go v1.10.1
+	github.com/google/go-cmp v0.7.0
+	github.com/google/uuid v1.6.0
+	github.com/hashicorp/go-cleanhttp v0.5.2
+	github.com/hashicorp/go-retryablehttp v0.7.8
+	golang.org/x/oauth2 v0.34.0
+	gopkg.in/dnaeon/go-vcr.v4 v4.0.7
+	software.sslmate.com/src/go-pkcs12 v0.7.4
+)
+
+require (
+	github.com/golang-jwt/jwt/v5 v5.2.2 // indirect
+	github.com/kylelemons/godebug v1.1.0 // indirect
+	github.com/pkg/browser v0.0.0-20210911075715-681adbf594b8 // indirect
+	go.yaml.in/yaml/v4 v4.0.0-rc.6 // indirect
+	golang.org/x/crypto v0.48.0 // indirect
+	golang.org/x/sync v0.10.0 // indirect
+	golang.org/x/sys v0.41.0 // indirect
+)

@@ -1,0 +1,207 @@
+package odata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/b2bflow/d365"
+	"github.com/hashicorp/go-cleanhttp"
+)
+
+// Retry defaults; see d365.RetryOptions.
+const (
+	DefaultMaxRetries    = 6
+	DefaultMinBackoff    = 500 * time.Millisecond
+	DefaultMaxBackoff    = 30 * time.Second
+	DefaultMaxRetryAfter = 5 * time.Minute
+)
+
+// responseHeaderTimeout bounds the wait for a response's headers: dual-write
+// lets a synchronous transaction run for up to two minutes, so a write can
+// legitimately take that long.
+const responseHeaderTimeout = 3 * time.Minute
+
+// Config describes one service for New.
+type Config struct {
+	// BaseURL is the service root, such as
+	// https://contoso.crm.dynamics.com/api/data/v9.2/. It must already be
+	// validated (see ServiceURL).
+	BaseURL *url.URL
+	// Resource is the token audience, such as https://contoso.crm.dynamics.com.
+	Resource string
+	// Credential signs the requests. Nil sends no Authorization header.
+	Credential d365.Credential
+	// Options are the caller's options.
+	Options d365.ClientOptions
+	// DefaultMaxConcurrency applies when Options.MaxConcurrency is zero.
+	DefaultMaxConcurrency int
+	// BypassCache sends "If-None-Match: null" on reads, as Dataverse
+	// recommends to skip its caches.
+	BypassCache bool
+	// Now tells the time, to read Retry-After dates; nil means time.Now.
+	Now func() time.Time
+}
+
+// Client sends OData requests to one service. It is safe for concurrent use.
+type Client struct {
+	base        *url.URL
+	baseStr     string
+	resource    string
+	cred        d365.Credential
+	http        *http.Client
+	log         *slog.Logger
+	userAgent   string
+	caller      string
+	bypassCache bool
+	retry       retryPolicy
+	sem         chan struct{}
+	now         func() time.Time
+}
+
+// retryPolicy is d365.RetryOptions with the defaults applied.
+type retryPolicy struct {
+	maxRetries             int
+	minBackoff, maxBackoff time.Duration
+	maxRetryAfter          time.Duration
+	sleep                  func(context.Context, time.Duration) error
+}
+
+// New returns a client for the service cfg describes.
+func New(cfg Config) (*Client, error) {
+	if cfg.BaseURL == nil {
+		return nil, errors.New("d365: no service URL")
+	}
+	o := cfg.Options
+	c := &Client{
+		base:        cfg.BaseURL,
+		baseStr:     cfg.BaseURL.String(),
+		resource:    cfg.Resource,
+		cred:        cfg.Credential,
+		http:        o.HTTPClient,
+		log:         o.Logger,
+		caller:      o.CallerObjectID,
+		bypassCache: cfg.BypassCache,
+		now:         cfg.Now,
+	}
+	if c.http == nil {
+		c.http = cleanhttp.DefaultPooledClient()
+		if t, ok := c.http.Transport.(*http.Transport); ok {
+			t.ResponseHeaderTimeout = responseHeaderTimeout
+		}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	c.userAgent = "d365-go/" + d365.Version
+	if ua := strings.TrimSpace(o.UserAgent); ua != "" {
+		if strings.ContainsAny(ua, "\r\n") {
+			return nil, errors.New("d365: ClientOptions.UserAgent must not contain line breaks")
+		}
+		c.userAgent = ua + " " + c.userAgent
+	}
+	if strings.ContainsAny(c.caller, "\r\n") {
+		return nil, errors.New("d365: ClientOptions.CallerObjectID must not contain line breaks")
+	}
+	r := o.Retry
+	c.retry = retryPolicy{
+		maxRetries:    r.MaxRetries,
+		minBackoff:    r.MinBackoff,
+		maxBackoff:    r.MaxBackoff,
+		maxRetryAfter: r.MaxRetryAfter,
+		sleep:         r.Sleep,
+	}
+	switch {
+	case c.retry.maxRetries == 0:
+		c.retry.maxRetries = DefaultMaxRetries
+	case c.retry.maxRetries < 0:
+		c.retry.maxRetries = 0
+	}
+	if c.retry.minBackoff <= 0 {
+		c.retry.minBackoff = DefaultMinBackoff
+	}
+	if c.retry.maxBackoff <= 0 {
+		c.retry.maxBackoff = DefaultMaxBackoff
+	}
+	if c.retry.maxBackoff < c.retry.minBackoff {
+		return nil, fmt.Errorf("d365: RetryOptions.MaxBackoff (%s) is below MinBackoff (%s)", c.retry.maxBackoff, c.retry.minBackoff)
+	}
+	if c.retry.maxRetryAfter <= 0 {
+		c.retry.maxRetryAfter = DefaultMaxRetryAfter
+	}
+	if c.retry.sleep == nil {
+		c.retry.sleep = sleep
+	}
+	n := o.MaxConcurrency
+	if n == 0 {
+		n = cfg.DefaultMaxConcurrency
+	}
+	if n > 0 {
+		c.sem = make(chan struct{}, n)
+	}
+	return c, nil
+}
+
+// BaseURL returns the service root. The caller must not modify it.
+func (c *Client) BaseURL() *url.URL { return c.base }
+
+// Logger returns the client's logger (never nil).
+func (c *Client) Logger() *slog.Logger { return c.log }
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// backoff returns the wait before retry number n (0-based) when the service
+// gave no Retry-After: exponential from min to max, with the upper half
+// randomised ("equal jitter") so that clients do not retry in lockstep.
+func (p retryPolicy) backoff(n int) time.Duration {
+	d := p.minBackoff
+	for i := 0; i < n && d < p.maxBackoff; i++ {
+		d *= 2
+	}
+	if d > p.maxBackoff {
+		d = p.maxBackoff
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// acquire takes a slot of the concurrency limit.
+func (c *Client) acquire(ctx context.Context) error {
+	if c.sem == nil {
+		return nil
+	}
+	select {
+	case c.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) release() {
+	if c.sem != nil {
+		<-c.sem
+	}
+}

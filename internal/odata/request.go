@@ -1,0 +1,283 @@
+package odata
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// maxBody caps the size of a response body read into memory.
+const maxBody = 256 << 20
+
+// Request is one OData request.
+type Request struct {
+	// Method is the HTTP method; empty means GET.
+	Method string
+	// Path is relative to the service root and already escaped (build it
+	// with EntityPath and CheckName), such as "leads(<id>)" or
+	// "leads(<id>)/Microsoft.Dynamics.CRM.QualifyLead".
+	Path string
+	// URL, when set, is an absolute URL on the service's host, such as an
+	// @odata.nextLink; it replaces Path and Query.
+	URL *url.URL
+	// Query is the encoded query string, without '?'.
+	Query string
+	// Body is sent as JSON: []byte and json.RawMessage as they are, any
+	// other value through encoding/json. Nil sends no body.
+	Body any
+	// ContentType overrides "application/json; charset=utf-8" for Body.
+	ContentType string
+	// Header holds extra headers, such as MSCRM.SuppressDuplicateDetection.
+	Header http.Header
+	// Prefer assembles the Prefer header.
+	Prefer Prefer
+	// IfMatch and IfNoneMatch set the conditional headers (an ETag or "*").
+	IfMatch, IfNoneMatch string
+	// Idempotent marks a request that may be sent twice with the same
+	// effect, so that it is retried after failures that may hide a
+	// completed operation (a lost connection, 502, 504). GET, HEAD, PUT,
+	// DELETE and OPTIONS are idempotent without it.
+	Idempotent bool
+}
+
+// Prefer holds the preferences sent in the Prefer header.
+type Prefer struct {
+	// ReturnRepresentation asks a create or update to answer with the
+	// record (return=representation).
+	ReturnRepresentation bool
+	// Annotations asks for instance annotations: "*" for all, or a
+	// pattern such as "OData.Community.Display.V1.FormattedValue".
+	Annotations string
+	// MaxPageSize asks for pages of at most this many records.
+	MaxPageSize int
+	// ContinueOnError asks a $batch to go on after a failed request.
+	ContinueOnError bool
+}
+
+// String renders the Prefer header's value, "" when empty.
+func (p Prefer) String() string {
+	var parts []string
+	if p.ReturnRepresentation {
+		parts = append(parts, "return=representation")
+	}
+	if p.Annotations != "" {
+		parts = append(parts, `odata.include-annotations="`+p.Annotations+`"`)
+	}
+	if p.MaxPageSize > 0 {
+		parts = append(parts, "odata.maxpagesize="+strconv.Itoa(p.MaxPageSize))
+	}
+	if p.ContinueOnError {
+		parts = append(parts, "odata.continue-on-error")
+	}
+	return strings.Join(parts, ",")
+}
+
+// Response is a successful (status below 400) response, read in full.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+	// Attempts is how many times the request was sent.
+	Attempts int
+}
+
+// Decode unmarshals the JSON body into v.
+func (r *Response) Decode(v any) error {
+	if len(bytes.TrimSpace(r.Body)) == 0 {
+		return fmt.Errorf("d365: the service answered %d with no body where a record was expected", r.StatusCode)
+	}
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return fmt.Errorf("d365: decoding the response: %w", err)
+	}
+	return nil
+}
+
+// EntityKey returns the key of the record named in the OData-EntityId
+// header of a create or upsert answered with 204, such as the GUID of
+// "https://org/api/data/v9.2/leads(00000000-0000-0000-0000-000000000001)".
+func (r *Response) EntityKey() (string, error) {
+	id := r.Header.Get("OData-EntityId")
+	open, close := strings.LastIndexByte(id, '('), strings.LastIndexByte(id, ')')
+	if id == "" || open < 0 || close < open {
+		return "", fmt.Errorf("d365: the response has no usable OData-EntityId header (%q)", id)
+	}
+	return id[open+1 : close], nil
+}
+
+// resolve returns the request's absolute URL.
+func (c *Client) resolve(r *Request) (*url.URL, error) {
+	if r.URL != nil {
+		if r.URL.Scheme != c.base.Scheme || !strings.EqualFold(r.URL.Host, c.base.Host) {
+			return nil, fmt.Errorf("d365: refusing to send a request to %s: it is not the service's host %s", RedactURL(r.URL), c.base.Host)
+		}
+		return r.URL, nil
+	}
+	if strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "://") {
+		return nil, fmt.Errorf("d365: request path %q must be relative to the service root", r.Path)
+	}
+	for _, seg := range strings.Split(strings.SplitN(r.Path, "?", 2)[0], "/") {
+		if seg == "." || seg == ".." {
+			return nil, fmt.Errorf("d365: request path %q must not contain dot segments", r.Path)
+		}
+	}
+	s := c.baseStr + r.Path
+	if r.Query != "" {
+		s += "?" + r.Query
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("d365: request URL: %w", err)
+	}
+	return u, nil
+}
+
+// Do sends the request, retrying as the retry policy allows, and returns the
+// response when its status is below 400. A failure reported by the service
+// is a *d365.Error; a request that never got an answer fails with the
+// transport's error, wrapped; a done context fails with ctx.Err(), wrapped.
+func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	u, err := c.resolve(r)
+	if err != nil {
+		return nil, err
+	}
+	var body []byte
+	switch b := r.Body.(type) {
+	case nil:
+	case []byte:
+		body = b
+	case json.RawMessage:
+		body = b
+	default:
+		if body, err = json.Marshal(b); err != nil {
+			return nil, fmt.Errorf("d365: encoding the request body: %w", err)
+		}
+	}
+	var rawBody any
+	if body != nil {
+		rawBody = body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), rawBody)
+	if err != nil {
+		return nil, fmt.Errorf("d365: building the request: %w", err)
+	}
+	c.setHeaders(req.Request, r, method, body != nil)
+
+	if err := c.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("d365: %s %s: waiting for a free connection slot: %w", method, RedactURL(u), err)
+	}
+	defer c.release()
+
+	a := &attempt{
+		c:          c,
+		ctx:        ctx,
+		method:     method,
+		url:        RedactURL(u),
+		idempotent: r.Idempotent || isIdempotent(method),
+	}
+	if err := a.authorize(req.Request); err != nil {
+		return nil, err
+	}
+	rc := &retryablehttp.Client{
+		HTTPClient:     c.http,
+		RetryMax:       c.retry.maxRetries + 1, // one more for the refresh after a 401
+		CheckRetry:     a.checkRetry,
+		Backoff:        a.backoff,
+		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
+		PrepareRetry:   a.prepareRetry,
+		RequestLogHook: a.logRequest,
+	}
+	resp, err := rc.Do(req)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = ctxErr
+		}
+		return nil, a.failure(err)
+	}
+	defer resp.Body.Close()
+	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if resp.StatusCode >= 400 {
+		e := DecodeError(resp.StatusCode, resp.Header, data, c.now())
+		e.Method, e.URL, e.Attempts = method, a.url, a.attempts
+		c.log.LogAttrs(ctx, levelFor(resp.StatusCode), "d365: request failed",
+			logAttrs(a, resp.StatusCode, e.RequestID)...)
+		return nil, e
+	}
+	if readErr != nil {
+		return nil, a.failure(fmt.Errorf("reading the response: %w", readErr))
+	}
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts}, nil
+}
+
+func (c *Client) setHeaders(h *http.Request, r *Request, method string, hasBody bool) {
+	hd := h.Header
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			hd.Add(k, v)
+		}
+	}
+	hd.Set("Accept", "application/json")
+	hd.Set("OData-MaxVersion", "4.0")
+	hd.Set("OData-Version", "4.0")
+	hd.Set("User-Agent", c.userAgent)
+	if hasBody {
+		ct := r.ContentType
+		if ct == "" {
+			ct = "application/json; charset=utf-8"
+		}
+		hd.Set("Content-Type", ct)
+	}
+	if p := r.Prefer.String(); p != "" {
+		hd.Set("Prefer", p)
+	}
+	if r.IfMatch != "" {
+		hd.Set("If-Match", r.IfMatch)
+	}
+	switch {
+	case r.IfNoneMatch != "":
+		hd.Set("If-None-Match", r.IfNoneMatch)
+	case c.bypassCache && method == http.MethodGet:
+		hd.Set("If-None-Match", "null")
+	}
+	if c.caller != "" {
+		hd.Set("CallerObjectId", c.caller)
+	}
+}
+
+func isIdempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+// levelFor returns the log level of a failed response: throttling and
+// server failures are warnings, client errors are for debugging (the caller
+// gets them as errors anyway).
+func levelFor(status int) slog.Level {
+	if status == http.StatusTooManyRequests || status >= 500 {
+		return slog.LevelWarn
+	}
+	return slog.LevelDebug
+}
+
+// elapsed is a helper for log records.
+func elapsed(start time.Time) time.Duration { return time.Since(start).Round(time.Millisecond) }
