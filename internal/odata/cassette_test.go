@@ -23,7 +23,7 @@ func cassetteClient(t *testing.T, cassette, root string) *Client {
 		BaseURL:    base,
 		Resource:   Origin(base),
 		Credential: d365.StaticTokenCredential("test-token"),
-		Options:    d365.ClientOptions{HTTPClient: vcr.Client(t, cassette, nil), Retry: d365.RetryOptions{MaxRetries: -1}},
+		Options:    d365.ClientOptions{HTTPClient: vcr.Client(t, cassette, nil), Retry: d365.RetryOptions{}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -64,8 +64,8 @@ func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error
 		return false, ctx.Err()
 	}
 	if err != nil {
-		if ok, _ := retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err); !ok {
-			return false, err // TLS, redirect loop, bad scheme: never retried
+		if ok, _ := retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err); !ok || isPermanent(err) {
+			return false, err // TLS, redirect loop, bad scheme, a transport's refusal: never retried
 		}
 		if !a.idempotent && !notSent(err) {
 			// The server may have acted on the request before the
@@ -159,6 +159,14 @@ func (a *attempt) failure(err error) error {
 		return fmt.Errorf("d365: %s %s (%d attempts): %w", a.method, a.url, a.attempts, err)
 	}
 	return fmt.Errorf("d365: %s %s: %w", a.method, a.url, err)
+}
+
+// isPermanent reports whether a transport marked its error as one that
+// trying again cannot fix, through a method Permanent() bool (a test
+// transport that has no recorded answer for a request does).
+func isPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }
 
 // notSent reports whether a transport error happened before the request

@@ -24,6 +24,7 @@ package vcr
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -98,8 +99,26 @@ func Client(t testing.TB, name string, o *Options) *http.Client {
 			t.Errorf("vcr: saving cassette %s: %v", name, err)
 		}
 	})
-	return rec.GetDefaultClient()
+	return &http.Client{Transport: permanentMisses{rec}}
 }
+
+// permanentMisses marks "no recorded interaction" as permanent, so that the
+// SDK's retry policy fails at once instead of backing off and trying again.
+type permanentMisses struct{ rt http.RoundTripper }
+
+func (p permanentMisses) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := p.rt.RoundTrip(r)
+	if err != nil && errors.Is(err, cassette.ErrInteractionNotFound) {
+		return nil, permanentError{err}
+	}
+	return resp, err
+}
+
+// permanentError is an error that retrying cannot fix.
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error   { return e.error }
+func (e permanentError) Permanent() bool { return true }
 
 // Match is the cassette matcher: method, URL, JSON body and the headers the
 // recorded request lists (except Authorization) must all agree.

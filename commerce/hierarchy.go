@@ -1,0 +1,68 @@
+package commerce
+
+import (
+	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/odata"
+)
+
+// Hierarchy is a record of the CustomerHiearchies entity (the collection's
+// name is spelled so in the service's metadata): the customers of one B2B
+// organization. Approving a B2B prospect creates one with purpose
+// B2BOrganization and the requester as its Admin node. Its key is
+// CustomerHierarchyID; it belongs to no company.
+type Hierarchy struct {
+	// Annotations holds the record's ETag.
+	d365.Annotations
+
+	CustomerHierarchyID string `json:"CustomerHierarchyId,omitempty"`
+	Name                string `json:"Name,omitempty"`
+	// Purpose is B2BOrganization for B2B e-commerce.
+	Purpose HierarchyPurpose `json:"Purpose,omitempty"`
+	// OrganizationPartyNumber is the party of the organization.
+	OrganizationPartyNumber string `json:"OrganizationPartyNumber,omitempty"`
+	// SellerChannel names the channel that sells to the organization.
+	SellerChannel string `json:"SellerChannel,omitempty"`
+
+	// Nodes are the hierarchy's members (entity CustomerHierarchyNodes),
+	// filled by HierarchyService.Get and ForOrganization.
+	Nodes []HierarchyNode `json:"-"`
+}
+
+// UnmarshalJSON decodes the record and its annotations.
+func (h *Hierarchy) UnmarshalJSON(b []byte) error {
+	type plain Hierarchy
+	return odata.DecodeRecord(b, (*plain)(h), &h.Annotations)
+}
+
+// Admins returns the nodes with role Admin.
+func (h *Hierarchy) Admins() []HierarchyNode {
+	var out []HierarchyNode
+	for _, n := range h.Nodes {
+		if n.Role == RoleAdmin {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// HierarchyNode is a record of the CustomerHierarchyNodes entity: one
+// customer (party) in a customer hierarchy. Its key is CustomerHierarchyID
+// + NodePartyNumber.
+type HierarchyNode struct {
+	// Annotations holds the record's ETag.
+	d365.Annotations
+
+	CustomerHierarchyID string `json:"CustomerHierarchyId,omitempty"`
+	// NodePartyNumber is the party of the node's customer.
+	NodePartyNumber string `json:"NodePartyNumber,omitempty"`
+	// Role is Admin or User.
+	Role NodeRole `json:"Role,omitempty"`
+	// NodeType is Customer.
+	NodeType NodeType `json:"NodeType,omitempty"`
+}
+
+// UnmarshalJSON decodes the record and its annotations.
+func (n *HierarchyNode) UnmarshalJSON(b []byte) error {
+	type plain HierarchyNode
+	return odata.DecodeRecord(b, (*plain)(n), &n.Annotations)
+}

@@ -1,0 +1,58 @@
+package commerce
+
+import (
+	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/odata"
+)
+
+// Prospect is a record of the Prospects entity: a potential customer, and
+// for B2B e-commerce the onboarding request of an organization
+// (IsB2BProspect Yes). Its key is DataAreaID + ProspectID.
+//
+// Empty fields are left out when a Prospect is sent (Create).
+type Prospect struct {
+	// Annotations holds the record's ETag (opaque, such as
+	// W/"JzEsNTYzNzE0NDU3NjsxLDU2MzcxNDQ1NzYn"), to pass back as
+	// UpdateOptions.IfMatch.
+	d365.Annotations
+
+	// DataAreaID is the company (dataAreaId), such as "usrt".
+	DataAreaID string `json:"dataAreaId,omitempty"`
+	// ProspectID is the prospect's id in its company.
+	ProspectID string `json:"ProspectId,omitempty"`
+	// ProspectName is the requester's name.
+	ProspectName string `json:"ProspectName,omitempty"`
+	// CompanyName is the organization's name.
+	CompanyName         string `json:"CompanyName,omitempty"`
+	PrimaryEmailAddress string `json:"PrimaryEmailAddress,omitempty"`
+	PrimaryPhoneNumber  string `json:"PrimaryPhoneNumber,omitempty"`
+	PrimaryURL          string `json:"PrimaryUrl,omitempty"`
+	// ProspectPartyNumber is the global address book party of the
+	// prospect.
+	ProspectPartyNumber string `json:"ProspectPartyNumber,omitempty"`
+	// ProspectPartyType is "Organization" or "Person".
+	ProspectPartyType PartyType `json:"ProspectPartyType,omitempty"`
+	// IsB2BProspect is Yes for the onboarding requests of B2B sites.
+	IsB2BProspect NoYes `json:"IsB2BProspect,omitempty"`
+	// B2BProspectStatus is the state of the onboarding request.
+	B2BProspectStatus ProspectStatus `json:"B2BProspectStatus,omitempty"`
+	// RetailChannelOperatingUnitPartyNumber is the party number of the
+	// store (channel) the request came from.
+	RetailChannelOperatingUnitPartyNumber string       `json:"RetailChannelOperatingUnitPartyNumber,omitempty"`
+	CustomerGroupID                       string       `json:"CustomerGroupId,omitempty"`
+	CurrencyCode                          string       `json:"CurrencyCode,omitempty"`
+	CreditLimit                           d365.Decimal `json:"CreditLimit,omitempty"`
+	// Note holds the requester's comments.
+	Note                   string `json:"Note,omitempty"`
+	AddressStreet          string `json:"AddressStreet,omitempty"`
+	AddressCity            string `json:"AddressCity,omitempty"`
+	AddressState           string `json:"AddressState,omitempty"`
+	AddressZipCode         string `json:"AddressZipCode,omitempty"`
+	AddressCountryRegionID string `json:"AddressCountryRegionId,omitempty"`
+}
+
+// UnmarshalJSON decodes the record and its annotations.
+func (p *Prospect) UnmarshalJSON(b []byte) error {
+	type plain Prospect
+	return odata.DecodeRecord(b, (*plain)(p), &p.Annotations)
+}
