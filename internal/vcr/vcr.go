@@ -146,15 +146,31 @@ func Match(r *http.Request, i cassette.Request) bool {
 	return SameBody(body, []byte(i.Body))
 }
 
-// SameBody compares two bodies: as JSON values when both are JSON, else as
-// text with surrounding white space ignored.
+// SameBody compares two bodies: as JSON values when both are JSON (numbers
+// compared as written, so 12345678901234.5678 and 12345678901234.568
+// differ), else as text with surrounding white space ignored.
 func SameBody(a, b []byte) bool {
 	a, b = bytes.TrimSpace(a), bytes.TrimSpace(b)
-	var va, vb any
-	if json.Unmarshal(a, &va) == nil && json.Unmarshal(b, &vb) == nil {
+	va, errA := decodeExact(a)
+	vb, errB := decodeExact(b)
+	if errA == nil && errB == nil {
 		return reflect.DeepEqual(va, vb)
 	}
 	return bytes.Equal(a, b)
+}
+
+// decodeExact decodes one JSON value, keeping numbers as json.Number.
+func decodeExact(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("trailing data")
+	}
+	return v, nil
 }
 
 var bearerRE = regexp.MustCompile(`(?i)bearer\s+[A-Za-z0-9._~+/=-]+`)

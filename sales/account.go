@@ -1,0 +1,105 @@
+package sales
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/odata"
+	"github.com/google/uuid"
+)
+
+// CustomerTypeCustomer is the customertypecode of accounts that are
+// customers, the accounts dual-write syncs with Commerce customers of party
+// type Organization.
+const CustomerTypeCustomer = 3
+
+// Account is a record of the accounts table.
+type Account struct {
+	// Annotations holds the ETag, the formatted values and the lookups'
+	// tables.
+	d365.Annotations
+
+	// ID is accountid. Set it before Create to choose the id yourself.
+	ID uuid.UUID `json:"accountid,omitzero"`
+	// Name is name: required.
+	Name string `json:"name,omitempty"`
+	// AccountNumber is accountnumber: the Commerce customer account once
+	// dual-write has synced the account.
+	AccountNumber string `json:"accountnumber,omitempty"`
+	Email         string `json:"emailaddress1,omitempty"`
+	Phone         string `json:"telephone1,omitempty"`
+	WebsiteURL    string `json:"websiteurl,omitempty"`
+	Description   string `json:"description,omitempty"`
+	// CustomerTypeCode is customertypecode (CustomerTypeCustomer = 3).
+	CustomerTypeCode *int `json:"customertypecode,omitempty"`
+	// CreditLimit is creditlimit.
+	CreditLimit d365.Decimal `json:"creditlimit,omitempty"`
+	// Revenue is revenue, the annual revenue.
+	Revenue d365.Decimal `json:"revenue,omitempty"`
+
+	// ParentAccountID is parentaccountid.
+	ParentAccountID uuid.UUID `json:"_parentaccountid_value,omitzero"`
+	// PrimaryContactID is primarycontactid.
+	PrimaryContactID uuid.UUID `json:"_primarycontactid_value,omitzero"`
+	// TransactionCurrencyID is transactioncurrencyid.
+	TransactionCurrencyID uuid.UUID `json:"_transactioncurrencyid_value,omitzero"`
+
+	// State is statecode: 0 Active, 1 Inactive (read-only here).
+	State *int `json:"statecode,omitempty"`
+
+	CreatedOn  time.Time `json:"createdon,omitzero"`  // read-only
+	ModifiedOn time.Time `json:"modifiedon,omitzero"` // read-only
+}
+
+type accountJSON Account
+
+// UnmarshalJSON decodes an account record with its annotations.
+func (a *Account) UnmarshalJSON(b []byte) error {
+	*a = Account{}
+	return odata.DecodeRecord(b, (*accountJSON)(a), &a.Annotations)
+}
+
+func (a *Account) createFields() *fields {
+	f := newFields()
+	f.required("Account.Name", "name", a.Name, 160)
+	for col, v := range map[string]string{
+		"name": a.Name, "accountnumber": a.AccountNumber, "emailaddress1": a.Email,
+		"telephone1": a.Phone, "websiteurl": a.WebsiteURL, "description": a.Description,
+	} {
+		set(f, col, v)
+	}
+	setPtr(f, "customertypecode", a.CustomerTypeCode)
+	f.decimal("Account.CreditLimit", "creditlimit", a.CreditLimit)
+	f.decimal("Account.Revenue", "revenue", a.Revenue)
+	f.bind("parentaccountid", "accounts", a.ParentAccountID)
+	f.bind("primarycontactid", "contacts", a.PrimaryContactID)
+	f.bind("transactioncurrencyid", "transactioncurrencies", a.TransactionCurrencyID)
+	return f
+}
+
+// AccountService reads and creates accounts. Get it from Client.Accounts.
+type AccountService struct {
+	r records[Account]
+}
+
+// Create creates an account from the columns of a that are set and returns
+// its id. Name is required. When a.ID is set the create is idempotent.
+func (s *AccountService) Create(ctx context.Context, a *Account) (uuid.UUID, error) {
+	if a == nil {
+		return uuid.Nil, fmt.Errorf("sales: Accounts.Create: the account is nil")
+	}
+	return s.r.create(ctx, "accountid", a.ID, a.createFields())
+}
+
+// Get reads the account with the given id, with its annotations.
+func (s *AccountService) Get(ctx context.Context, id uuid.UUID) (*Account, error) {
+	return s.r.get(ctx, id)
+}
+
+// List streams the accounts the query selects (nil: all of them).
+func (s *AccountService) List(ctx context.Context, q *d365.Query) iter.Seq2[*Account, error] {
+	return s.r.list(ctx, q)
+}

@@ -1,0 +1,86 @@
+package sales
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/odata"
+)
+
+// APIPath is the path of the Dataverse Web API root under the organization
+// URL: requests go to <org>/api/data/v9.2/.
+const APIPath = "/api/data/v9.2/"
+
+// MaxConcurrency is the number of concurrent requests Dataverse allows per
+// user and web server (its service protection limit); the client keeps at
+// most this many requests in flight unless ClientOptions.MaxConcurrency says
+// otherwise.
+const MaxConcurrency = 52
+
+// Client is a Dynamics 365 Sales (Dataverse Web API) client. Its services
+// (Leads, Opportunities, Accounts, Contacts, Notes) and Table share one
+// connection pool, one credential and one concurrency limit. A Client is
+// safe for concurrent use.
+type Client struct {
+	// Leads reads, creates, updates, qualifies and disqualifies leads.
+	Leads *LeadService
+	// Opportunities reads opportunities and closes them as won or lost.
+	Opportunities *OpportunityService
+	// Accounts reads and creates accounts.
+	Accounts *AccountService
+	// Contacts reads and creates contacts.
+	Contacts *ContactService
+	// Notes reads and creates timeline notes (the annotations table).
+	Notes *NoteService
+
+	od *odata.Client
+}
+
+// NewClient returns a client for the Dataverse organization at orgURL, such
+// as https://contoso.crm.dynamics.com (the Web API root
+// <orgURL>/api/data/v9.2/ is added). Tokens are requested from cred for the
+// organization URL. o may be nil for the defaults.
+//
+// The URL must use https, except on a loopback address (emulators, tests).
+// Reads send "If-None-Match: null" so that Dataverse skips its caches.
+func NewClient(orgURL string, cred d365.Credential, o *d365.ClientOptions) (*Client, error) {
+	if cred == nil {
+		return nil, errors.New("sales: NewClient: cred is nil: give a d365.Credential, such as one from d365.NewClientSecretCredential")
+	}
+	org, err := odata.ServiceURL("orgURL", orgURL)
+	if err != nil {
+		return nil, err
+	}
+	if org.Path != "/" {
+		return nil, fmt.Errorf("sales: NewClient: orgURL %q must be the organization URL without a path, such as https://contoso.crm.dynamics.com", orgURL)
+	}
+	base := *org
+	base.Path = APIPath
+	var opts d365.ClientOptions
+	if o != nil {
+		opts = *o
+	}
+	od, err := odata.New(odata.Config{
+		BaseURL:               &base,
+		Resource:              odata.Origin(org),
+		Credential:            cred,
+		Options:               opts,
+		DefaultMaxConcurrency: MaxConcurrency,
+		BypassCache:           true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{od: od}
+	c.Leads = &LeadService{r: records[Lead]{c: c, set: "leads", what: "lead"}}
+	c.Opportunities = &OpportunityService{r: records[Opportunity]{c: c, set: "opportunities", what: "opportunity"}}
+	c.Accounts = &AccountService{r: records[Account]{c: c, set: "accounts", what: "account"}}
+	c.Contacts = &ContactService{r: records[Contact]{c: c, set: "contacts", what: "contact"}}
+	c.Notes = &NoteService{r: records[Note]{c: c, set: "annotations", what: "note"}}
+	return c, nil
+}
+
+// Ptr returns a pointer to v, to fill the optional fields of LeadChanges
+// and the other change sets: sales.Ptr("Contoso").
+func Ptr[T any](v T) *T { return &v }

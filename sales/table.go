@@ -1,0 +1,111 @@
+package sales
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"strings"
+
+	"github.com/b2bflow/d365"
+	"github.com/google/uuid"
+)
+
+// Record is an untyped record of any table: its columns as decoded JSON
+// values (numbers as json.Number, so that no digit is lost) and its
+// annotations.
+type Record struct {
+	// Annotations holds the ETag and the columns' annotations.
+	d365.Annotations
+	// Columns maps column names to values: string, bool, json.Number,
+	// nil, []any or map[string]any.
+	Columns map[string]any
+}
+
+// UnmarshalJSON decodes a record: annotation members (names holding '@')
+// go to Annotations, the others to Columns.
+func (r *Record) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*r = Record{Columns: make(map[string]any, len(raw))}
+	for name, v := range raw {
+		if strings.IndexByte(name, '@') >= 0 {
+			r.SetAnnotation(name, v)
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.UseNumber()
+		var val any
+		if err := dec.Decode(&val); err != nil {
+			return fmt.Errorf("sales: column %s: %w", name, err)
+		}
+		r.Columns[name] = val
+	}
+	return nil
+}
+
+// Table reads and writes the records of a table the package has no type for,
+// by its entity set name, such as "msdyn_customerhierarchies". Get it from
+// Client.Table. An invalid name makes every call fail before any request.
+type Table struct {
+	r records[Record]
+}
+
+// Table returns the untyped records of the entity set name.
+func (c *Client) Table(name string) *Table {
+	return &Table{r: records[Record]{c: c, set: name, what: name + " record"}}
+}
+
+// Get reads the record with the given id, with its annotations.
+func (t *Table) Get(ctx context.Context, id uuid.UUID) (*Record, error) {
+	return t.r.get(ctx, id)
+}
+
+// List streams the records the query selects (nil: all of them).
+func (t *Table) List(ctx context.Context, q *d365.Query) iter.Seq2[*Record, error] {
+	return t.r.list(ctx, q)
+}
+
+// Create creates a record with the given columns (values are encoded with
+// encoding/json; bind lookups with "<navigation>@odata.bind":
+// "/<set>(<id>)") and returns its id.
+func (t *Table) Create(ctx context.Context, columns map[string]any) (uuid.UUID, error) {
+	f, err := tableFields(columns)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return t.r.create(ctx, "", uuid.Nil, f)
+}
+
+// Update changes the given columns of the record, with If-Match as for
+// Leads.Update.
+func (t *Table) Update(ctx context.Context, id uuid.UUID, columns map[string]any, o *UpdateOptions) error {
+	f, err := tableFields(columns)
+	if err != nil {
+		return err
+	}
+	return t.r.update(ctx, id, f, o)
+}
+
+// Delete deletes the record.
+func (t *Table) Delete(ctx context.Context, id uuid.UUID) error {
+	return t.r.remove(ctx, id)
+}
+
+// tableFields copies the caller's columns into a body.
+func tableFields(columns map[string]any) (*fields, error) {
+	if len(columns) == 0 {
+		return nil, fmt.Errorf("sales: no column given")
+	}
+	f := newFields()
+	for k, v := range columns {
+		if k == "" {
+			return nil, fmt.Errorf("sales: a column name is empty")
+		}
+		f.m[k] = v
+	}
+	return f, nil
+}
