@@ -15,8 +15,8 @@ import (
 // by its argument written as an OData literal of its type, so that no value
 // can change the meaning of the expression:
 //
-//   - string (and string kinds): 'text', single quotes doubled: O'Neil
-//     becomes 'O''Neil'
+//   - string (and string kinds): in single quotes, each single quote in
+//     the text doubled (see below)
 //   - uuid.UUID: bare, as Dataverse expects for ids and lookups
 //   - time.Time: ISO 8601 in UTC, 2024-05-01T09:30:00Z
 //   - Date: 2024-05-01
@@ -30,7 +30,10 @@ import (
 // Any other type is written as an invalid literal that names the type, so
 // the service rejects the filter instead of running another query:
 //
+//	d365.Filterf("lastname eq %v", "O'Neil")
+//	// lastname eq 'O''Neil'
 //	d365.Filterf("companyname eq %v and msdyn_b2bcommerceprospect eq %v", name, true)
+//	// companyname eq 'Fabrikam' and msdyn_b2bcommerceprospect eq true
 func Filterf(format string, args ...any) string {
 	lits := make([]any, len(args))
 	for i, a := range args {

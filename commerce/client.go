@@ -81,6 +81,10 @@ func NewClient(envURL string, cred d365.Credential, o *Options) (*Client, error)
 	return c, nil
 }
 
+// EnvURL returns the environment URL the client talks to, such as
+// https://contoso.operations.dynamics.com: the audience of its tokens.
+func (c *Client) EnvURL() string { return c.od.Resource() }
+
 // Company returns the default company given in Options.Company ("" when
 // none was given).
 func (c *Client) Company() string { return c.company }

@@ -81,6 +81,10 @@ func NewClient(orgURL string, cred d365.Credential, o *d365.ClientOptions) (*Cli
 	return c, nil
 }
 
+// OrgURL returns the organization URL the client talks to, such as
+// https://contoso.crm.dynamics.com: the audience of its tokens.
+func (c *Client) OrgURL() string { return c.od.Resource() }
+
 // Ptr returns a pointer to v, to fill the optional fields of LeadChanges
 // and the other change sets: sales.Ptr("Contoso").
 func Ptr[T any](v T) *T { return &v }

@@ -154,6 +154,10 @@ func New(cfg Config) (*Client, error) {
 // BaseURL returns the service root. The caller must not modify it.
 func (c *Client) BaseURL() *url.URL { return c.base }
 
+// Resource returns the token audience: the service's URL, such as
+// https://contoso.crm.dynamics.com.
+func (c *Client) Resource() string { return c.resource }
+
 // Logger returns the client's logger (never nil).
 func (c *Client) Logger() *slog.Logger { return c.log }
 

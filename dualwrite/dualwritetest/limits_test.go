@@ -1,0 +1,204 @@
+package dualwritetest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestRequestLimit(t *testing.T) {
+	s := NewServer(&Options{Limits: &Limits{Requests: 3, Window: 90 * time.Second}})
+	defer s.Close()
+	for i := 0; i < 3; i++ {
+		r := call(t, "GET", api(s)+"leads", nil).want(t, 200)
+		if got, want := r.header.Get("x-ms-ratelimit-burst-remaining-xrm-requests"), fmt.Sprint(2-i); got != want {
+			t.Errorf("remaining = %q, want %q", got, want)
+		}
+		if r.header.Get("x-ms-ratelimit-time-remaining-xrm-requests") == "" {
+			t.Error("no time-remaining header")
+		}
+	}
+	r := call(t, "GET", api(s)+"leads", nil).want(t, 429)
+	if r.errorCode() != "0x80072322" || !strings.Contains(r.raw, "Number of requests exceeded the limit of 3 over time window of 90 seconds.") {
+		t.Errorf("body %s", r.raw)
+	}
+	if ra := r.header.Get("Retry-After"); ra != "90" && ra != "89" {
+		t.Errorf("Retry-After %q", ra)
+	}
+	// Commerce is not subject to the Dataverse limits.
+	call(t, "GET", data(s)+"Prospects", nil).want(t, 200)
+	// Another user (impersonation) has its own budget.
+	call(t, "GET", api(s)+"leads", nil, "CallerObjectId", "00000000-0000-0000-0000-00000000beef").want(t, 200)
+}
+
+func TestConcurrencyLimit(t *testing.T) {
+	s := NewServer(&Options{Limits: &Limits{Concurrent: 1}})
+	defer s.Close()
+	// Hold the store lock so that a first request stays in flight.
+	s.mu.Lock()
+	done := make(chan resp)
+	go func() { done <- call(t, "GET", api(s)+"leads", nil) }()
+	deadline := time.Now().Add(5 * time.Second)
+	var r resp
+	for time.Now().Before(deadline) {
+		r = call(t, "GET", api(s)+"accounts", nil)
+		if r.status == 429 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.mu.Unlock()
+	<-done
+	if r.status != 429 || r.errorCode() != "0x80072326" || r.header.Get("Retry-After") != "1" {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+}
+
+func TestInjectedFaults(t *testing.T) {
+	s := NewServer(nil)
+	defer s.Close()
+	sub := submit(t, s, "Trey Research")
+
+	s.InjectFault("GET", "leads", FaultThrottle)
+	r := call(t, "GET", api(s)+"leads", nil).want(t, 429)
+	if r.header.Get("Retry-After") != "1" || r.errorCode() != "0x80072322" {
+		t.Errorf("throttle: %v %s", r.header, r.raw)
+	}
+	s.InjectFault("", "Prospects", FaultUnavailable)
+	call(t, "GET", data(s)+"Prospects", nil).want(t, 503)
+
+	// A dropped connection: nothing happens.
+	s.InjectFault("POST", "QualifyLead", FaultDrop)
+	if _, err := rawPost(s, api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", `{"CreateOpportunity":true}`); err == nil {
+		t.Fatal("dropped request answered")
+	}
+	if n := s.Count("opportunities"); n != 0 {
+		t.Fatalf("a dropped request acted: %d opportunities", n)
+	}
+	// Qualify done, then the win fails.
+	q := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true}).want(t, 200)
+	oppID := q.values()[2]["opportunityid"].(string)
+	win := map[string]any{"Status": 3, "OpportunityClose": map[string]any{"subject": "Won", "opportunityid@odata.bind": "opportunities(" + oppID + ")"}}
+	s.FailNext("POST", "WinOpportunity", 503)
+	call(t, "POST", api(s)+"WinOpportunity", win).want(t, 503)
+	if p := prospect(t, s, sub); p["B2BProspectStatus"] != "Pending" {
+		t.Fatalf("failed win acted: %v", p)
+	}
+	// Win done, response lost: the work is committed.
+	s.InjectFault("POST", "WinOpportunity", FaultLoseResponse)
+	if _, err := rawPost(s, api(s)+"WinOpportunity", mustJSON(win)); err == nil {
+		t.Fatal("lost response arrived")
+	}
+	if p := prospect(t, s, sub); p["B2BProspectStatus"] != "Approved" {
+		t.Fatalf("lost response did not commit: %v", p)
+	}
+	log := s.Requests()
+	var faults []string
+	for _, r := range log {
+		if r.Fault != "" {
+			faults = append(faults, r.Fault)
+		}
+	}
+	if got := strings.Join(faults, ","); got != "throttle,unavailable,drop,fail,lose-response" {
+		t.Errorf("faults in the log: %s", got)
+	}
+	s.ResetRequests()
+	if len(s.Requests()) != 0 {
+		t.Error("ResetRequests kept requests")
+	}
+}
+
+func rawPost(s *Server, url, body string) (*http.Response, error) {
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+Token)
+	req.Header.Set("Content-Type", "application/json")
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := c.Do(req)
+	if err == nil {
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+	}
+	return res, err
+}
+
+func TestRandomFaultsRepeat(t *testing.T) {
+	run := func() []string {
+		s := NewServer(&Options{Faults: &Faults{Throttle: 0.2, Unavailable: 0.2, Drop: 0.1, LoseResponse: 0.1, Seed: 7}})
+		defer s.Close()
+		var out []string
+		for i := 0; i < 40; i++ {
+			res, err := rawPost(s, api(s)+"accounts", `{"name":"x"}`)
+			switch {
+			case err != nil:
+				out = append(out, "closed")
+			default:
+				out = append(out, fmt.Sprint(res.StatusCode))
+			}
+		}
+		// Accounts exist for the 204s and for the lost responses only.
+		created := 0
+		for _, r := range s.Requests() {
+			if r.Fault == "lose-response" || r.Status == 204 {
+				created++
+			}
+		}
+		if s.Count("accounts") != created {
+			t.Errorf("%d accounts, want %d", s.Count("accounts"), created)
+		}
+		return out
+	}
+	a, b := run(), run()
+	if strings.Join(a, " ") != strings.Join(b, " ") {
+		t.Fatalf("runs differ:\n%v\n%v", a, b)
+	}
+	for _, want := range []string{"204", "429", "503", "closed"} {
+		if !strings.Contains(strings.Join(a, " "), want) {
+			t.Errorf("no %s in %v", want, a)
+		}
+	}
+}
+
+func TestConcurrentClients(t *testing.T) {
+	s := NewServer(nil)
+	defer s.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 50)
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sub, err := s.SubmitOnboardingRequest(OnboardingRequest{LastName: fmt.Sprint("L", i), Company: fmt.Sprint("Company ", i), Email: fmt.Sprintf("c%d@x.example", i)})
+			if err != nil {
+				errs <- err
+				return
+			}
+			q := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true})
+			if q.status != 200 {
+				errs <- fmt.Errorf("qualify %d: %s", q.status, q.raw)
+				return
+			}
+			opp := q.values()[2]["opportunityid"].(string)
+			if i%2 == 0 {
+				call(t, "POST", api(s)+"WinOpportunity", map[string]any{"Status": 3, "OpportunityClose": map[string]any{"subject": "Won", "opportunityid@odata.bind": "opportunities(" + opp + ")"}})
+			} else {
+				call(t, "PATCH", data(s)+fmt.Sprintf("Prospects(dataAreaId='usrt',ProspectId='%s')", sub.ProspectID), map[string]any{"Note": "checked"})
+			}
+			call(t, "GET", api(s)+"leads?$filter=msdyn_b2bcommerceprospect%20eq%20true", nil, "Prefer", "odata.maxpagesize=7")
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if s.Count("leads") != 50 || s.Count("CustomersV3") != 100 || s.Count("CustomerHiearchies") != 25 {
+		t.Fatalf("leads %d customers %d hierarchies %d", s.Count("leads"), s.Count("CustomersV3"), s.Count("CustomerHiearchies"))
+	}
+}
+
+var _ = errors.New

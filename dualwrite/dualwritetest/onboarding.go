@@ -1,0 +1,80 @@
+package dualwritetest
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// OnboardingRequest is what a company sends from the B2B e-commerce site to
+// become a customer.
+type OnboardingRequest struct {
+	FirstName, LastName string
+	Company             string
+	Email, Phone        string
+	ZipCode             string
+	Comments            string
+	// Channel is the party number of the store (operating unit) the
+	// request came from; empty means none.
+	Channel string
+	// CurrencyCode is the ISO currency of the prospect, such as "USD"
+	// (default) or "EUR".
+	CurrencyCode string
+	// CustomerGroupID is the customer group of the prospect; empty means
+	// none.
+	CustomerGroupID string
+}
+
+// Submitted tells what a submitted onboarding request became.
+type Submitted struct {
+	// ProspectID and PartyNumber identify the Commerce prospect;
+	// Company is its dataAreaId.
+	ProspectID, PartyNumber, Company string
+	// LeadID is the id of the lead dual-write created in Dataverse.
+	LeadID string
+}
+
+// SubmitOnboardingRequest stands in for the B2B site and the headquarters
+// jobs (P-0001, "Synchronize customers and channel requests"): it creates
+// the Pending B2B prospect in Commerce, which dual-write writes to
+// Dataverse as a lead with a timeline note. It does not go through faults or
+// limits and is not in the request log.
+func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error) {
+	if strings.TrimSpace(r.Company) == "" {
+		return nil, errors.New("dualwritetest: OnboardingRequest.Company is empty")
+	}
+	if strings.TrimSpace(r.LastName) == "" {
+		return nil, errors.New("dualwritetest: OnboardingRequest.LastName is empty")
+	}
+	if strings.TrimSpace(r.Email) == "" {
+		return nil, errors.New("dualwritetest: OnboardingRequest.Email is empty")
+	}
+	cur := r.CurrencyCode
+	if cur == "" {
+		cur = "USD"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.begin()
+	tb := s.store.fo["prospects"]
+	row := record{
+		"PersonFirstName": r.FirstName, "PersonLastName": r.LastName, "CompanyName": r.Company,
+		"PrimaryEmailAddress": r.Email, "PrimaryPhoneNumber": r.Phone, "AddressZipCode": r.ZipCode,
+		"Note": r.Comments, "CurrencyCode": cur, "ProspectPartyType": "Organization",
+		"IsB2BProspect": "Yes", "B2BProspectStatus": "Pending", "CreditLimit": 0,
+	}
+	if r.Channel != "" {
+		row["RetailChannelOperatingUnitPartyNumber"] = r.Channel
+	}
+	if r.CustomerGroupID != "" {
+		row["CustomerGroupId"] = r.CustomerGroupID
+	}
+	s.foDefaults(t, tb, row)
+	t.put(tb, foKey(tb, row), row)
+	if err := t.afterCommerceWrite(tb, nil, row); err != nil {
+		t.rollback()
+		return nil, fmt.Errorf("dualwritetest: submit onboarding request: %w", err)
+	}
+	leadID, _ := t.findDV(s.store.dv["lead"], "msdyn_prospectid", row["ProspectId"])
+	return &Submitted{ProspectID: str(row["ProspectId"]), PartyNumber: str(row["ProspectPartyNumber"]), Company: str(row["dataAreaId"]), LeadID: leadID}, nil
+}

@@ -1,0 +1,286 @@
+package dualwritetest
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// This file holds how Dataverse records are written (binds, defaults,
+// state rules, computed columns) and read (annotations).
+
+// stateRules lists the valid statuscode values of each statecode.
+var stateRules = map[string]map[int][]int{
+	"lead":        {0: {1, 2}, 1: {3}, 2: {4, 5, 6, 7}},
+	"opportunity": {0: {1, 2}, 1: {3}, 2: {4, 5}},
+	"account":     {0: {1}, 1: {2}},
+	"contact":     {0: {1}, 1: {2}},
+}
+
+var labels = map[string]map[string]map[int]string{
+	"lead": {
+		"statecode":               {0: "Open", 1: "Qualified", 2: "Disqualified"},
+		"statuscode":              {1: "New", 2: "Contacted", 3: "Qualified", 4: "Lost", 5: "Cannot Contact", 6: "No Longer Interested", 7: "Canceled"},
+		"msdyn_b2bprospectstatus": {192350000: "Pending", 192350001: "Approved", 192350002: "Rejected"},
+	},
+	"opportunity": {
+		"statecode":  {0: "Open", 1: "Won", 2: "Lost"},
+		"statuscode": {1: "In Progress", 2: "On Hold", 3: "Won", 4: "Canceled", 5: "Out-Sold"},
+	},
+	"account": {
+		"statecode":        {0: "Active", 1: "Inactive"},
+		"statuscode":       {1: "Active", 2: "Inactive"},
+		"customertypecode": {1: "Competitor", 3: "Customer", 11: "Prospect"},
+	},
+	"contact": {
+		"statecode":  {0: "Active", 1: "Inactive"},
+		"statuscode": {1: "Active", 2: "Inactive"},
+	},
+}
+
+// dvApply writes body onto the record (a copy of prev, or a new record) and
+// stores it. It returns the stored record.
+func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (record, error) {
+	rec := record{}
+	if prev != nil {
+		rec = cloneRecord(prev)
+	}
+	for k, v := range body {
+		switch {
+		case strings.HasSuffix(k, "@odata.bind"):
+			nav := strings.TrimSuffix(k, "@odata.bind")
+			if v == nil {
+				attr := navAttribute(nav, "")
+				delete(rec, "_"+attr+"_value")
+				continue
+			}
+			target, tid, err := t.s.parseBind(v)
+			if err != nil {
+				return nil, err
+			}
+			setLookup(rec, navAttribute(nav, target.logical), nav, target.logical, tid)
+		case strings.Contains(k, "@"):
+			// other annotations (@odata.type ...) are ignored
+		case strings.HasPrefix(k, "_") && strings.HasSuffix(k, "_value"):
+			return nil, badRequest("0x80060888", "Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'. Set lookups with %s@odata.bind.", k, tb.logical, strings.TrimSuffix(strings.TrimPrefix(k, "_"), "_value"))
+		case k == "fullname" && (tb.logical == "lead" || tb.logical == "contact"):
+			// read-only: computed from firstname and lastname
+		case strings.Contains(k, "."):
+			if err := t.resolveDotted(rec, k, v); err != nil {
+				return nil, err
+			}
+		default:
+			switch v.(type) {
+			case map[string]any, []any:
+				return nil, badRequest("0x80048d19", "Deep insert of '%s' is not supported by the emulator.", k)
+			}
+			if k == tb.key {
+				continue
+			}
+			rec[k] = v
+		}
+	}
+	rec[tb.key] = id
+	if prev == nil {
+		rec["createdon"] = stamp(t.now)
+		if _, ok := stateRules[tb.logical]; ok {
+			if _, ok := rec["statecode"]; !ok {
+				rec["statecode"] = 0
+			}
+			if _, ok := rec["statuscode"]; !ok {
+				rec["statuscode"] = stateRules[tb.logical][mustInt(rec["statecode"])][0]
+			}
+		}
+		switch tb.logical {
+		case "opportunity", "lead", "account":
+			// Dataverse gives records of tables with money columns the
+			// base currency.
+			if _, ok := rec["_transactioncurrencyid_value"]; !ok {
+				setLookup(rec, "transactioncurrencyid", "transactioncurrencyid", "transactioncurrency", usdID)
+			}
+		case "contact":
+			if _, ok := rec["msdyn_sellable"]; !ok {
+				rec["msdyn_sellable"] = true
+			}
+		}
+	}
+	rec["modifiedon"] = stamp(t.now)
+	if tb.logical == "lead" || tb.logical == "contact" {
+		rec["fullname"] = strings.TrimSpace(str(rec["firstname"]) + " " + str(rec["lastname"]))
+	}
+	if err := checkState(tb, rec, prev); err != nil {
+		return nil, err
+	}
+	e := t.put(tb, id, rec)
+	rec["versionnumber"] = e.version
+	return rec, nil
+}
+
+func checkState(tb *table, rec, prev record) error {
+	rules, ok := stateRules[tb.logical]
+	if !ok {
+		return nil
+	}
+	state, ok1 := toInt(rec["statecode"])
+	status, ok2 := toInt(rec["statuscode"])
+	if !ok1 || !ok2 {
+		return badRequest("0x80040203", "statecode and statuscode of %s must be whole numbers", tb.logical)
+	}
+	valid, ok := rules[state]
+	if !ok {
+		return badRequest("0x80040203", "%d is not a valid state code on %s.", state, tb.logical)
+	}
+	for _, v := range valid {
+		if v == status {
+			return nil
+		}
+	}
+	return badRequest("0x8004431a", "%d is not a valid status code for state code %s.%s on %s.",
+		status, strings.ToUpper(tb.logical[:1])+tb.logical[1:]+"State", labels[tb.logical]["statecode"][state], tb.logical)
+}
+
+func mustInt(v any) int { n, _ := toInt(v); return n }
+
+func str(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// navAttribute turns a navigation property into its lookup attribute:
+// "objectid_lead" bound to a lead is "objectid".
+func navAttribute(nav, targetLogical string) string {
+	if i := strings.LastIndexByte(nav, '_'); i > 0 && targetLogical != "" && nav[i+1:] == targetLogical {
+		return nav[:i]
+	}
+	return nav
+}
+
+func setLookup(rec record, attr, nav, logical, id string) {
+	col := "_" + attr + "_value"
+	rec[col] = id
+	rec[col+"@Microsoft.Dynamics.CRM.lookuplogicalname"] = logical
+	rec[col+"@Microsoft.Dynamics.CRM.associatednavigationproperty"] = nav
+}
+
+// resolveDotted sets a lookup from a dual-write dotted name such as
+// "msdyn_partyid.msdyn_partynumber": it points the lookup to the record of
+// the target table whose column has the value, creating reference records
+// (parties, groups, channels) that do not exist yet. Currencies must exist.
+func (t *tx) resolveDotted(rec record, dotted string, v any) error {
+	nav, col, _ := strings.Cut(dotted, ".")
+	if v == nil || v == "" {
+		delete(rec, "_"+nav+"_value")
+		return nil
+	}
+	logical := lookupTables[dotted]
+	if logical == "" {
+		return badRequest("0x80060888", "The property '%s' is not known.", dotted)
+	}
+	tb := t.st.dvEnsure(logical)
+	for id, e := range tb.rows {
+		if c, ok := compareValues(e.rec[col], v); ok && c == 0 {
+			setLookup(rec, nav, nav, tb.logical, id)
+			return nil
+		}
+	}
+	if logical == "transactioncurrency" {
+		return badRequest("0x80040217", "No transactioncurrency with isocurrencycode '%v' exists.", v)
+	}
+	id := uuid.NewString()
+	if _, err := t.dvApply(tb, id, nil, map[string]any{col: v}); err != nil {
+		return err
+	}
+	setLookup(rec, nav, nav, tb.logical, id)
+	return nil
+}
+
+// dotted returns the value behind a dotted lookup name for a record.
+func (t *tx) dotted(rec record, dotted string) any {
+	nav, col, _ := strings.Cut(dotted, ".")
+	id, _ := rec["_"+nav+"_value"].(string)
+	if id == "" {
+		return nil
+	}
+	tb := t.st.dvEnsure(lookupTables[dotted])
+	if tb == nil {
+		return nil
+	}
+	if e := tb.rows[id]; e != nil {
+		return e.rec[col]
+	}
+	return nil
+}
+
+// dvOut renders a record as the Web API returns it.
+func (s *Server) dvOut(tb *table, e *entry, sel []string, annotations bool) map[string]any {
+	out := map[string]any{"@odata.etag": etagOf(e)}
+	cols := sel
+	if len(cols) == 0 {
+		for k := range e.rec {
+			if !strings.Contains(k, "@") {
+				cols = append(cols, k)
+			}
+		}
+	} else {
+		cols = append(cols, tb.key)
+		for _, c := range sel {
+			if moneyColumns[c] && e.rec["_transactioncurrencyid_value"] != nil {
+				cols = append(cols, "_transactioncurrencyid_value")
+				break
+			}
+		}
+	}
+	for _, c := range cols {
+		v := e.rec[c]
+		out[c] = v
+		if !annotations || v == nil {
+			continue
+		}
+		if l, ok := labels[tb.logical][c]; ok {
+			if n, ok := toInt(v); ok && l[n] != "" {
+				out[c+"@OData.Community.Display.V1.FormattedValue"] = l[n]
+			}
+		}
+		if b, ok := v.(bool); ok {
+			out[c+"@OData.Community.Display.V1.FormattedValue"] = map[bool]string{true: "Yes", false: "No"}[b]
+		}
+		if strings.HasPrefix(c, "_") && strings.HasSuffix(c, "_value") {
+			for _, term := range []string{"Microsoft.Dynamics.CRM.lookuplogicalname", "Microsoft.Dynamics.CRM.associatednavigationproperty"} {
+				if a, ok := e.rec[c+"@"+term]; ok {
+					out[c+"@"+term] = a
+				}
+			}
+			if name := s.primaryName(str(e.rec[c+"@Microsoft.Dynamics.CRM.lookuplogicalname"]), str(v)); name != "" {
+				out[c+"@OData.Community.Display.V1.FormattedValue"] = name
+			}
+		}
+	}
+	return out
+}
+
+func (s *Server) primaryName(logical, id string) string {
+	tb := s.store.dv[logical]
+	if tb == nil || tb.rows[id] == nil {
+		return ""
+	}
+	r := tb.rows[id].rec
+	for _, c := range []string{"name", "fullname", "subject", "currencyname", "msdyn_name", "msdyn_partynumber"} {
+		if v, ok := r[c].(string); ok && v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+var _ = http.StatusOK
+
+// moneyColumns are the money columns used here; selecting one brings the
+// record's currency along, as in Dataverse.
+var moneyColumns = map[string]bool{"revenue": true, "creditlimit": true, "estimatedvalue": true, "actualvalue": true, "actualrevenue": true, "budgetamount": true}

@@ -1,0 +1,428 @@
+package dualwritetest
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/b2bflow/d365/dualwrite"
+	"github.com/google/uuid"
+)
+
+// This file is the dual-write engine: live sync between the two sides,
+// driven by the dualwrite maps, inside the transaction of the request that
+// made the change.
+
+// lookupTables maps the dotted lookup names of the maps to their tables.
+var lookupTables = func() map[string]string {
+	m := map[string]string{}
+	for _, mp := range dualwrite.Required() {
+		for _, f := range mp.Fields {
+			if f.IsLookup() {
+				m[f.Dataverse] = f.LookupTable
+			}
+		}
+	}
+	return m
+}()
+
+// syncError is the error live sync answers when the other side refuses a
+// write.
+func syncError(target string, err error) error {
+	return &apiError{http.StatusBadRequest, "0x80040265",
+		fmt.Sprintf("Dual-write: unable to write data to %s: %v. The transaction was rolled back.", target, err)}
+}
+
+func (t *tx) checkSyncFail(names ...string) error {
+	if t.s.takeSyncFail(names...) {
+		return syncError(names[0], fmt.Errorf("the write failed (injected)"))
+	}
+	return nil
+}
+
+// dvView returns a Dataverse record with the dotted lookup values of map m
+// filled in, as ToFinOps expects.
+func (t *tx) dvView(m dualwrite.Map, rec record) map[string]any {
+	v := map[string]any{}
+	if rec == nil {
+		return v
+	}
+	for k, x := range rec {
+		v[k] = x
+	}
+	for _, f := range m.Fields {
+		if f.IsLookup() {
+			v[f.Dataverse] = t.dotted(rec, f.Dataverse)
+		}
+	}
+	return v
+}
+
+// changedToFinOps returns the Finance and Operations fields of map m whose
+// Dataverse columns differ between prev and rec.
+func (t *tx) changedToFinOps(m dualwrite.Map, prev, rec record) (map[string]any, error) {
+	pv, rv := t.dvView(m, prev), t.dvView(m, rec)
+	changed := map[string]any{}
+	for _, f := range m.Fields {
+		if f.Direction == dualwrite.ToDataverseOnly {
+			continue
+		}
+		if _, ok := rv[f.Dataverse]; !ok {
+			continue
+		}
+		if prev == nil || !dualwrite.Equal(pv[f.Dataverse], rv[f.Dataverse]) {
+			changed[f.Dataverse] = rv[f.Dataverse]
+		}
+	}
+	return m.ToFinOps(changed)
+}
+
+// afterDataverseWrite runs dual-write for a Dataverse record just written
+// by a client.
+func (t *tx) afterDataverseWrite(tb *table, id string, prev, rec record) error {
+	switch tb.logical {
+	case "lead":
+		return t.leadChanged(tb, id, prev, rec)
+	case "account":
+		return t.customerChanged(tb, id, prev, rec, dualwrite.CustomerAccounts, "accountnumber", "Organization")
+	case "contact":
+		return t.customerChanged(tb, id, prev, rec, dualwrite.CustomerContacts, "msdyn_contactpersonid", "Person")
+	}
+	return nil
+}
+
+func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
+	if !dualwrite.Prospects.AppliesToDataverse(rec) {
+		return nil
+	}
+	// Disqualifying a pending B2B lead rejects the prospect.
+	if mustInt(rec["statecode"]) == 2 && (prev == nil || mustInt(prev["statecode"]) != 2) &&
+		(rec["msdyn_b2bprospectstatus"] == nil || dualwrite.Equal(rec["msdyn_b2bprospectstatus"], dualwrite.DataversePending)) {
+		var err error
+		if rec, err = t.dvApply(leads, id, rec, map[string]any{"msdyn_b2bprospectstatus": dualwrite.DataverseRejected}); err != nil {
+			return err
+		}
+	}
+	pid := str(rec["msdyn_prospectid"])
+	if pid == "" {
+		return nil
+	}
+	pt := t.st.fo["prospects"]
+	pkey, pe := t.findFO(pt, "ProspectId", pid)
+	if pe == nil {
+		return nil
+	}
+	changes, err := t.changedToFinOps(dualwrite.Prospects, prev, rec)
+	if err != nil {
+		return syncError("Prospects", err)
+	}
+	delete(changes, "ProspectId")
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := t.checkSyncFail("Prospects"); err != nil {
+		return err
+	}
+	row := cloneRecord(pe.rec)
+	for k, v := range changes {
+		row[k] = v
+	}
+	t.put(pt, pkey, row)
+	if s, ok := changes["B2BProspectStatus"]; ok && dualwrite.Equal(s, "Approved") {
+		return t.approveProspect(row, id)
+	}
+	return nil
+}
+
+// findFO finds a Commerce row by a field value (any company).
+func (t *tx) findFO(tb *table, field string, v any) (string, *entry) {
+	for k, e := range tb.rows {
+		if dualwrite.Equal(e.rec[field], v) {
+			return k, e
+		}
+	}
+	return "", nil
+}
+
+func (t *tx) findDV(tb *table, col string, v any) (string, *entry) {
+	for k, e := range tb.rows {
+		if dualwrite.Equal(e.rec[col], v) {
+			return k, e
+		}
+	}
+	return "", nil
+}
+
+// customerChanged writes an account or contact that passes its map's filter
+// to CustomersV3, allocating its customer account and party number.
+func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite.Map, numberCol, partyType string) error {
+	if tb.logical == "contact" && rec["msdyn_sellable"] == true && str(rec[numberCol]) == "" {
+		var err error
+		if rec, err = t.dvApply(tb, id, rec, map[string]any{numberCol: t.newCustomerAccount()}); err != nil {
+			return err
+		}
+	}
+	if !m.AppliesToDataverse(rec) {
+		return nil
+	}
+	upd := map[string]any{}
+	if str(rec[numberCol]) == "" {
+		upd[numberCol] = t.newCustomerAccount()
+	}
+	if rec["_msdyn_partyid_value"] == nil {
+		upd["msdyn_partyid.msdyn_partynumber"] = t.newPartyNumber()
+	}
+	if len(upd) > 0 {
+		var err error
+		if rec, err = t.dvApply(tb, id, rec, upd); err != nil {
+			return err
+		}
+	}
+	changes, err := t.changedToFinOps(m, prev, rec)
+	if err != nil {
+		return syncError("CustomersV3", err)
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := t.checkSyncFail("CustomersV3"); err != nil {
+		return err
+	}
+	ct := t.st.fo["customersv3"]
+	row := record{"dataAreaId": t.s.company, "PartyType": partyType}
+	key, e := t.findFO(ct, "CustomerAccount", rec[numberCol])
+	if e != nil {
+		row = cloneRecord(e.rec)
+	}
+	for k, v := range changes {
+		row[k] = v
+	}
+	if key == "" {
+		key = foKey(ct, row)
+	}
+	t.put(ct, key, row)
+	return nil
+}
+
+func (t *tx) newCustomerAccount() string {
+	return fmt.Sprintf("%s-%03d", strings.ToUpper(t.s.company[:min(2, len(t.s.company))]), t.st.next("customer"))
+}
+
+func (t *tx) newPartyNumber() string { return fmt.Sprintf("%09d", 1000+t.st.next("party")) }
+
+// afterCommerceWrite runs dual-write for a Commerce row just written by a
+// client.
+func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
+	switch tb.name {
+	case "Prospects":
+		if !dualwrite.Prospects.AppliesToFinOps(row) {
+			return nil
+		}
+		leads := t.st.dv["lead"]
+		leadID, le := t.findDV(leads, "msdyn_prospectid", row["ProspectId"])
+		if le == nil {
+			if prev != nil && dualwrite.Prospects.AppliesToFinOps(prev) {
+				return nil // the lead is gone; nothing to update
+			}
+			var err error
+			if leadID, err = t.createLead(row); err != nil {
+				return err
+			}
+		} else {
+			changes := map[string]any{}
+			for _, f := range dualwrite.Prospects.Fields {
+				if v, ok := row[f.FinOps]; ok && (prev == nil || !dualwrite.Equal(prev[f.FinOps], v)) {
+					changes[f.FinOps] = v
+				}
+			}
+			dv, err := dualwrite.Prospects.ToDataverse(changes)
+			if err != nil {
+				return syncError("leads", err)
+			}
+			if len(dv) > 0 {
+				if err := t.checkSyncFail("leads", "lead"); err != nil {
+					return err
+				}
+				if _, err := t.dvApply(leads, leadID, le.rec, dv); err != nil {
+					return syncError("leads", err)
+				}
+			}
+		}
+		if prev != nil && !dualwrite.Equal(prev["B2BProspectStatus"], "Approved") && dualwrite.Equal(row["B2BProspectStatus"], "Approved") {
+			return t.approveProspect(row, leadID)
+		}
+	case "CustomersV3":
+		m, col := dualwrite.CustomerAccounts, "accountnumber"
+		if !m.AppliesToFinOps(row) {
+			m, col = dualwrite.CustomerContacts, "msdyn_contactpersonid"
+			if !m.AppliesToFinOps(row) {
+				return nil
+			}
+		}
+		_, err := t.customerToDataverse(m, col, row)
+		return err
+	}
+	return nil
+}
+
+// customerToDataverse writes a CustomersV3 row to its account or contact,
+// creating it when needed, and returns the record id.
+func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (string, error) {
+	tb := t.st.dv[m.DataverseTable]
+	dv, err := m.ToDataverse(row)
+	if err != nil {
+		return "", syncError(tb.name, err)
+	}
+	if err := t.checkSyncFail(tb.name, tb.logical); err != nil {
+		return "", err
+	}
+	id, e := t.findDV(tb, col, row["CustomerAccount"])
+	var prev record
+	if e != nil {
+		prev = e.rec
+	} else {
+		id = uuid.NewString()
+		if m.DataverseTable == "account" {
+			dv["customertypecode"] = 3
+		} else {
+			dv["msdyn_sellable"] = true
+		}
+	}
+	if _, err := t.dvApply(tb, id, prev, dv); err != nil {
+		return "", syncError(tb.name, err)
+	}
+	return id, nil
+}
+
+// createLead writes a new B2B prospect as a lead with its timeline note.
+func (t *tx) createLead(p record) (string, error) {
+	dv, err := dualwrite.Prospects.ToDataverse(p)
+	if err != nil {
+		return "", syncError("leads", err)
+	}
+	if err := t.checkSyncFail("leads", "lead"); err != nil {
+		return "", err
+	}
+	company := str(p["CompanyName"])
+	if company == "" {
+		company = str(p["ProspectName"])
+	}
+	dv["subject"] = "B2B onboarding request: " + company
+	if dv["msdyn_b2bprospectstatus"] == nil {
+		dv["msdyn_b2bprospectstatus"] = dualwrite.DataversePending
+	}
+	id := uuid.NewString()
+	if _, err := t.dvApply(t.st.dv["lead"], id, nil, dv); err != nil {
+		return "", syncError("leads", err)
+	}
+	note := map[string]any{
+		"subject":                  "Created by dual-write",
+		"notetext":                 fmt.Sprintf("This lead was created by dual-write from the Commerce B2B prospect %v (company %v). Approve it by qualifying the lead and winning the opportunity; reject it by disqualifying the lead.", p["ProspectId"], p["dataAreaId"]),
+		"objectid_lead@odata.bind": bindOf("leads", id),
+		"objecttypecode":           "lead",
+	}
+	if _, err := t.dvApply(t.st.dv["annotation"], uuid.NewString(), nil, note); err != nil {
+		return "", syncError("annotations", err)
+	}
+	return id, nil
+}
+
+// approveProspect does what approving a B2B prospect does in Commerce: the
+// Organization and Person customers (reusing those the qualified lead's
+// account and contact became) and the B2B customer hierarchy with the
+// requester as its Admin node, all mirrored to Dataverse.
+func (t *tx) approveProspect(p record, leadID string) error {
+	ct := t.st.fo["customersv3"]
+	var lead record
+	if e := t.st.dv["lead"].rows[leadID]; e != nil {
+		lead = e.rec
+	}
+	customer := func(lookup, table, col string) *entry {
+		if lead == nil {
+			return nil
+		}
+		id, _ := lead[lookup].(string)
+		e := t.st.dv[table].rows[id]
+		if id == "" || e == nil || e.rec[col] == nil {
+			return nil
+		}
+		_, c := t.findFO(ct, "CustomerAccount", e.rec[col])
+		return c
+	}
+	org := customer("_parentaccountid_value", "account", "accountnumber")
+	person := customer("_parentcontactid_value", "contact", "msdyn_contactpersonid")
+	company := str(p["dataAreaId"])
+	if company == "" {
+		company = t.s.company
+	}
+	if err := t.checkSyncFail("CustomersV3"); err != nil {
+		return err
+	}
+	newCustomer := func(m dualwrite.Map, col string, row record) (*entry, error) {
+		row["dataAreaId"] = company
+		row["CustomerAccount"] = t.newCustomerAccount()
+		row["PartyNumber"] = t.newPartyNumber()
+		row["CustomerGroupId"] = p["CustomerGroupId"]
+		row["SalesCurrencyCode"] = p["CurrencyCode"]
+		row["CreditLimit"] = 0
+		e := t.put(ct, foKey(ct, row), row)
+		if _, err := t.customerToDataverse(m, col, row); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+	var err error
+	if org == nil {
+		org, err = newCustomer(dualwrite.CustomerAccounts, "accountnumber", record{"PartyType": "Organization", "OrganizationName": p["CompanyName"], "PrimaryContactEmail": p["PrimaryEmailAddress"]})
+		if err != nil {
+			return err
+		}
+	}
+	if person == nil {
+		person, err = newCustomer(dualwrite.CustomerContacts, "msdyn_contactpersonid", record{"PartyType": "Person", "PersonFirstName": p["PersonFirstName"], "PersonLastName": p["PersonLastName"], "PrimaryContactEmail": p["PrimaryEmailAddress"]})
+		if err != nil {
+			return err
+		}
+	}
+	if err := t.checkSyncFail("CustomerHiearchies"); err != nil {
+		return err
+	}
+	ht, nt := t.st.fo["customerhiearchies"], t.st.fo["customerhierarchynodes"]
+	orgParty := org.rec["PartyNumber"]
+	_, h := t.findFO(ht, "OrganizationPartyNumber", orgParty)
+	var hrow record
+	if h != nil {
+		hrow = h.rec
+	} else {
+		hrow = record{"CustomerHierarchyId": fmt.Sprintf("CH-%06d", t.st.next("hierarchy")), "Name": p["CompanyName"],
+			"Purpose": "B2BOrganization", "OrganizationPartyNumber": orgParty, "SellerChannel": p["RetailChannelOperatingUnitPartyNumber"]}
+		t.put(ht, foKey(ht, hrow), hrow)
+		if err := t.mirror(dualwrite.CustomerHierarchies, hrow); err != nil {
+			return err
+		}
+	}
+	node := record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.rec["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
+	if nt.rows[foKey(nt, node)] == nil {
+		t.put(nt, foKey(nt, node), node)
+		if err := t.mirror(dualwrite.CustomerHierarchyNodes, node); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mirror creates the Dataverse record of a new Commerce row.
+func (t *tx) mirror(m dualwrite.Map, row record) error {
+	tb := t.st.dvEnsure(m.DataverseTable)
+	if err := t.checkSyncFail(tb.name, tb.logical); err != nil {
+		return err
+	}
+	dv, err := m.ToDataverse(row)
+	if err != nil {
+		return syncError(tb.name, err)
+	}
+	if _, err := t.dvApply(tb, uuid.NewString(), nil, dv); err != nil {
+		return syncError(tb.name, err)
+	}
+	return nil
+}

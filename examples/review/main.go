@@ -1,0 +1,141 @@
+// Command review is an interactive review queue for a person: it shows each
+// pending B2B onboarding request with its timeline and Commerce prospect,
+// and asks whether to approve it, reject it (with a reason), or skip it.
+//
+//	go run ./examples/review
+//
+// With no configuration it runs on the in-process emulator, with a few
+// requests waiting; see examples/internal/setup for real services.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/b2bflow/d365/dualwrite/dualwritetest"
+	"github.com/b2bflow/d365/examples/internal/setup"
+	"github.com/b2bflow/d365/onboarding"
+	"github.com/b2bflow/d365/sales"
+)
+
+func main() {
+	if err := run(context.Background(), os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "review:", err)
+		os.Exit(1)
+	}
+}
+
+// reasons are the ways to reject, as the lead's status reason.
+var reasons = []sales.LeadStatus{sales.LeadStatusLost, sales.LeadStatusCannotContact, sales.LeadStatusNoLongerInterested, sales.LeadStatusCanceled}
+
+func run(ctx context.Context, in io.Reader, w io.Writer) error {
+	env, err := setup.Connect(w, nil)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+	if env.Emulator != nil {
+		for _, r := range []dualwritetest.OnboardingRequest{
+			{FirstName: "Mia", LastName: "Chen", Company: "Fabrikam Retail", Email: "mia.chen@fabrikam.example", Phone: "+1 425 555 0101", ZipCode: "98052", Comments: "Ten stores in Washington."},
+			{FirstName: "Ana", LastName: "Ruiz", Company: "Tailspin Toys", Email: "ana.ruiz.toys@gmail.com", Phone: "+1 206 555 0103", ZipCode: "98101"},
+			{FirstName: "Jon", LastName: "Park", Company: "Proseware, Inc.", Email: "jon.park@proseware.example", ZipCode: "10001"},
+		} {
+			if _, err := env.Emulator.SubmitOnboardingRequest(r); err != nil {
+				return err
+			}
+		}
+	}
+	svc := onboarding.New(env.Sales, env.Commerce, nil)
+	var queue []*onboarding.Request
+	for r, err := range svc.Pending(ctx) {
+		if err != nil {
+			return err
+		}
+		queue = append(queue, r)
+	}
+	fmt.Fprintf(w, "%d onboarding requests are waiting for a decision.\n", len(queue))
+	sc := bufio.NewScanner(in)
+	ask := func(prompt string) (string, bool) {
+		fmt.Fprint(w, prompt)
+		if !sc.Scan() {
+			fmt.Fprintln(w)
+			return "", false
+		}
+		return strings.ToLower(strings.TrimSpace(sc.Text())), true
+	}
+	for i, r := range queue {
+		show(ctx, w, env.Sales, i+1, len(queue), r)
+	prompt:
+		answer, ok := ask("[a]pprove, [r]eject, [s]kip, [q]uit? ")
+		if !ok || answer == "q" {
+			fmt.Fprintln(w, "Stopped; the remaining requests stay pending.")
+			return nil
+		}
+		var out *onboarding.Outcome
+		switch answer {
+		case "a":
+			out, err = svc.Approve(ctx, r.Lead.ID, &onboarding.ApproveOptions{Confirm: env.Commerce != nil})
+		case "r":
+			for n, reason := range reasons {
+				fmt.Fprintf(w, "  %d. %s\n", n+1, reason)
+			}
+			pick, ok := ask("Reason? ")
+			n := 0
+			fmt.Sscan(pick, &n)
+			if !ok || n < 1 || n > len(reasons) {
+				fmt.Fprintln(w, "No such reason.")
+				goto prompt
+			}
+			out, err = svc.Reject(ctx, r.Lead.ID, &onboarding.RejectOptions{Reason: reasons[n-1], Confirm: env.Commerce != nil})
+		case "s":
+			fmt.Fprintln(w, "Skipped.")
+			continue
+		default:
+			goto prompt
+		}
+		var conflict *onboarding.ConflictError
+		switch {
+		case errors.As(err, &conflict):
+			fmt.Fprintf(w, "Not done: %s.\n", conflict.State)
+		case err != nil:
+			fmt.Fprintf(w, "Failed: %v\nRun the review again to finish it.\n", err)
+		default:
+			fmt.Fprintf(w, "Done: %s", out.Decision)
+			if c := out.Commerce; c != nil {
+				fmt.Fprintf(w, "; Commerce shows the prospect %s", c.ProspectStatus)
+				if c.OrganizationAccount != "" {
+					fmt.Fprintf(w, ", customer %s, hierarchy %s", c.OrganizationAccount, c.HierarchyID)
+				}
+			}
+			fmt.Fprintln(w, ".")
+		}
+	}
+	fmt.Fprintln(w, "The queue is empty.")
+	return nil
+}
+
+// show prints a request: the lead, its Commerce prospect, its timeline.
+func show(ctx context.Context, w io.Writer, s *sales.Client, n, total int, r *onboarding.Request) {
+	l := r.Lead
+	fmt.Fprintf(w, "\n[%d/%d] %s\n", n, total, l.CompanyName)
+	fmt.Fprintf(w, "  requester  %s <%s>  %s\n", l.FullName, l.Email, l.Phone)
+	fmt.Fprintf(w, "  received   %s\n", l.CreatedOn.Format("2006-01-02 15:04"))
+	if p := r.Prospect; p != nil {
+		fmt.Fprintf(w, "  prospect   %s in Commerce (%s), ZIP %s\n", p.ProspectID, p.B2BProspectStatus, p.AddressZipCode)
+	}
+	if l.Description != "" {
+		fmt.Fprintf(w, "  comments   %s\n", l.Description)
+	}
+	for note, err := range s.Notes.ForLead(ctx, l.ID) {
+		if err != nil {
+			fmt.Fprintf(w, "  timeline   (unavailable: %v)\n", err)
+			break
+		}
+		fmt.Fprintf(w, "  timeline   %s\n", note.Subject)
+	}
+}

@@ -1,0 +1,103 @@
+package onboarding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/commerce"
+	"github.com/b2bflow/d365/dualwrite"
+)
+
+// confirm waits until Commerce shows the decision: the prospect Rejected,
+// or Approved with the Organization and Person customers and the hierarchy
+// whose Admin is the requester.
+func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, timeout time.Duration) error {
+	start := s.now()
+	if out.ProspectID == "" {
+		err := fmt.Errorf("onboarding: %s lead %s: the lead names no Commerce prospect (msdyn_prospectid is empty)", out.Decision, out.LeadID)
+		s.step(ctx, out, StepConfirm, StepFailed, start, err)
+		return err
+	}
+	want := commerce.ProspectRejected
+	if approved {
+		want = commerce.ProspectApproved
+	}
+	st := &CommerceState{}
+	var orgParty, personParty string
+	poll := func(ctx context.Context) (bool, error) {
+		p, err := s.commerce.Prospects.Get(ctx, s.company, out.ProspectID)
+		if err != nil {
+			return false, err
+		}
+		st.ProspectStatus = string(p.B2BProspectStatus)
+		if p.B2BProspectStatus != want {
+			return false, nil
+		}
+		if !approved {
+			return true, nil
+		}
+		if orgParty == "" {
+			acct, err := s.sales.Accounts.Get(ctx, out.AccountID)
+			if err != nil || acct.AccountNumber == "" {
+				return false, err
+			}
+			c, err := s.customer(ctx, acct.AccountNumber, commerce.PartyOrganization)
+			if c == nil || err != nil {
+				return false, err
+			}
+			st.OrganizationAccount, orgParty = c.CustomerAccount, c.PartyNumber
+		}
+		if personParty == "" {
+			ct, err := s.sales.Contacts.Get(ctx, out.ContactID)
+			if err != nil || ct.ContactPersonID == "" {
+				return false, err
+			}
+			c, err := s.customer(ctx, ct.ContactPersonID, commerce.PartyPerson)
+			if c == nil || err != nil {
+				return false, err
+			}
+			st.PersonAccount, personParty = c.CustomerAccount, c.PartyNumber
+		}
+		h, err := s.commerce.Hierarchies.ForOrganization(ctx, orgParty)
+		if errors.Is(err, d365.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		for _, n := range h.Admins() {
+			if n.NodePartyNumber == personParty {
+				st.HierarchyID = h.CustomerHierarchyID
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	err := dualwrite.Await(ctx, poll, &dualwrite.AwaitOptions{Timeout: timeout})
+	out.Commerce = st
+	if err != nil {
+		s.step(ctx, out, StepConfirm, StepFailed, start, err)
+		return fmt.Errorf("onboarding: %s lead %s: confirming in Commerce (prospect %s is %s): %w", out.Decision, out.LeadID, out.ProspectID, st.ProspectStatus, err)
+	}
+	s.step(ctx, out, StepConfirm, StepDone, start, nil)
+	return nil
+}
+
+// customer reads a customer of the given party type; nil without an error
+// when it does not exist (yet).
+func (s *Service) customer(ctx context.Context, account string, party commerce.PartyType) (*commerce.Customer, error) {
+	c, err := s.commerce.Customers.Get(ctx, s.company, account)
+	if errors.Is(err, d365.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.PartyType != party {
+		return nil, fmt.Errorf("onboarding: customer %s has party type %s, not %s", account, c.PartyType, party)
+	}
+	return c, nil
+}

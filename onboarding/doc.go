@@ -1,0 +1,50 @@
+// Package onboarding runs the B2B partner onboarding of Dynamics 365 end to
+// end: the requests waiting for a decision, approving a business partner,
+// rejecting one, and a queue of decisions applied with bounded concurrency.
+//
+// # The process
+//
+// A company asks, on a Commerce B2B web shop, to become a business partner.
+// Commerce headquarters records a prospect (B2BProspectStatus Pending) and
+// dual-write writes it to Dynamics 365 Sales as a lead with
+// msdyn_b2bcommerceprospect = true and msdyn_b2bprospectstatus = Pending.
+// Then:
+//
+//   - Approve qualifies the lead (Sales creates the account, the contact
+//     and the opportunity; dual-write makes them Organization and Person
+//     customers in Commerce) and wins the opportunity (the prospect becomes
+//     Approved in Commerce, which creates the customer hierarchy with the
+//     requester as its Admin).
+//   - Reject disqualifies the lead, or loses its opportunity if it was
+//     already qualified (the prospect becomes Rejected).
+//
+// With a Commerce client and Confirm set, both wait until Commerce shows the
+// result (dual-write is synchronous, but a real system may be slow, queued or
+// broken: the confirmation is what proves the partner can buy).
+//
+// # Resuming
+//
+// Approve and Reject read the lead first and do only what is left, so that
+// running them again after a failure, a timeout or a crash at any step
+// finishes the job and never creates a second account, contact or
+// opportunity: a qualified lead names its opportunity, and a closed
+// opportunity is not closed again. When a step's response is lost (the
+// connection broke after the service acted), the step is verified by reading
+// the record instead of being repeated. Asking for the opposite of a decision
+// already taken (approving a rejected lead) returns a *ConflictError.
+//
+// # Round trips
+//
+// On the first run, an approval takes three requests (read the lead,
+// QualifyLead, WinOpportunity) and a rejection two (read the lead,
+// disqualify), confirmation polling aside.
+//
+//	svc := onboarding.New(salesClient, commerceClient, nil)
+//	for req, err := range svc.Pending(ctx) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(req.Lead.CompanyName, req.Lead.Email)
+//	}
+//	out, err := svc.Approve(ctx, leadID, &onboarding.ApproveOptions{Confirm: true})
+package onboarding

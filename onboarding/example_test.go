@@ -1,0 +1,98 @@
+package onboarding_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/b2bflow/d365/commerce"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest"
+	"github.com/b2bflow/d365/onboarding"
+	"github.com/b2bflow/d365/sales"
+	"github.com/google/uuid"
+)
+
+// connect starts the emulator with one onboarding request waiting and
+// returns a Service over it. With real services, build the clients with
+// sales.NewClient and commerce.NewClient and a d365 credential instead.
+func connect() (*onboarding.Service, *dualwritetest.Server, uuid.UUID) {
+	srv := dualwritetest.NewServer(nil)
+	sub, err := srv.SubmitOnboardingRequest(dualwritetest.OnboardingRequest{
+		FirstName: "Mia", LastName: "Chen", Company: "Fabrikam Retail",
+		Email: "mia.chen@fabrikam.example", Phone: "+1 425 555 0101",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sc, err := sales.NewClient(srv.SalesURL, srv.Credential(), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cc, err := commerce.NewClient(srv.CommerceURL, srv.Credential(), &commerce.Options{Company: srv.Company()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return onboarding.New(sc, cc, nil), srv, uuid.MustParse(sub.LeadID)
+}
+
+func ExampleService_Approve() {
+	svc, srv, leadID := connect()
+	defer srv.Close()
+
+	out, err := svc.Approve(context.Background(), leadID, &onboarding.ApproveOptions{Confirm: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, st := range out.Steps {
+		fmt.Printf("%s: %s\n", st.Name, st.Status)
+	}
+	fmt.Println("prospect:", out.Commerce.ProspectStatus)
+	fmt.Println("hierarchy:", out.Commerce.HierarchyID)
+	// Output:
+	// read lead: done
+	// qualify lead: done
+	// win opportunity: done
+	// confirm in Commerce: done
+	// prospect: Approved
+	// hierarchy: CH-000001
+}
+
+func ExampleService_Reject() {
+	svc, srv, leadID := connect()
+	defer srv.Close()
+
+	out, err := svc.Reject(context.Background(), leadID, &onboarding.RejectOptions{
+		Reason:  sales.LeadStatusCannotContact,
+		Confirm: true,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("prospect:", out.Commerce.ProspectStatus)
+	// Output:
+	// prospect: Rejected
+}
+
+func ExampleService_Process() {
+	svc, srv, _ := connect()
+	defer srv.Close()
+
+	// Approve every request that came with a phone number.
+	sum, err := svc.Process(context.Background(), func(_ context.Context, r *onboarding.Request) (onboarding.Verdict, error) {
+		if r.Lead.Phone == "" {
+			return onboarding.Verdict{Decision: onboarding.Skip}, nil
+		}
+		return onboarding.Verdict{Decision: onboarding.Approve}, nil
+	}, &onboarding.ProcessOptions{
+		Progress: func(p onboarding.Progress) {
+			fmt.Printf("%s: %s\n", p.Request.Lead.CompanyName, p.Verdict.Decision)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d approved, %d rejected, %d failed\n", sum.Approved, sum.Rejected, sum.Failed)
+	// Output:
+	// Fabrikam Retail: approve
+	// 1 approved, 0 rejected, 0 failed
+}

@@ -1,0 +1,138 @@
+package onboarding
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Decision is what to do with an onboarding request.
+type Decision int
+
+const (
+	// Skip leaves the request pending.
+	Skip Decision = iota
+	// Approve makes the company a business partner.
+	Approve
+	// Reject turns the request down.
+	Reject
+)
+
+// String returns "skip", "approve" or "reject".
+func (d Decision) String() string {
+	switch d {
+	case Approve:
+		return "approve"
+	case Reject:
+		return "reject"
+	}
+	return "skip"
+}
+
+// StepName names a step of a workflow.
+type StepName string
+
+// The steps of Approve and Reject.
+const (
+	StepReadLead        StepName = "read lead"
+	StepQualify         StepName = "qualify lead"
+	StepReadOpportunity StepName = "read opportunity"
+	StepWin             StepName = "win opportunity"
+	StepDisqualify      StepName = "disqualify lead"
+	StepLose            StepName = "lose opportunity"
+	StepConfirm         StepName = "confirm in Commerce"
+)
+
+// StepStatus tells how a step ended.
+type StepStatus string
+
+const (
+	// StepDone: the step was carried out by this call.
+	StepDone StepStatus = "done"
+	// StepAlreadyDone: an earlier run had carried it out; nothing was sent.
+	StepAlreadyDone StepStatus = "already done"
+	// StepRecovered: the step's response was lost or refused, and reading
+	// the record showed that it had taken effect.
+	StepRecovered StepStatus = "recovered"
+	// StepFailed: the step failed; the workflow stopped there.
+	StepFailed StepStatus = "failed"
+)
+
+// Step is one step of a workflow run.
+type Step struct {
+	Name     StepName
+	Status   StepStatus
+	Duration time.Duration
+	// Err is the failure of a failed step, as text.
+	Err string
+}
+
+// Outcome tells what Approve or Reject did, and every record it touched.
+type Outcome struct {
+	LeadID   uuid.UUID
+	Decision Decision
+	// AccountID, ContactID and OpportunityID are the records qualifying
+	// the lead created (uuid.Nil when it was never qualified).
+	AccountID, ContactID, OpportunityID uuid.UUID
+	// ProspectID is the Commerce prospect behind the lead.
+	ProspectID string
+	// Steps lists the steps of this run, in order.
+	Steps []Step
+	// Commerce is what Commerce showed when the decision was confirmed;
+	// nil when it was not asked for.
+	Commerce *CommerceState
+}
+
+// Resumed reports whether an earlier run had already carried out some of
+// the steps.
+func (o *Outcome) Resumed() bool {
+	for _, s := range o.Steps {
+		if s.Status == StepAlreadyDone || s.Status == StepRecovered {
+			return true
+		}
+	}
+	return false
+}
+
+// CommerceState is the state of an onboarding request in Commerce
+// headquarters, read when a decision is confirmed.
+type CommerceState struct {
+	// ProspectStatus is the prospect's B2BProspectStatus.
+	ProspectStatus string
+	// OrganizationAccount and PersonAccount are the customer accounts of
+	// the company (party type Organization) and of the requester (Person),
+	// after an approval.
+	OrganizationAccount, PersonAccount string
+	// HierarchyID is the customer hierarchy created for the company, whose
+	// Admin node is the requester.
+	HierarchyID string
+}
+
+// ErrConflict matches a *ConflictError: the decision asked for contradicts
+// one already taken.
+var ErrConflict = errors.New("onboarding: conflicting decision")
+
+// ErrNotOnboardingRequest is returned for a lead that is not a Commerce B2B
+// onboarding request (msdyn_b2bcommerceprospect is not true).
+var ErrNotOnboardingRequest = errors.New("onboarding: the lead is not a Commerce B2B onboarding request")
+
+// ConflictError is returned when a request already carries the opposite
+// decision: approving a rejected request, or rejecting an approved one.
+type ConflictError struct {
+	LeadID uuid.UUID
+	// Wanted is the decision asked for.
+	Wanted Decision
+	// State describes what the request already is, such as "the lead is
+	// disqualified" or "the opportunity is won".
+	State string
+}
+
+// Error describes the conflict.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("onboarding: cannot %s lead %s: %s", e.Wanted, e.LeadID, e.State)
+}
+
+// Is makes errors.Is(err, ErrConflict) hold.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }

@@ -1,0 +1,171 @@
+package onboarding
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/b2bflow/d365/sales"
+	"github.com/google/uuid"
+)
+
+// Verdict is a decision on one request.
+type Verdict struct {
+	Decision Decision
+	// Reason is the lead's status reason for a rejection (see
+	// RejectOptions.Reason); zero means the ProcessOptions' default.
+	Reason sales.LeadStatus
+}
+
+// DecideFunc decides on one request. It is called for one request at a
+// time, in the order of Pending, so it may ask a person. An error stops
+// Process.
+type DecideFunc func(ctx context.Context, r *Request) (Verdict, error)
+
+// ProcessOptions tunes Process. The zero value (or nil) applies four
+// decisions at a time with the default options.
+type ProcessOptions struct {
+	// Concurrency is how many decisions are applied at once; zero means 4.
+	// The clients' own limits (MaxConcurrency) still apply.
+	Concurrency int
+	// Limit stops after this many requests have been decided; zero means
+	// all of them.
+	Limit int
+	// Approve and Reject are the options of each approval and rejection.
+	Approve *ApproveOptions
+	Reject  *RejectOptions
+	// SkipProspects leaves Request.Prospect nil, saving a request to
+	// Commerce per onboarding request when decide does not need it.
+	SkipProspects bool
+	// Progress, when set, is called after each request is settled, one
+	// call at a time.
+	Progress func(Progress)
+}
+
+// Progress reports one settled request and the counts so far.
+type Progress struct {
+	Request *Request
+	Verdict Verdict
+	// Outcome is nil for a skipped request.
+	Outcome *Outcome
+	// Err is the failure of the decision, nil when it was applied.
+	Err error
+	// Summary holds the counts so far.
+	Summary Summary
+}
+
+// Summary counts what Process did.
+type Summary struct {
+	Approved, Rejected, Skipped, Failed int
+	// Failures lists the requests whose decision failed, with the error.
+	Failures []Failure
+}
+
+// Failure is a decision that could not be applied.
+type Failure struct {
+	LeadID   uuid.UUID
+	Decision Decision
+	Err      error
+}
+
+// Process walks the pending requests, asks decide about each, and applies
+// the decisions with bounded concurrency. One failed decision does not stop
+// the others: it is counted, reported through Progress and listed in the
+// Summary. Process returns when every decided request is settled; its
+// error is the first error of listing or of decide, or the context's.
+func (s *Service) Process(ctx context.Context, decide DecideFunc, o *ProcessOptions) (*Summary, error) {
+	if decide == nil {
+		return nil, errors.New("onboarding: Process: decide is nil")
+	}
+	if o == nil {
+		o = &ProcessOptions{}
+	}
+	workers := o.Concurrency
+	if workers <= 0 {
+		workers = 4
+	}
+	var (
+		mu   sync.Mutex
+		sum  Summary
+		wg   sync.WaitGroup
+		sema = make(chan struct{}, workers)
+	)
+	settle := func(p Progress) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case p.Err != nil:
+			sum.Failed++
+			sum.Failures = append(sum.Failures, Failure{LeadID: p.Request.Lead.ID, Decision: p.Verdict.Decision, Err: p.Err})
+		case p.Verdict.Decision == Approve:
+			sum.Approved++
+		case p.Verdict.Decision == Reject:
+			sum.Rejected++
+		default:
+			sum.Skipped++
+		}
+		if o.Progress != nil {
+			p.Summary = sum
+			p.Summary.Failures = append([]Failure(nil), sum.Failures...)
+			o.Progress(p)
+		}
+	}
+	apply := func(req *Request, v Verdict) {
+		defer wg.Done()
+		defer func() { <-sema }()
+		var out *Outcome
+		var err error
+		switch v.Decision {
+		case Approve:
+			out, err = s.Approve(ctx, req.Lead.ID, o.Approve)
+		case Reject:
+			ro := RejectOptions{}
+			if o.Reject != nil {
+				ro = *o.Reject
+			}
+			if v.Reason != 0 {
+				ro.Reason = v.Reason
+			}
+			out, err = s.Reject(ctx, req.Lead.ID, &ro)
+		}
+		settle(Progress{Request: req, Verdict: v, Outcome: out, Err: err})
+	}
+
+	var firstErr error
+	n := 0
+	for req, err := range s.pending(ctx, s.commerce != nil && !o.SkipProspects) {
+		if err != nil {
+			firstErr = err
+			break
+		}
+		v, err := decide(ctx, req)
+		if err != nil {
+			firstErr = fmt.Errorf("onboarding: deciding on lead %s: %w", req.Lead.ID, err)
+			break
+		}
+		if v.Decision != Approve && v.Decision != Reject {
+			settle(Progress{Request: req, Verdict: Verdict{Decision: Skip}})
+		} else {
+			select {
+			case sema <- struct{}{}:
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				firstErr = ctx.Err()
+				break
+			}
+			wg.Add(1)
+			go apply(req, v)
+		}
+		n++
+		if o.Limit > 0 && n >= o.Limit {
+			break
+		}
+	}
+	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return &sum, firstErr
+}

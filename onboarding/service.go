@@ -1,0 +1,75 @@
+package onboarding
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/b2bflow/d365/commerce"
+	"github.com/b2bflow/d365/sales"
+	"github.com/google/uuid"
+)
+
+// Options configures a Service. The zero value (or nil) is ready to use.
+type Options struct {
+	// Logger receives a record for each step. Nil means silence.
+	Logger *slog.Logger
+	// OnStep, when set, is called after each step of Approve and Reject,
+	// from the goroutine running them.
+	OnStep func(leadID uuid.UUID, step Step)
+	// Company is the Commerce company (dataAreaId) of the prospects; empty
+	// means the Commerce client's default company.
+	Company string
+}
+
+// Service runs the onboarding workflows. It is safe for concurrent use.
+type Service struct {
+	sales    *sales.Client
+	commerce *commerce.Client
+	log      *slog.Logger
+	onStep   func(uuid.UUID, Step)
+	company  string
+	now      func() time.Time
+}
+
+// errNoSales is returned by every method of a Service made without a Sales
+// client.
+var errNoSales = errors.New("onboarding: the Service has no Sales client (onboarding.New was given nil)")
+
+// New returns a Service over the Sales client s and the Commerce client c.
+// c may be nil: then Pending carries no prospects and nothing is confirmed
+// on the Commerce side.
+func New(s *sales.Client, c *commerce.Client, o *Options) *Service {
+	if o == nil {
+		o = &Options{}
+	}
+	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, company: o.Company, now: time.Now}
+	if svc.log == nil {
+		svc.log = slog.New(slog.DiscardHandler)
+	}
+	if svc.company == "" && c != nil {
+		svc.company = c.Company()
+	}
+	return svc
+}
+
+// step records a finished step in the outcome, the log and the callback.
+func (s *Service) step(ctx context.Context, out *Outcome, name StepName, status StepStatus, start time.Time, err error) {
+	st := Step{Name: name, Status: status, Duration: s.now().Sub(start)}
+	if err != nil {
+		st.Err = err.Error()
+	}
+	out.Steps = append(out.Steps, st)
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	s.log.LogAttrs(ctx, level, "onboarding: step",
+		slog.String("lead", out.LeadID.String()), slog.String("decision", out.Decision.String()),
+		slog.String("step", string(name)), slog.String("status", string(status)),
+		slog.Duration("duration", st.Duration), slog.String("error", st.Err))
+	if s.onStep != nil {
+		s.onStep(out.LeadID, st)
+	}
+}
