@@ -14,6 +14,7 @@ type ValueError struct {
 	Known []any  // the values the transform knows
 }
 
+// Error names the map, the field, the value and the values it knows.
 func (e *ValueError) Error() string {
 	known := make([]string, len(e.Known))
 	for i, k := range e.Known {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,5 +235,4 @@ func TestContract(t *testing.T) {
 			}
 		})
 	}
-	_ = sort.Strings
 }

@@ -36,6 +36,9 @@ func (s *Server) handleDataverse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &dvReq{w: w, r: r, base: s.SalesURL + "/api/data/" + m[1] + "/", prefer: strings.Join(r.Header.Values("Prefer"), ",")}
+	if d.annotations() {
+		w.Header().Add("Preference-Applied", `odata.include-annotations="*"`)
+	}
 	rest := m[2]
 	switch strings.TrimPrefix(strings.TrimSuffix(rest, "()"), "Microsoft.Dynamics.CRM.") {
 	case "":
@@ -325,7 +328,7 @@ func (s *Server) dvWrite(d *dvReq, tb *table, id string, prev record, body map[s
 	d.w.Header().Set("OData-EntityId", d.base+tb.name+"("+id+")")
 	d.w.Header().Set("ETag", etagOf(e))
 	if strings.Contains(d.prefer, "return=representation") {
-		d.w.Header().Set("Preference-Applied", "return=representation")
+		d.w.Header().Add("Preference-Applied", "return=representation")
 		sel := selectList(d.r.URL.Query().Get("$select"))
 		out := s.dvOut(tb, e, sel, d.annotations())
 		out["@odata.context"] = d.base + "$metadata#" + tb.name + "/$entity"

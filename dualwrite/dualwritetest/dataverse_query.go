@@ -114,7 +114,7 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 		if pageSize > dvMaxPageSize || pageSize <= 0 {
 			pageSize = dvMaxPageSize
 		}
-		d.w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(pageSize))
+		d.w.Header().Add("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(pageSize))
 	}
 	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top >= 0 && pageSize == 0 {
 		if top < len(rows) {

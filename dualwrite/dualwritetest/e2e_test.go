@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/b2bflow/d365/dualwrite"
@@ -250,6 +251,77 @@ func TestUnauthorized(t *testing.T) {
 		t.Fatal(err)
 	}
 	if res.StatusCode != 401 || body["error"]["message"] == "" {
+		t.Fatalf("%d %v", res.StatusCode, body)
+	}
+}
+
+func TestOnboardingEndpoint(t *testing.T) {
+	s := NewServer(nil)
+	defer s.Close()
+	r := call(t, "POST", s.SalesURL+OnboardingPath, map[string]any{"LastName": "Kim", "Company": "Wingtip", "Email": "kim@wingtip.example"}).want(t, 201)
+	if r.body["LeadID"] == "" || r.body["ProspectID"] != "P-000001" {
+		t.Fatalf("%s", r.raw)
+	}
+	call(t, "POST", s.SalesURL+OnboardingPath, map[string]any{"LastName": "Kim"}).want(t, 400)
+}
+
+func TestDataverseStatusPatch(t *testing.T) {
+	s := NewServer(nil)
+	defer s.Close()
+	sub := submit(t, s, "Proseware")
+	// A value the map does not know is refused by the other side: nothing changes.
+	r := call(t, "PATCH", api(s)+"leads("+sub.LeadID+")", map[string]any{"msdyn_b2bprospectstatus": 5}).want(t, 400)
+	if r.errorCode() != "0x80040265" || !strings.Contains(r.raw, "msdyn_b2bprospectstatus") {
+		t.Errorf("unknown status: %s", r.raw)
+	}
+	lead := call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body
+	if num(lead["msdyn_b2bprospectstatus"]) != dualwrite.DataversePending {
+		t.Fatalf("lead changed: %v", lead)
+	}
+	// Approving directly on the lead approves the prospect, which creates the
+	// customers and the hierarchy, mirrored back as account and contact.
+	call(t, "PATCH", api(s)+"leads("+sub.LeadID+")", map[string]any{"msdyn_b2bprospectstatus": dualwrite.DataverseApproved, "telephone1": "+1 555 0199"}).want(t, 204)
+	p := prospect(t, s, sub)
+	if p["B2BProspectStatus"] != "Approved" || p["PrimaryPhoneNumber"] != "+1 555 0199" {
+		t.Fatalf("prospect = %v", p)
+	}
+	if s.Count("CustomersV3") != 2 || s.Count("accounts") != 1 || s.Count("contacts") != 1 || s.Count("msdyn_customerhierarchies") != 1 {
+		t.Fatalf("customers %d accounts %d contacts %d hierarchies %d", s.Count("CustomersV3"), s.Count("accounts"), s.Count("contacts"), s.Count("msdyn_customerhierarchies"))
+	}
+	contact := s.Rows("contacts")[0]
+	if contact["lastname"] != "O'Neil" || contact["msdyn_contactpersonid"] == nil || contact["_msdyn_partyid_value"] == nil {
+		t.Errorf("contact = %v", contact)
+	}
+}
+
+func TestTokenAndCredential(t *testing.T) {
+	s := NewServer(&Options{Faults: &Faults{Throttle: 1}}) // faults never touch the token endpoint
+	defer s.Close()
+	res, err := http.PostForm(s.TokenURL, url.Values{"grant_type": {"client_credentials"}, "client_id": {"x"}, "client_secret": {"y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok map[string]any
+	json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	if res.StatusCode != 200 || tok["access_token"] != Token || tok["token_type"] != "Bearer" {
+		t.Fatalf("%d %v", res.StatusCode, tok)
+	}
+	ot, err := s.Credential().Token(t.Context(), s.SalesURL)
+	if err != nil || ot.AccessToken != Token {
+		t.Fatalf("credential: %v %v", ot, err)
+	}
+	// Commerce refuses a wrong token in its own error shape.
+	req, _ := http.NewRequest("GET", data(s)+"Prospects", nil)
+	req.Header.Set("Authorization", "Bearer wrong")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]map[string]any
+	json.NewDecoder(res.Body).Decode(&body)
+	res.Body.Close()
+	if res.StatusCode != 401 || body["error"]["innererror"] == nil {
 		t.Fatalf("%d %v", res.StatusCode, body)
 	}
 }

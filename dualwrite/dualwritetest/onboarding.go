@@ -1,10 +1,19 @@
 package dualwritetest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 )
+
+// OnboardingPath is the path, on SalesURL, where programs that cannot call
+// SubmitOnboardingRequest (other languages, the emulator command) POST an
+// OnboardingRequest as JSON ({"FirstName":..., "Company":...}) with the
+// bearer token. The answer is 201 with the Submitted as JSON. This endpoint
+// is the emulator's own, not a Dynamics 365 one.
+const OnboardingPath = "/dualwritetest/onboarding"
 
 // OnboardingRequest is what a company sends from the B2B e-commerce site to
 // become a customer.
@@ -32,6 +41,34 @@ type Submitted struct {
 	ProspectID, PartyNumber, Company string
 	// LeadID is the id of the lead dual-write created in Dataverse.
 	LeadID string
+}
+
+func (s *Server) serveOnboarding(w http.ResponseWriter, r *http.Request) {
+	status := http.StatusCreated
+	defer func() { s.record(Request{Service: "sales", Method: r.Method, Path: r.URL.Path, Status: status}) }()
+	fail := func(code int, msg string) {
+		status = code
+		writeJSON(w, code, map[string]any{"error": map[string]any{"code": "", "message": msg}})
+	}
+	if r.Header.Get("Authorization") != "Bearer "+Token {
+		fail(http.StatusUnauthorized, "the Authorization header must be 'Bearer "+Token+"'")
+		return
+	}
+	if r.Method != http.MethodPost {
+		fail(http.StatusMethodNotAllowed, "POST an OnboardingRequest as JSON")
+		return
+	}
+	var req OnboardingRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		fail(http.StatusBadRequest, "the body is not an OnboardingRequest: "+err.Error())
+		return
+	}
+	sub, err := s.SubmitOnboardingRequest(req)
+	if err != nil {
+		fail(http.StatusBadRequest, err.Error())
+		return
+	}
+	writeJSON(w, status, sub)
 }
 
 // SubmitOnboardingRequest stands in for the B2B site and the headquarters

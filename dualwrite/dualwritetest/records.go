@@ -2,7 +2,6 @@ package dualwritetest
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/google/uuid"
@@ -278,8 +277,6 @@ func (s *Server) primaryName(logical, id string) string {
 	}
 	return ""
 }
-
-var _ = http.StatusOK
 
 // moneyColumns are the money columns used here; selecting one brings the
 // record's currency along, as in Dataverse.

@@ -69,9 +69,11 @@ func (s *Server) SetMapStatus(projectName string, status dualwrite.MapStatus) bo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cfg := s.store.fo["dualwriteprojectconfigurations"]
-	for _, e := range cfg.rows {
+	for k, e := range cfg.rows {
 		if e.rec["ProjectName"] == projectName {
-			e.rec["Status"] = status.String()
+			row := cloneRecord(e.rec)
+			row["Status"] = status.String()
+			s.begin().put(cfg, k, row)
 			return true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -37,6 +38,9 @@ type Options struct {
 	Faults *Faults
 	// Logger receives one debug line per request; nil is silent.
 	Logger *slog.Logger
+	// SalesAddr and CommerceAddr are the addresses to listen on, such as
+	// "127.0.0.1:8081"; empty means a free loopback port.
+	SalesAddr, CommerceAddr string
 }
 
 // Server is a running emulator of Dynamics 365 Sales (the Dataverse Web
@@ -108,13 +112,30 @@ func NewServer(o *Options) *Server {
 	if opt.Limits != nil {
 		s.limiter = newLimiter(*opt.Limits)
 	}
-	s.sales = httptest.NewServer(http.HandlerFunc(s.serveSales))
-	s.commerce = httptest.NewServer(http.HandlerFunc(s.serveCommerce))
+	s.sales = startServer(opt.SalesAddr, http.HandlerFunc(s.serveSales))
+	s.commerce = startServer(opt.CommerceAddr, http.HandlerFunc(s.serveCommerce))
 	s.SalesURL = s.sales.URL
 	s.CommerceURL = s.commerce.URL
 	s.TokenURL = s.sales.URL + "/dualwritetest/oauth2/v2.0/token"
 	s.seed()
 	return s
+}
+
+// startServer starts an httptest server on addr (a free loopback port when
+// empty). It panics when addr cannot be listened on, as httptest does.
+func startServer(addr string, h http.Handler) *httptest.Server {
+	if addr == "" {
+		return httptest.NewServer(h)
+	}
+	ts := httptest.NewUnstartedServer(h)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		panic(fmt.Sprintf("dualwritetest: listen on %s: %v", addr, err))
+	}
+	ts.Listener.Close()
+	ts.Listener = l
+	ts.Start()
+	return ts
 }
 
 // Close shuts both servers down, closing open connections.
@@ -284,6 +305,10 @@ func (s *Server) serveSales(w http.ResponseWriter, r *http.Request) {
 		s.serveToken(w, r, "sales")
 		return
 	}
+	if r.URL.Path == OnboardingPath {
+		s.serveOnboarding(w, r)
+		return
+	}
 	s.serve(w, r, "sales", s.handleDataverse)
 }
 
@@ -325,10 +350,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 	rw := &statusWriter{ResponseWriter: w}
 	w = rw
 	req := Request{Service: service, Method: r.Method, Path: path}
+	recorded := false
 	defer func() {
-		req.Status = rw.status
-		s.record(req)
+		if !recorded {
+			req.Status = rw.status
+			s.record(req)
+		}
 	}()
+	// closeConn logs the request, then closes the connection unanswered.
+	closeConn := func() {
+		recorded = true
+		s.record(req)
+		hijackClose(w)
+	}
 	errorf := s.dvError
 	if service == "commerce" {
 		errorf = s.foError
@@ -364,7 +398,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 		errorf(w, r, http.StatusServiceUnavailable, "0x80040216", "The service is temporarily unavailable. Please try again later.")
 		return
 	case FaultDrop:
-		hijackClose(w)
+		closeConn()
 		return
 	}
 	if service == "sales" && s.limiter != nil {
@@ -380,7 +414,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 	if fault == FaultLoseResponse {
 		rec := httptest.NewRecorder()
 		s.locked(func() { h(rec, r) })
-		hijackClose(w)
+		closeConn()
 		return
 	}
 	s.locked(func() { h(w, r) })

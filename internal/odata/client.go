@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/b2bflow/d365"
+	"github.com/google/uuid"
 	"github.com/hashicorp/go-cleanhttp"
 )
 
@@ -47,6 +48,10 @@ type Config struct {
 	BypassCache bool
 	// Now tells the time, to read Retry-After dates; nil means time.Now.
 	Now func() time.Time
+	// Boundary returns a unique string for the multipart boundaries of
+	// $batch requests; nil means random UUIDs. Tests set it so that
+	// recorded batches match.
+	Boundary func() string
 }
 
 // Client sends OData requests to one service. It is safe for concurrent use.
@@ -63,6 +68,7 @@ type Client struct {
 	retry       retryPolicy
 	sem         chan struct{}
 	now         func() time.Time
+	boundary    func() string
 }
 
 // retryPolicy is d365.RetryOptions with the defaults applied.
@@ -89,6 +95,7 @@ func New(cfg Config) (*Client, error) {
 		caller:      o.CallerObjectID,
 		bypassCache: cfg.BypassCache,
 		now:         cfg.Now,
+		boundary:    cfg.Boundary,
 	}
 	if c.http == nil {
 		c.http = cleanhttp.DefaultPooledClient()
@@ -101,6 +108,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.boundary == nil {
+		c.boundary = uuid.NewString
 	}
 	c.userAgent = "d365-go/" + d365.Version
 	if ua := strings.TrimSpace(o.UserAgent); ua != "" {

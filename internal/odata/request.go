@@ -49,6 +49,10 @@ type Request struct {
 	// completed operation (a lost connection, 502, 504). GET, HEAD, PUT,
 	// DELETE and OPTIONS are idempotent without it.
 	Idempotent bool
+
+	// rawErrors returns a response with an error status instead of an
+	// error, for $batch, whose failures come as a multipart body.
+	rawErrors bool
 }
 
 // Prefer holds the preferences sent in the Prefer header.
@@ -213,7 +217,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	}
 	defer resp.Body.Close()
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	if resp.StatusCode >= 400 {
+	if resp.StatusCode >= 400 && (!r.rawErrors || readErr != nil) {
 		e := DecodeError(resp.StatusCode, resp.Header, data, c.now())
 		e.Method, e.URL, e.Attempts = method, a.url, a.attempts
 		c.log.LogAttrs(ctx, levelFor(resp.StatusCode), "d365: request failed",

@@ -1,0 +1,220 @@
+package odata
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/vcr"
+	"github.com/google/go-cmp/cmp"
+)
+
+// boundaries returns a boundary source yielding ids in order.
+func boundaries(ids ...string) func() string {
+	return func() string {
+		id := ids[0]
+		ids = ids[1:]
+		return id
+	}
+}
+
+func TestBatchDocumentedChangeSetWithReferences(t *testing.T) {
+	base, _ := ServiceURL("orgURL", "https://contoso.crm.dynamics.com/api/data/v9.1/")
+	c, err := New(Config{
+		BaseURL: base, Resource: Origin(base), Credential: d365.StaticTokenCredential("test-token"),
+		Options:  d365.ClientOptions{HTTPClient: vcr.Client(t, "batch-changeset-references", nil)},
+		Boundary: boundaries("AAA123", "dd81ccab-11ce-4d57-b91d-12c4e25c3cab"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Batch(context.Background(), &Batch{Parts: []BatchPart{{ChangeSet: []*BatchRequest{
+		{Method: "POST", Path: "leads", Body: json.RawMessage(`{"firstname":"aaa","lastname":"bbb"}`)},
+		{Method: "POST", Path: "contacts", Body: json.RawMessage(`{"@odata.type":"Microsoft.Dynamics.CRM.contact","firstname":"Oncall Contact-1111"}`)},
+		{Method: "POST", Path: "accounts", Body: json.RawMessage(`{"name":"IcM Account","originatingleadid@odata.bind":"$1","primarycontactid@odata.bind":"$2"}`)},
+	}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res {
+		got = append(got, fmt.Sprintf("%s %d %s %v", r.ContentID, r.StatusCode, r.Header.Get("OData-EntityId"), r.Err))
+	}
+	want := []string{
+		"1 204 https://contoso.crm.dynamics.com/api/data/v9.1/leads(425195a4-7a75-e911-a97a-000d3a34a1bd) <nil>",
+		"2 204 https://contoso.crm.dynamics.com/api/data/v9.1/contacts(495195a4-7a75-e911-a97a-000d3a34a1bd) <nil>",
+		"3 204 https://contoso.crm.dynamics.com/api/data/v9.1/accounts(4f5195a4-7a75-e911-a97a-000d3a34a1bd) <nil>",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+}
+
+// batchServer answers every $batch with the given status and multipart
+// body, recording the request.
+func batchServer(t *testing.T, status int, body string, got *http.Request, gotBody *string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		*got = *r.Clone(context.Background())
+		b, _ := io.ReadAll(r.Body)
+		*gotBody = string(b)
+		w.Header().Set("Content-Type", "multipart/mixed; boundary=batchresponse_R")
+		w.WriteHeader(status)
+		io.WriteString(w, strings.ReplaceAll(body, "\n", "\r\n"))
+	}
+}
+
+const continuedBatch = `--batchresponse_R
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+HTTP/1.1 200 OK
+Content-Type: application/json; odata.metadata=minimal
+OData-Version: 4.0
+
+{"leadid":"00000000-0000-0000-0000-000000000001","subject":"a"}
+--batchresponse_R
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+HTTP/1.1 400 Bad Request
+Content-Type: application/json; odata.metadata=minimal
+OData-Version: 4.0
+
+{"error":{"code":"0x80040237","message":"A record with matching key values already exists."}}
+--batchresponse_R
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+HTTP/1.1 204 No Content
+OData-Version: 4.0
+
+--batchresponse_R--
+`
+
+func TestBatchContinueOnErrorWithAFailedChangeSet(t *testing.T) {
+	var req http.Request
+	var body string
+	c, _, _, _ := testClient(t, batchServer(t, 200, continuedBatch, &req, &body), func(c *Config) {
+		c.Boundary = boundaries("B", "C")
+	})
+	res, err := c.Batch(context.Background(), &Batch{ContinueOnError: true, Parts: []BatchPart{
+		{Request: &BatchRequest{Path: "leads(00000000-0000-0000-0000-000000000001)", Query: "$select=subject"}},
+		{ChangeSet: []*BatchRequest{
+			{Method: "POST", Path: "leads", Body: map[string]string{"subject": "x"}, ContentID: "lead"},
+			{Method: "PATCH", Path: "$lead", Body: map[string]string{"subject": "y"}, IfMatch: "*"},
+		}},
+		{Request: &BatchRequest{Method: "DELETE", Path: "leads(00000000-0000-0000-0000-000000000009)"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Header.Get("Prefer") != "odata.continue-on-error" || req.Header.Get("Content-Type") != "multipart/mixed; boundary=batch_B" || req.URL.Path != "/api/data/v9.2/$batch" {
+		t.Errorf("sent %s with Prefer %q, Content-Type %q", req.URL.Path, req.Header.Get("Prefer"), req.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		"--batch_B\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nGET http://",
+		"/api/data/v9.2/leads(00000000-0000-0000-0000-000000000001)?$select=subject HTTP/1.1\r\nAccept: application/json\r\n\r\n",
+		"--batch_B\r\nContent-Type: multipart/mixed; boundary=changeset_C\r\n\r\n--changeset_C\r\n",
+		"Content-ID: lead\r\n\r\nPOST http://",
+		"Content-ID: 2\r\n\r\nPATCH $lead HTTP/1.1\r\nAccept: application/json\r\nContent-Type: application/json; type=entry\r\nIf-Match: *\r\n\r\n{\"subject\":\"y\"}\r\n--changeset_C--\r\n",
+		"--batch_B--\r\n",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("batch body lacks %q:\n%s", want, body)
+		}
+	}
+	if len(res) != 4 {
+		t.Fatalf("%d results, want 4", len(res))
+	}
+	if res[0].StatusCode != 200 || !strings.Contains(string(res[0].Body), `"subject":"a"`) || res[0].Err != nil {
+		t.Errorf("GET result = %+v", res[0])
+	}
+	for i, id := range []string{"lead", "2"} {
+		r := res[1+i]
+		var e *d365.Error
+		if r.StatusCode != 400 || r.ContentID != id || !errors.As(r.Err, &e) || e.Code != "0x80040237" {
+			t.Errorf("change set result %d = %+v (%v), want the change set's 400 with Content-ID %s", i, r, r.Err, id)
+		}
+	}
+	if res[3].StatusCode != 204 || res[3].Err != nil {
+		t.Errorf("DELETE result = %+v", res[3])
+	}
+}
+
+func TestBatchStoppedAtTheFirstFailure(t *testing.T) {
+	stopped := `--batchresponse_R
+Content-Type: application/http
+Content-Transfer-Encoding: binary
+
+HTTP/1.1 404 Not Found
+Content-Type: application/json; odata.metadata=minimal
+
+{"error":{"code":"0x80040217","message":"lead With Id = 00000000-0000-0000-0000-000000000001 Does Not Exist"}}
+--batchresponse_R--
+`
+	var req http.Request
+	var body string
+	c, _, _, _ := testClient(t, batchServer(t, 400, stopped, &req, &body), nil)
+	res, err := c.Batch(context.Background(), &Batch{Parts: []BatchPart{
+		{Request: &BatchRequest{Path: "leads(00000000-0000-0000-0000-000000000001)"}},
+		{Request: &BatchRequest{Path: "leads(00000000-0000-0000-0000-000000000002)"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(res[0].Err, d365.ErrNotFound) || !errors.Is(res[1].Err, ErrNotRun) || res[1].StatusCode != 0 {
+		t.Errorf("results = %v / %v", res[0].Err, res[1].Err)
+	}
+	if req.Header.Get("Prefer") != "" {
+		t.Errorf("Prefer %q sent without ContinueOnError", req.Header.Get("Prefer"))
+	}
+}
+
+func TestBatchWholeFailureIsAnError(t *testing.T) {
+	c, _, _, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"error":{"code":"0x0","message":"The batch request must have a Content-Type header with a boundary."}}`)
+	}, nil)
+	_, err := c.Batch(context.Background(), &Batch{Parts: []BatchPart{{Request: &BatchRequest{Path: "leads"}}}})
+	var e *d365.Error
+	if !errors.As(err, &e) || e.StatusCode != 400 || !strings.Contains(e.Message, "boundary") {
+		t.Errorf("err = %v, want the service's 400", err)
+	}
+}
+
+func TestBatchValidation(t *testing.T) {
+	c, _, _, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent") }, nil)
+	big := make([]*BatchRequest, MaxBatchRequests+1)
+	for i := range big {
+		big[i] = &BatchRequest{Method: "POST", Path: "leads", Body: map[string]any{}}
+	}
+	for name, b := range map[string]*Batch{
+		"empty":             {},
+		"get in change set": {Parts: []BatchPart{{ChangeSet: []*BatchRequest{{Path: "leads"}}}}},
+		"both":              {Parts: []BatchPart{{Request: &BatchRequest{}, ChangeSet: []*BatchRequest{{Method: "POST"}}}}},
+		"neither":           {Parts: []BatchPart{{}}},
+		"too many":          {Parts: []BatchPart{{ChangeSet: big}}},
+		"repeated id":       {Parts: []BatchPart{{ChangeSet: []*BatchRequest{{Method: "POST", Path: "leads", ContentID: "1"}, {Method: "POST", Path: "leads", ContentID: "1"}}}}},
+		"escaping path":     {Parts: []BatchPart{{Request: &BatchRequest{Path: "../x"}}}},
+	} {
+		if _, err := c.Batch(context.Background(), b); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func FuzzReadMultipart(f *testing.F) {
+	f.Add("multipart/mixed; boundary=batchresponse_R", strings.ReplaceAll(continuedBatch, "\n", "\r\n"))
+	f.Add("multipart/mixed; boundary=b", "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n--c--\r\n--b--\r\n")
+	f.Add("text/html", "<html>")
+	f.Fuzz(func(t *testing.T, ct, body string) {
+		readMultipart(ct, []byte(body), 0)
+	})
+}
