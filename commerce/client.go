@@ -1,6 +1,7 @@
 package commerce
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -79,6 +80,15 @@ func NewClient(envURL string, cred d365.Credential, o *Options) (*Client, error)
 	c.Hierarchies = &HierarchyService{c: c}
 	c.DualWrite = &DualWriteService{c: c}
 	return c, nil
+}
+
+// Batch sends an OData $batch to the environment: up to 1,000 requests
+// (single requests and atomic change sets) in one HTTP request. Paths are
+// relative to the service root, such as "Prospects" or an entity key path.
+// The results come one per request, in order; the error is non-nil only
+// when the batch as a whole failed.
+func (c *Client) Batch(ctx context.Context, b *d365.Batch) ([]*d365.BatchResult, error) {
+	return c.od.Batch(ctx, b)
 }
 
 // EnvURL returns the environment URL the client talks to, such as

@@ -13,68 +13,9 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+
+	"github.com/b2bflow/d365"
 )
-
-// MaxBatchRequests is the most requests one $batch may hold.
-const MaxBatchRequests = 1000
-
-// BatchRequest is one request inside a $batch.
-type BatchRequest struct {
-	// Method is the HTTP method; empty means GET.
-	Method string
-	// Path is relative to the service root, escaped like Request.Path, or
-	// a reference to an earlier request of the same change set by its
-	// Content-ID, such as "$1" or "$1/lastname".
-	Path string
-	// Query is the encoded query string, without '?'.
-	Query string
-	// Body is sent as JSON, as for Request.Body.
-	Body any
-	// Header holds extra headers of the request.
-	Header http.Header
-	// IfMatch sets the If-Match header.
-	IfMatch string
-	// ContentID names the request inside its change set, so that later
-	// requests can refer to it as "$<ContentID>" (in a Path, or in an
-	// "@odata.bind" value). Empty means its 1-based position in the change
-	// set. Ignored outside change sets.
-	ContentID string
-}
-
-// BatchPart is one part of a batch: a single request, or a change set whose
-// requests succeed or fail together. Exactly one of the fields is set.
-type BatchPart struct {
-	Request   *BatchRequest
-	ChangeSet []*BatchRequest
-}
-
-// Batch is a $batch request.
-type Batch struct {
-	Parts []BatchPart
-	// ContinueOnError asks the service to go on after a failed part
-	// (Prefer: odata.continue-on-error); otherwise the first failure ends
-	// the batch.
-	ContinueOnError bool
-}
-
-// BatchResult is the answer to one request of a batch.
-type BatchResult struct {
-	// StatusCode is the request's status; 0 when the service did not run
-	// it because the batch stopped at an earlier failure.
-	StatusCode int
-	Header     http.Header
-	Body       []byte
-	// ContentID is the request's Content-ID inside its change set.
-	ContentID string
-	// Err is the request's failure: a *d365.Error for a status of 400 or
-	// more, including a change set that failed as a whole (each of its
-	// requests carries the change set's error), or ErrNotRun.
-	Err error
-}
-
-// ErrNotRun is the error of a batch request that the service did not run
-// because the batch stopped at an earlier failure.
-var ErrNotRun = errors.New("d365: not run: the batch stopped at an earlier failure")
 
 // Batch sends the batch and returns one result per request, in the order of
 // the batch's parts (change sets expanded). The error is non-nil only when
@@ -83,7 +24,7 @@ var ErrNotRun = errors.New("d365: not run: the batch stopped at an earlier failu
 //
 // A batch is retried after throttling and unavailability, and after a
 // broken connection only when every request in it is a GET.
-func (c *Client) Batch(ctx context.Context, b *Batch) ([]*BatchResult, error) {
+func (c *Client) Batch(ctx context.Context, b *d365.Batch) ([]*d365.BatchResult, error) {
 	body, boundary, idempotent, err := c.encodeBatch(b)
 	if err != nil {
 		return nil, err
@@ -113,7 +54,7 @@ func (c *Client) Batch(ctx context.Context, b *Batch) ([]*BatchResult, error) {
 }
 
 // encodeBatch writes the multipart body of a batch.
-func (c *Client) encodeBatch(b *Batch) (body []byte, boundary string, idempotent bool, err error) {
+func (c *Client) encodeBatch(b *d365.Batch) (body []byte, boundary string, idempotent bool, err error) {
 	if b == nil || len(b.Parts) == 0 {
 		return nil, "", false, errors.New("d365: the batch is empty")
 	}
@@ -163,15 +104,15 @@ func (c *Client) encodeBatch(b *Batch) (body []byte, boundary string, idempotent
 		}
 		fmt.Fprintf(&buf, "--%s--\r\n", cs)
 	}
-	if n > MaxBatchRequests {
-		return nil, "", false, fmt.Errorf("d365: the batch holds %d requests: at most %d are allowed", n, MaxBatchRequests)
+	if n > d365.MaxBatchRequests {
+		return nil, "", false, fmt.Errorf("d365: the batch holds %d requests: at most %d are allowed", n, d365.MaxBatchRequests)
 	}
 	fmt.Fprintf(&buf, "--%s--\r\n", boundary)
 	return buf.Bytes(), boundary, idempotent, nil
 }
 
 // writeBatchRequest writes one application/http part.
-func (c *Client) writeBatchRequest(w *bytes.Buffer, r *BatchRequest, contentID string) error {
+func (c *Client) writeBatchRequest(w *bytes.Buffer, r *d365.BatchRequest, contentID string) error {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
@@ -230,12 +171,12 @@ func (c *Client) writeBatchRequest(w *bytes.Buffer, r *BatchRequest, contentID s
 
 // decodeBatch reads a multipart $batch response and lines its answers up
 // with the batch's requests.
-func (c *Client) decodeBatch(b *Batch, resp *Response) ([]*BatchResult, error) {
+func (c *Client) decodeBatch(b *d365.Batch, resp *Response) ([]*d365.BatchResult, error) {
 	parts, err := readMultipart(resp.Header.Get("Content-Type"), resp.Body, 0)
 	if err != nil {
 		return nil, err
 	}
-	var out []*BatchResult
+	var out []*d365.BatchResult
 	k := 0 // next response part
 	for _, p := range b.Parts {
 		if p.Request != nil {
@@ -243,14 +184,14 @@ func (c *Client) decodeBatch(b *Batch, resp *Response) ([]*BatchResult, error) {
 				out = append(out, c.result(parts[k]))
 				k++
 			} else {
-				out = append(out, &BatchResult{Err: ErrNotRun})
+				out = append(out, &d365.BatchResult{Err: d365.ErrNotRun})
 			}
 			continue
 		}
 		switch {
 		case k >= len(parts):
 			for range p.ChangeSet {
-				out = append(out, &BatchResult{Err: ErrNotRun})
+				out = append(out, &d365.BatchResult{Err: d365.ErrNotRun})
 			}
 		case parts[k].nested == nil:
 			// The change set failed as a whole: one error part.
@@ -273,7 +214,7 @@ func (c *Client) decodeBatch(b *Batch, resp *Response) ([]*BatchResult, error) {
 					np = parts[k].nested[j]
 				}
 				if np == nil {
-					out = append(out, &BatchResult{ContentID: id, Err: ErrNotRun})
+					out = append(out, &d365.BatchResult{ContentID: id, Err: d365.ErrNotRun})
 					continue
 				}
 				res := c.result(np)
@@ -286,7 +227,7 @@ func (c *Client) decodeBatch(b *Batch, resp *Response) ([]*BatchResult, error) {
 	return out, nil
 }
 
-func contentID(r *BatchRequest, j int) string {
+func contentID(r *d365.BatchRequest, j int) string {
 	if r.ContentID != "" {
 		return r.ContentID
 	}
@@ -294,8 +235,8 @@ func contentID(r *BatchRequest, j int) string {
 }
 
 // result turns a response part into a BatchResult.
-func (c *Client) result(p *rawPart) *BatchResult {
-	r := &BatchResult{StatusCode: p.status, Header: p.header, Body: p.body, ContentID: p.contentID}
+func (c *Client) result(p *rawPart) *d365.BatchResult {
+	r := &d365.BatchResult{StatusCode: p.status, Header: p.header, Body: p.body, ContentID: p.contentID}
 	if p.status >= 400 {
 		e := DecodeError(p.status, p.header, p.body, c.now())
 		e.Method, e.URL = p.method, p.url

@@ -34,7 +34,7 @@ func TestBatchDocumentedChangeSetWithReferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Batch(context.Background(), &Batch{Parts: []BatchPart{{ChangeSet: []*BatchRequest{
+	res, err := c.Batch(context.Background(), &d365.Batch{Parts: []d365.BatchPart{{ChangeSet: []*d365.BatchRequest{
 		{Method: "POST", Path: "leads", Body: json.RawMessage(`{"firstname":"aaa","lastname":"bbb"}`)},
 		{Method: "POST", Path: "contacts", Body: json.RawMessage(`{"@odata.type":"Microsoft.Dynamics.CRM.contact","firstname":"Oncall Contact-1111"}`)},
 		{Method: "POST", Path: "accounts", Body: json.RawMessage(`{"name":"IcM Account","originatingleadid@odata.bind":"$1","primarycontactid@odata.bind":"$2"}`)},
@@ -103,13 +103,13 @@ func TestBatchContinueOnErrorWithAFailedChangeSet(t *testing.T) {
 	c, _, _, _ := testClient(t, batchServer(t, 200, continuedBatch, &req, &body), func(c *Config) {
 		c.Boundary = boundaries("B", "C")
 	})
-	res, err := c.Batch(context.Background(), &Batch{ContinueOnError: true, Parts: []BatchPart{
-		{Request: &BatchRequest{Path: "leads(00000000-0000-0000-0000-000000000001)", Query: "$select=subject"}},
-		{ChangeSet: []*BatchRequest{
+	res, err := c.Batch(context.Background(), &d365.Batch{ContinueOnError: true, Parts: []d365.BatchPart{
+		{Request: &d365.BatchRequest{Path: "leads(00000000-0000-0000-0000-000000000001)", Query: "$select=subject"}},
+		{ChangeSet: []*d365.BatchRequest{
 			{Method: "POST", Path: "leads", Body: map[string]string{"subject": "x"}, ContentID: "lead"},
 			{Method: "PATCH", Path: "$lead", Body: map[string]string{"subject": "y"}, IfMatch: "*"},
 		}},
-		{Request: &BatchRequest{Method: "DELETE", Path: "leads(00000000-0000-0000-0000-000000000009)"}},
+		{Request: &d365.BatchRequest{Method: "DELETE", Path: "leads(00000000-0000-0000-0000-000000000009)"}},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -161,14 +161,14 @@ Content-Type: application/json; odata.metadata=minimal
 	var req http.Request
 	var body string
 	c, _, _, _ := testClient(t, batchServer(t, 400, stopped, &req, &body), nil)
-	res, err := c.Batch(context.Background(), &Batch{Parts: []BatchPart{
-		{Request: &BatchRequest{Path: "leads(00000000-0000-0000-0000-000000000001)"}},
-		{Request: &BatchRequest{Path: "leads(00000000-0000-0000-0000-000000000002)"}},
+	res, err := c.Batch(context.Background(), &d365.Batch{Parts: []d365.BatchPart{
+		{Request: &d365.BatchRequest{Path: "leads(00000000-0000-0000-0000-000000000001)"}},
+		{Request: &d365.BatchRequest{Path: "leads(00000000-0000-0000-0000-000000000002)"}},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(res[0].Err, d365.ErrNotFound) || !errors.Is(res[1].Err, ErrNotRun) || res[1].StatusCode != 0 {
+	if !errors.Is(res[0].Err, d365.ErrNotFound) || !errors.Is(res[1].Err, d365.ErrNotRun) || res[1].StatusCode != 0 {
 		t.Errorf("results = %v / %v", res[0].Err, res[1].Err)
 	}
 	if req.Header.Get("Prefer") != "" {
@@ -182,7 +182,7 @@ func TestBatchWholeFailureIsAnError(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, `{"error":{"code":"0x0","message":"The batch request must have a Content-Type header with a boundary."}}`)
 	}, nil)
-	_, err := c.Batch(context.Background(), &Batch{Parts: []BatchPart{{Request: &BatchRequest{Path: "leads"}}}})
+	_, err := c.Batch(context.Background(), &d365.Batch{Parts: []d365.BatchPart{{Request: &d365.BatchRequest{Path: "leads"}}}})
 	var e *d365.Error
 	if !errors.As(err, &e) || e.StatusCode != 400 || !strings.Contains(e.Message, "boundary") {
 		t.Errorf("err = %v, want the service's 400", err)
@@ -191,18 +191,18 @@ func TestBatchWholeFailureIsAnError(t *testing.T) {
 
 func TestBatchValidation(t *testing.T) {
 	c, _, _, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) { t.Errorf("request sent") }, nil)
-	big := make([]*BatchRequest, MaxBatchRequests+1)
+	big := make([]*d365.BatchRequest, d365.MaxBatchRequests+1)
 	for i := range big {
-		big[i] = &BatchRequest{Method: "POST", Path: "leads", Body: map[string]any{}}
+		big[i] = &d365.BatchRequest{Method: "POST", Path: "leads", Body: map[string]any{}}
 	}
-	for name, b := range map[string]*Batch{
+	for name, b := range map[string]*d365.Batch{
 		"empty":             {},
-		"get in change set": {Parts: []BatchPart{{ChangeSet: []*BatchRequest{{Path: "leads"}}}}},
-		"both":              {Parts: []BatchPart{{Request: &BatchRequest{}, ChangeSet: []*BatchRequest{{Method: "POST"}}}}},
-		"neither":           {Parts: []BatchPart{{}}},
-		"too many":          {Parts: []BatchPart{{ChangeSet: big}}},
-		"repeated id":       {Parts: []BatchPart{{ChangeSet: []*BatchRequest{{Method: "POST", Path: "leads", ContentID: "1"}, {Method: "POST", Path: "leads", ContentID: "1"}}}}},
-		"escaping path":     {Parts: []BatchPart{{Request: &BatchRequest{Path: "../x"}}}},
+		"get in change set": {Parts: []d365.BatchPart{{ChangeSet: []*d365.BatchRequest{{Path: "leads"}}}}},
+		"both":              {Parts: []d365.BatchPart{{Request: &d365.BatchRequest{}, ChangeSet: []*d365.BatchRequest{{Method: "POST"}}}}},
+		"neither":           {Parts: []d365.BatchPart{{}}},
+		"too many":          {Parts: []d365.BatchPart{{ChangeSet: big}}},
+		"repeated id":       {Parts: []d365.BatchPart{{ChangeSet: []*d365.BatchRequest{{Method: "POST", Path: "leads", ContentID: "1"}, {Method: "POST", Path: "leads", ContentID: "1"}}}}},
+		"escaping path":     {Parts: []d365.BatchPart{{Request: &d365.BatchRequest{Path: "../x"}}}},
 	} {
 		if _, err := c.Batch(context.Background(), b); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -66,7 +66,7 @@ type Client struct {
 	caller      string
 	bypassCache bool
 	retry       retryPolicy
-	sem         chan struct{}
+	lim         *limiter
 	now         func() time.Time
 	boundary    func() string
 }
@@ -155,9 +155,7 @@ func New(cfg Config) (*Client, error) {
 	if n == 0 {
 		n = cfg.DefaultMaxConcurrency
 	}
-	if n > 0 {
-		c.sem = make(chan struct{}, n)
-	}
+	c.lim = newLimiter(max(n, 0))
 	return c, nil
 }
 
@@ -199,23 +197,4 @@ func (p retryPolicy) backoff(n int) time.Duration {
 	}
 	half := d / 2
 	return half + rand.N(half+1)
-}
-
-// acquire takes a slot of the concurrency limit.
-func (c *Client) acquire(ctx context.Context) error {
-	if c.sem == nil {
-		return nil
-	}
-	select {
-	case c.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (c *Client) release() {
-	if c.sem != nil {
-		<-c.sem
-	}
 }

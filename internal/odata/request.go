@@ -181,10 +181,10 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	}
 	c.setHeaders(req.Request, r, method, body != nil)
 
-	if err := c.acquire(ctx); err != nil {
+	if err := c.lim.acquire(ctx); err != nil {
 		return nil, fmt.Errorf("d365: %s %s: waiting for a free connection slot: %w", method, RedactURL(u), err)
 	}
-	defer c.release()
+	defer c.lim.release()
 
 	a := &attempt{
 		c:          c,
@@ -192,6 +192,9 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		method:     method,
 		url:        RedactURL(u),
 		idempotent: r.Idempotent || isIdempotent(method),
+	}
+	if err := a.waitForPause(); err != nil {
+		return nil, a.failure(err)
 	}
 	if err := a.authorize(req.Request); err != nil {
 		return nil, err
@@ -227,6 +230,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if readErr != nil {
 		return nil, a.failure(fmt.Errorf("reading the response: %w", readErr))
 	}
+	c.lim.succeeded(resp.Header)
 	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts}, nil
 }
 

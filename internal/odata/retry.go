@@ -1,9 +1,12 @@
 package odata
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -29,6 +32,7 @@ type attempt struct {
 	wait      time.Duration // the wait chosen by checkRetry for the next retry
 	reason    string        // why the next retry happens, for the log
 	sleepErr  error         // the context's error if a wait was cut short
+	sleptTo   time.Time     // when this request's own last wait ended
 	start     time.Time
 }
 
@@ -89,7 +93,12 @@ func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error
 		return true, nil
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		// The service did not act on the request: always safe to retry.
-		if d, ok := RetryAfter(resp.Header, a.c.now()); ok {
+		d, ok := RetryAfter(resp.Header, a.c.now())
+		if resp.StatusCode == http.StatusTooManyRequests {
+			// Every request of the client waits, not only this one.
+			a.c.lim.throttled(a.c.now(), d, throttleCode(resp))
+		}
+		if ok {
 			if d > a.c.retry.maxRetryAfter {
 				a.c.log.LogAttrs(ctx, slog.LevelWarn, "d365: not retrying: the service asks for a wait above RetryOptions.MaxRetryAfter",
 					slog.String("method", a.method), slog.String("url", a.url), slog.Int("status", resp.StatusCode),
@@ -131,10 +140,28 @@ func (a *attempt) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Dura
 	a.c.log.LogAttrs(a.ctx, slog.LevelInfo, "d365: retrying",
 		slog.String("method", a.method), slog.String("url", a.url), slog.Int("attempt", a.attempts),
 		slog.String("reason", a.reason), slog.Duration("wait", a.wait))
+	a.sleptTo = a.c.now().Add(a.wait)
 	if err := a.c.retry.sleep(a.ctx, a.wait); err != nil {
 		a.sleepErr = err
 	}
 	return 0
+}
+
+// waitForPause waits until the client-wide pause set by a 429 has passed.
+func (a *attempt) waitForPause() error {
+	// The time this request already spent waiting counts, even when the
+	// clock did not move (tests skip the waits).
+	now := a.c.now()
+	if a.sleptTo.After(now) {
+		now = a.sleptTo
+	}
+	d := a.c.lim.until(now)
+	if d <= 0 {
+		return nil
+	}
+	a.c.log.LogAttrs(a.ctx, slog.LevelDebug, "d365: waiting for the service's Retry-After",
+		slog.String("method", a.method), slog.String("url", a.url), slog.Duration("wait", d))
+	return a.c.retry.sleep(a.ctx, d)
 }
 
 // prepareRetry is the retry client's PrepareRetry: it stops when the wait
@@ -147,7 +174,32 @@ func (a *attempt) prepareRetry(req *http.Request) error {
 	if err := a.ctx.Err(); err != nil {
 		return err
 	}
+	if err := a.waitForPause(); err != nil {
+		return err
+	}
 	return a.authorize(req)
+}
+
+// throttleCode reads the Dataverse error code of a 429 without consuming
+// its body (it is drained for the retry afterwards).
+func throttleCode(resp *http.Response) string {
+	if resp.Body == nil {
+		return ""
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), resp.Body))
+	if err != nil {
+		return ""
+	}
+	var doc struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(b, &doc) != nil {
+		return ""
+	}
+	return doc.Error.Code
 }
 
 // failure wraps an error for a request that got no usable answer.

@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"net/url"
 	"testing"
 
 	"github.com/b2bflow/d365"
@@ -77,8 +78,10 @@ func FuzzEntityPath(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// The engine builds absolute URLs by appending the path to the
+		// service root, as here.
 		base, _ := ServiceURL("u", "https://contoso.operations.dynamics.com/data/")
-		u, err := base.Parse(p)
+		u, err := url.Parse(base.String() + p)
 		if err != nil {
 			t.Fatalf("path %q does not parse: %v", p, err)
 		}

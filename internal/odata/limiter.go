@@ -1,0 +1,135 @@
+package odata
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Dataverse's service protection error codes (the "error.code" of a 429).
+const (
+	codeTooManyRequests   = "0x80072322" // requests per window
+	codeExecutionTime     = "0x80072321" // combined execution time per window
+	codeTooManyConcurrent = "0x80072326" // concurrent requests
+)
+
+// limiter is a client-wide, adaptive admission control:
+//
+//   - a concurrency cap that starts at the configured maximum, halves when
+//     the service refuses a request for concurrency (or reports its burst
+//     budget nearly spent) and grows back by one slot per window of
+//     successful requests (additive increase, multiplicative decrease);
+//   - a pause shared by every caller: when the service answers 429 with a
+//     Retry-After, no request of this client is sent before that time, not
+//     only the one that was refused.
+//
+// A zero max means no cap; the pause applies all the same.
+type limiter struct {
+	mu       sync.Mutex
+	max      int
+	limit    float64 // current cap, 1 <= limit <= max
+	inflight int
+	changed  chan struct{} // closed and replaced when a slot frees or the cap grows
+	pause    time.Time     // no request before this time
+}
+
+func newLimiter(max int) *limiter {
+	return &limiter{max: max, limit: float64(max), changed: make(chan struct{})}
+}
+
+// acquire takes a slot, waiting while the client is at its cap.
+func (l *limiter) acquire(ctx context.Context) error {
+	if l.max <= 0 {
+		return ctx.Err()
+	}
+	for {
+		l.mu.Lock()
+		if float64(l.inflight) < math.Floor(l.limit) {
+			l.inflight++
+			l.mu.Unlock()
+			return nil
+		}
+		ch := l.changed
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// release frees a slot.
+func (l *limiter) release() {
+	if l.max <= 0 {
+		return
+	}
+	l.mu.Lock()
+	l.inflight--
+	l.wake()
+	l.mu.Unlock()
+}
+
+// wake signals the waiters; l.mu must be held.
+func (l *limiter) wake() {
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// until returns how long a request must still wait for the shared pause.
+func (l *limiter) until(now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if d := l.pause.Sub(now); d > 0 {
+		return d
+	}
+	return 0
+}
+
+// throttled records a 429: every request waits until now+retryAfter, and a
+// refusal for concurrency halves the cap.
+func (l *limiter) throttled(now time.Time, retryAfter time.Duration, code string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t := now.Add(retryAfter); t.After(l.pause) {
+		l.pause = t
+	}
+	if code == codeTooManyConcurrent && l.max > 0 {
+		l.limit = math.Max(1, math.Floor(l.limit/2))
+	}
+}
+
+// succeeded records a successful response and its rate-limit headers: the
+// cap grows back by one slot per cap's worth of successes, and shrinks to
+// the burst budget the service reports when that budget is smaller than
+// the requests in flight.
+func (l *limiter) succeeded(h http.Header) {
+	if l.max <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if v := h.Get("x-ms-ratelimit-burst-remaining-xrm-requests"); v != "" {
+		if remaining, err := strconv.Atoi(v); err == nil && remaining >= 0 && float64(remaining) < l.limit {
+			l.limit = math.Max(1, float64(remaining))
+			return
+		}
+	}
+	if l.limit < float64(l.max) {
+		before := math.Floor(l.limit)
+		l.limit = math.Min(float64(l.max), l.limit+1/l.limit)
+		if math.Floor(l.limit) > before {
+			l.wake()
+		}
+	}
+}
+
+// current returns the cap, for tests and logs.
+func (l *limiter) current() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return int(l.limit)
+}
