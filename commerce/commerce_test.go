@@ -47,7 +47,8 @@ func (h headerCheck) RoundTrip(r *http.Request) (*http.Response, error) {
 // newClient returns a client replaying the named cassette, in company usrt.
 func newClient(t *testing.T, cassette string, tune func(*commerce.Options)) *commerce.Client {
 	t.Helper()
-	hc := vcr.Client(t, cassette, nil)
+	envURL, cred, vo := vcr.Service(t, env, "D365_COMMERCE_URL")
+	hc := vcr.Client(t, cassette, vo)
 	hc.Transport = headerCheck{t, hc.Transport}
 	o := commerce.Options{ClientOptions: d365.ClientOptions{HTTPClient: hc}, Company: "usrt"}
 	// A request the cassette does not hold fails at once instead of
@@ -56,7 +57,7 @@ func newClient(t *testing.T, cassette string, tune func(*commerce.Options)) *com
 	if tune != nil {
 		tune(&o)
 	}
-	c, err := commerce.NewClient(env, d365.StaticTokenCredential("test-token"), &o)
+	c, err := commerce.NewClient(envURL, cred, &o)
 	if err != nil {
 		t.Fatal(err)
 	}

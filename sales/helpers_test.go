@@ -66,10 +66,11 @@ func (s *sent) Body(t *testing.T, i int) string {
 // that do not wait.
 func replay(t *testing.T, cassette string) (*Client, *sent) {
 	t.Helper()
-	hc := vcr.Client(t, cassette, nil)
+	org, cred, vo := vcr.Service(t, testOrg, "D365_SALES_URL")
+	hc := vcr.Client(t, cassette, vo)
 	s := &sent{next: hc.Transport}
 	hc.Transport = s
-	c, err := NewClient(testOrg, d365.StaticTokenCredential("test-token"), &d365.ClientOptions{
+	c, err := NewClient(org, cred, &d365.ClientOptions{
 		HTTPClient: hc,
 		Retry:      d365.RetryOptions{Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }},
 	})

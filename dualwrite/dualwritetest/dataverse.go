@@ -54,7 +54,7 @@ func (s *Server) handleDataverse(w http.ResponseWriter, r *http.Request) {
 		s.dvCloseOpportunity(d, false)
 		return
 	case "$batch":
-		s.dvError(w, r, http.StatusNotImplemented, "0x80040216", "The emulator does not support $batch requests.")
+		s.dvBatch(d)
 		return
 	}
 	seg, key, tail := splitSegment(rest)
@@ -64,6 +64,9 @@ func (s *Server) handleDataverse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if key == "" {
+		if tail != "" && r.Method == http.MethodPost && s.dvBulk(d, tb, tail) {
+			return
+		}
 		if tail != "" {
 			s.dvError(w, r, http.StatusNotFound, "0x8006088a", fmt.Sprintf("Resource not found for the segment '%s'.", tail))
 			return

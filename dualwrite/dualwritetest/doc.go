@@ -30,7 +30,12 @@
 // $filter, $orderby, $top, $count, odata.maxpagesize paging with paging
 // cookies, formatted values and lookup annotations, QualifyLead,
 // WinOpportunity, LoseOpportunity, state and status rules, and errors in
-// Dataverse's shape.
+// Dataverse's shape. $batch (up to 1,000 requests; atomic change sets with
+// Content-ID references; odata.continue-on-error) runs each request through
+// the same handler as a single request; CreateMultiple and UpdateMultiple
+// write all their targets in one transaction. The service protection
+// limits and the faults count a $batch or a bulk request as ONE request
+// (real Dataverse also weighs the requests inside; see batch.go).
 //
 // Commerce: Prospects, CustomersV3, CustomerHiearchies,
 // CustomerHierarchyNodes and DualWriteProjectConfigurations (seeded with the
@@ -62,9 +67,9 @@
 //
 // # What it does not do
 //
-// $batch (501), $expand, $apply, FetchXML queries, CreateMultiple and
-// UpdateMultiple, metadata ($metadata, EntityDefinitions), associate and
-// disassociate ($ref), deep insert, the combined execution time limit,
+// $expand, $apply, FetchXML queries, UpsertMultiple and DeleteMultiple,
+// metadata ($metadata, EntityDefinitions), associate and disassociate
+// ($ref) outside a $batch, deep insert, the combined execution time limit,
 // business rules and plugins other than the B2B onboarding ones, and
 // creating a prospect from a lead made in Dataverse, and propagating
 // deletes. Error codes for state

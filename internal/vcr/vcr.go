@@ -12,8 +12,10 @@
 //   - replay only (the default, and always when the CI environment variable
 //     is set): a request that matches no recorded interaction fails the test;
 //   - record: D365_RECORD=1 with live service credentials in the
-//     environment re-records the cassette through the real transport, with
-//     the redaction hooks applied before it is saved.
+//     environment (see Service) re-records the cassette through the real
+//     transport, with the redaction hooks applied before it is saved. The
+//     tests' assertions describe the recorded data: review a re-recorded
+//     cassette and adjust its test.
 //
 // Matching is strict where it matters and tolerant where it must be: the
 // method, the URL (after the recorded host is mapped to the test's host), the
@@ -35,6 +37,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/b2bflow/d365"
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/cassette"
 	"gopkg.in/dnaeon/go-vcr.v4/pkg/recorder"
 )
@@ -49,6 +52,35 @@ const (
 // in CI.
 func Recording() bool {
 	return os.Getenv("D365_RECORD") == "1" && os.Getenv("CI") == ""
+}
+
+// Service returns what a test needs to reach a service: in replay mode the
+// placeholder URL (such as "https://"+SalesHost) and a fake token; in record
+// mode the live URL from the environment variable urlVar (such as
+// D365_SALES_URL), a client-secret credential from D365_TENANT_ID,
+// D365_CLIENT_ID and D365_CLIENT_SECRET, and Options that rewrite the live
+// host to the placeholder in the saved cassette. A test in record mode
+// without those variables is skipped.
+func Service(t testing.TB, placeholder, urlVar string) (string, d365.Credential, *Options) {
+	t.Helper()
+	if !Recording() {
+		return placeholder, d365.StaticTokenCredential("test-token"), nil
+	}
+	live := os.Getenv(urlVar)
+	tenant, client, secret := os.Getenv("D365_TENANT_ID"), os.Getenv("D365_CLIENT_ID"), os.Getenv("D365_CLIENT_SECRET")
+	if live == "" || tenant == "" || client == "" || secret == "" {
+		t.Skipf("vcr: recording needs %s, D365_TENANT_ID, D365_CLIENT_ID and D365_CLIENT_SECRET", urlVar)
+	}
+	cred, err := d365.NewClientSecretCredential(tenant, client, secret, nil)
+	if err != nil {
+		t.Fatalf("vcr: %v", err)
+	}
+	lu, err := url.Parse(live)
+	if err != nil {
+		t.Fatalf("vcr: %s: %v", urlVar, err)
+	}
+	pu, _ := url.Parse(placeholder)
+	return live, cred, &Options{Hosts: map[string]string{lu.Host: pu.Host}}
 }
 
 // Options tunes a cassette.
