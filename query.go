@@ -126,9 +126,9 @@ func (q *Query) Encode() string {
 
 // EscapeQueryValue escapes s for use as the value of a URL query parameter.
 // Spaces become %20 (not '+'), and the characters that could end the value
-// or the query ('&', '=', '+', '#', '%', '?') are percent-encoded, while
-// the punctuation common in OData expressions (quotes, parentheses, commas,
-// colons, slashes, '$', '@') stays readable.
+// or the query ('&', ';', '=', '+', '#', '%', '?') are percent-encoded,
+// while the punctuation common in OData expressions (quotes, parentheses,
+// commas, colons, slashes, '$', '@') stays readable.
 func EscapeQueryValue(s string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
@@ -136,7 +136,7 @@ func EscapeQueryValue(s string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.IndexByte("-._~'(),:/$@*!;", c) >= 0 {
+			strings.IndexByte("-._~'(),:/$@*!", c) >= 0 {
 			b.WriteByte(c)
 			continue
 		}

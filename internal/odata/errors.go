@@ -57,8 +57,24 @@ func DecodeError(status int, header http.Header, body []byte, now time.Time) *d3
 				len(body), header.Get("Content-Type"), strconv.Quote(prefix(trimmed)))
 		}
 	}
-	e.Message = ScrubTokens(e.Message)
+	scrubError(e)
 	return e
+}
+
+// scrubError replaces anything that looks like a bearer token in every text
+// of the error: a proxy or a service may echo the Authorization header in
+// any member of its error body.
+func scrubError(e *d365.Error) {
+	e.Code = ScrubTokens(e.Code)
+	e.Message = ScrubTokens(e.Message)
+	for k, v := range e.Details {
+		e.Details[k] = ScrubTokens(v)
+	}
+	for in := e.Inner; in != nil; in = in.Inner {
+		in.Message = ScrubTokens(in.Message)
+		in.Type = ScrubTokens(in.Type)
+		in.StackTrace = ScrubTokens(in.StackTrace)
+	}
 }
 
 // decodeJSONError fills e from a JSON error document and reports whether the
