@@ -3,17 +3,12 @@ package odata
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"iter"
 	"net/url"
 )
-
-// page is one page of a collection.
-type page[T any] struct {
-	Value    []T    `json:"value"`
-	NextLink string `json:"@odata.nextLink"`
-}
 
 // List pages through the collection that req addresses and yields its
 // records one by one, decoding each into a T. It follows @odata.nextLink
@@ -36,32 +31,43 @@ func List[T any](ctx context.Context, c *Client, req *Request, max int) iter.Seq
 				yield(zero, err)
 				return
 			}
-			var p page[T]
-			if err := json.Unmarshal(resp.Body, &p); err != nil {
-				yield(zero, fmt.Errorf("d365: decoding a page of %s: %w", r.describe(), err))
+			value, nextLink, err := scanPage(resp.Body)
+			if err != nil {
+				yield(zero, fmt.Errorf("d365: reading a page of %s: %w", r.describe(), err))
 				return
 			}
-			resp.Body = nil // let the page's bytes go before yielding
-			for i := range p.Value {
-				if !yield(p.Value[i], nil) {
+			// Records are decoded one at a time, as they are yielded: only
+			// the page's text and the current record are held.
+			els := newElements(value)
+			for raw := els.next(); raw != nil; raw = els.next() {
+				var v T
+				if err := unmarshal(raw, &v); err != nil {
+					yield(zero, fmt.Errorf("d365: decoding a record of %s: %w", r.describe(), err))
 					return
 				}
-				p.Value[i] = zero
+				if !yield(v, nil) {
+					return
+				}
 				n++
 				if max > 0 && n >= max {
 					return
 				}
 			}
-			if p.NextLink == "" {
+			if els.err != nil {
+				yield(zero, fmt.Errorf("d365: reading a page of %s: %w", r.describe(), els.err))
 				return
 			}
-			next, err := c.nextURL(p.NextLink)
+			resp = nil
+			if nextLink == "" {
+				return
+			}
+			next, err := c.nextURL(nextLink)
 			if err != nil {
 				yield(zero, err)
 				return
 			}
 			h := fnv.New64a()
-			h.Write([]byte(p.NextLink))
+			h.Write([]byte(nextLink))
 			if sum := h.Sum64(); seen[sum] {
 				yield(zero, fmt.Errorf("d365: the service returned the same next link twice (%s): stopping instead of looping", RedactURL(next)))
 				return
@@ -71,6 +77,23 @@ func List[T any](ctx context.Context, c *Client, req *Request, max int) iter.Seq
 			r = Request{Method: req.Method, URL: next, Header: req.Header, Prefer: req.Prefer}
 		}
 	}
+}
+
+// scanPage finds the value array and the next link of a collection page.
+func scanPage(body []byte) (value []byte, nextLink string, err error) {
+	err = members(body, func(name, v []byte) error {
+		switch string(name) {
+		case "value":
+			value = v
+		case "@odata.nextLink":
+			return json.Unmarshal(v, &nextLink)
+		}
+		return nil
+	})
+	if err == nil && value == nil {
+		err = errors.New("the page has no value array")
+	}
+	return value, nextLink, err
 }
 
 // nextURL parses a next link and checks that it stays on the service's host.

@@ -3,7 +3,6 @@ package odata
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/b2bflow/d365"
@@ -26,30 +25,31 @@ func DecodeRecord(data []byte, v any, ann *d365.Annotations) error {
 	return collectAnnotations(data, ann)
 }
 
-// collectAnnotations walks the top level of a JSON object and hands every
-// member whose name holds an '@' to ann.
+// collectAnnotations hands every top-level member of the JSON object in
+// data whose name holds an '@' to ann (except "@odata.bind" members, which
+// are requests, not annotations).
 func collectAnnotations(data []byte, ann *d365.Annotations) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("d365: a record must be a JSON object")
-	}
-	for dec.More() {
-		tok, err := dec.Token()
+	return members(data, func(raw, value []byte) error {
+		if bytes.IndexByte(raw, '@') < 0 && bytes.IndexByte(raw, '\\') < 0 {
+			return nil // a plain column: most members, skipped without allocating
+		}
+		name, err := memberName(raw)
 		if err != nil {
 			return err
 		}
-		name, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
 		if strings.IndexByte(name, '@') >= 0 && !strings.HasSuffix(name, "@odata.bind") {
-			ann.SetAnnotation(name, raw)
+			ann.SetAnnotation(name, value)
 		}
+		return nil
+	})
+}
+
+// unmarshal decodes data into v, calling v's UnmarshalJSON directly when it
+// has one: json.Unmarshal would first check the whole text, which the
+// record decoder does again.
+func unmarshal(data []byte, v any) error {
+	if u, ok := v.(json.Unmarshaler); ok {
+		return u.UnmarshalJSON(data)
 	}
-	return nil
+	return json.Unmarshal(data, v)
 }

@@ -48,14 +48,63 @@ func TestDecodeRecordKeepsAnnotations(t *testing.T) {
 	}
 }
 
-func TestDecodeRecordInAPage(t *testing.T) {
-	var p page[*annotatedLead]
-	if err := json.Unmarshal([]byte(`{"value":[{"@odata.etag":"W/\"1\"","leadid":"a"},{"leadid":"b"}]}`), &p); err != nil {
+func TestScanPageDecodesEachRecord(t *testing.T) {
+	body := []byte(`{"@odata.context":"x","value":[ {"@odata.etag":"W/\"1\"","leadid":"a"} ,{"leadid":"b","x@y":[1,{"z":"]"}]}],"@odata.nextLink":"https://h/n?$skiptoken=%3Ccookie%3E"}`)
+	value, next, err := scanPage(body)
+	if err != nil || next != "https://h/n?$skiptoken=%3Ccookie%3E" {
+		t.Fatalf("scanPage: next %q, %v", next, err)
+	}
+	els := newElements(value)
+	var got []*annotatedLead
+	for raw := els.next(); raw != nil; raw = els.next() {
+		l := new(annotatedLead)
+		if err := unmarshal(raw, l); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, l)
+	}
+	if els.err != nil || len(got) != 2 || got[0].ETag != `W/"1"` || got[1].ETag != "" || string(got[1].Raw["x@y"]) != `[1,{"z":"]"}]` {
+		t.Errorf("records %+v %+v, err %v", got[0], got[1], els.err)
+	}
+	for _, bad := range []string{`[]`, `{"value":{}}`, `{"value":[1,}`, `{"value":[{"a":1}`, `{"a" 1}`, `{"value":[]`, ``} {
+		value, _, err := scanPage([]byte(bad))
+		if err == nil {
+			els := newElements(value)
+			for els.next() != nil {
+			}
+			err = els.err
+		}
+		if err == nil {
+			t.Errorf("scanPage(%q) reported no error", bad)
+		}
+	}
+}
+
+func TestEscapedAnnotationNames(t *testing.T) {
+	var l annotatedLead
+	if err := json.Unmarshal([]byte(`{"leadid":"a","statuscode\u0040OData.Community.Display.V1.FormattedValue":"New","x\"y":1,"p@odata.bind":"/accounts(1)"}`), &l); err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Value) != 2 || p.Value[0].ETag != `W/"1"` || p.Value[1].ETag != "" || p.Value[1].Raw != nil {
-		t.Errorf("page decoded as %+v %+v", p.Value[0], p.Value[1])
+	if l.FormattedValue("statuscode") != "New" || len(l.Raw) != 1 {
+		t.Errorf("annotations = %v", l.Raw)
 	}
+}
+
+func FuzzScanPage(f *testing.F) {
+	f.Add(`{"value":[{"leadid":"a","s@t":"v"},{"leadid":"b"}],"@odata.nextLink":"x"}`)
+	f.Add(`{"value":[ ] }`)
+	f.Add(`{"value":["\"]",{"a":[{"b":"}"}]}]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		value, _, err := scanPage([]byte(body))
+		if err != nil {
+			return
+		}
+		els := newElements(value)
+		for raw := els.next(); raw != nil; raw = els.next() {
+			var l annotatedLead
+			_ = unmarshal(raw, &l)
+		}
+	})
 }
 
 func FuzzDecodeRecord(f *testing.F) {

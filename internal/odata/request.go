@@ -101,7 +101,7 @@ func (r *Response) Decode(v any) error {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
 		return fmt.Errorf("d365: the service answered %d with no body where a record was expected", r.StatusCode)
 	}
-	if err := json.Unmarshal(r.Body, v); err != nil {
+	if err := unmarshal(r.Body, v); err != nil {
 		return fmt.Errorf("d365: decoding the response: %w", err)
 	}
 	return nil
@@ -219,7 +219,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		return nil, a.failure(err)
 	}
 	defer resp.Body.Close()
-	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	data, readErr := readBody(resp)
 	if resp.StatusCode >= 400 && (!r.rawErrors || readErr != nil) {
 		e := DecodeError(resp.StatusCode, resp.Header, data, c.now())
 		e.Method, e.URL, e.Attempts = method, a.url, a.attempts
@@ -232,6 +232,18 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	}
 	c.lim.succeeded(resp.Header)
 	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts}, nil
+}
+
+// readBody reads a response body whole, in a buffer sized from its
+// Content-Length when the service gave one (a 5,000-record page is tens of
+// megabytes: growing a buffer step by step would copy it many times).
+func readBody(resp *http.Response) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
+	return buf.Bytes(), err
 }
 
 func (c *Client) setHeaders(h *http.Request, r *Request, method string, hasBody bool) {
