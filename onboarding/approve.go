@@ -59,7 +59,7 @@ func (s *Service) Approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 		if currency == uuid.Nil {
 			currency = lead.TransactionCurrencyID
 		}
-		start := s.now()
+		start := time.Now()
 		var res *sales.QualifyResult
 		status, err := s.runStep(ctx, func() (err error) {
 			res, err = s.sales.Leads.Qualify(ctx, leadID, &sales.QualifyOptions{CurrencyID: currency})
@@ -97,7 +97,7 @@ func (s *Service) Approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 		}
 		s.step(ctx, out, StepQualify, status, start, nil)
 	default: // qualified by an earlier run
-		s.step(ctx, out, StepQualify, StepAlreadyDone, s.now(), nil)
+		s.step(ctx, out, StepQualify, StepAlreadyDone, time.Now(), nil)
 	}
 
 	if !oppOpen {
@@ -107,7 +107,7 @@ func (s *Service) Approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 		}
 		switch oppState(opp) {
 		case sales.OpportunityStateWon:
-			s.step(ctx, out, StepWin, StepAlreadyDone, s.now(), nil)
+			s.step(ctx, out, StepWin, StepAlreadyDone, time.Now(), nil)
 		case sales.OpportunityStateLost:
 			return out, &ConflictError{LeadID: leadID, Wanted: Approve, State: "its opportunity is lost (" + opp.Status.String() + ")"}
 		default:
@@ -138,7 +138,7 @@ func (s *Service) begin(ctx context.Context, out *Outcome) (*sales.Lead, error) 
 	if out.LeadID == uuid.Nil {
 		return nil, fmt.Errorf("onboarding: %s: the lead id is empty", out.Decision)
 	}
-	start := s.now()
+	start := time.Now()
 	lead, err := s.sales.Leads.Get(ctx, out.LeadID)
 	if err != nil {
 		s.step(ctx, out, StepReadLead, StepFailed, start, err)
@@ -159,7 +159,7 @@ func (s *Service) qualifiedOpportunity(ctx context.Context, out *Outcome, lead *
 	if out.OpportunityID == uuid.Nil {
 		return nil, fmt.Errorf("onboarding: %s lead %s: the lead is qualified but names no qualifying opportunity", out.Decision, out.LeadID)
 	}
-	start := s.now()
+	start := time.Now()
 	opp, err := s.sales.Opportunities.Get(ctx, out.OpportunityID)
 	if err != nil {
 		s.step(ctx, out, StepReadOpportunity, StepFailed, start, err)
@@ -176,7 +176,7 @@ func (s *Service) qualifiedOpportunity(ctx context.Context, out *Outcome, lead *
 // answer was lost), the step counts as recovered; if it is in the opposite
 // closed state, the result is a conflict.
 func (s *Service) closeOpportunity(ctx context.Context, out *Outcome, name StepName, want sales.OpportunityState, do func() error) error {
-	start := s.now()
+	start := time.Now()
 	status, err := s.runStep(ctx, do, func() (verdict, error) {
 		opp, err := s.sales.Opportunities.Get(ctx, out.OpportunityID)
 		if err != nil {

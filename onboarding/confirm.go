@@ -15,7 +15,7 @@ import (
 // or Approved with the Organization and Person customers and the hierarchy
 // whose Admin is the requester.
 func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, timeout time.Duration) error {
-	start := s.now()
+	start := time.Now()
 	if out.ProspectID == "" {
 		err := fmt.Errorf("onboarding: %s lead %s: the lead names no Commerce prospect (msdyn_prospectid is empty)", out.Decision, out.LeadID)
 		s.step(ctx, out, StepConfirm, StepFailed, start, err)

@@ -64,9 +64,9 @@ func (s *Service) Reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions
 	}
 	switch leadState(lead) {
 	case sales.LeadStateDisqualified:
-		s.step(ctx, out, StepDisqualify, StepAlreadyDone, s.now(), nil)
+		s.step(ctx, out, StepDisqualify, StepAlreadyDone, time.Now(), nil)
 	case sales.LeadStateOpen:
-		start := s.now()
+		start := time.Now()
 		var qualified *sales.Lead
 		status, err := s.runStep(ctx, func() error {
 			return s.sales.Leads.Disqualify(ctx, leadID, reason)
@@ -122,7 +122,7 @@ func (s *Service) loseQualified(ctx context.Context, out *Outcome, lead *sales.L
 	}
 	switch oppState(opp) {
 	case sales.OpportunityStateLost:
-		s.step(ctx, out, StepLose, StepAlreadyDone, s.now(), nil)
+		s.step(ctx, out, StepLose, StepAlreadyDone, time.Now(), nil)
 		return nil
 	case sales.OpportunityStateWon:
 		return &ConflictError{LeadID: out.LeadID, Wanted: Reject, State: "its opportunity is won: the partner is approved"}

@@ -30,7 +30,6 @@ type Service struct {
 	log      *slog.Logger
 	onStep   func(uuid.UUID, Step)
 	company  string
-	now      func() time.Time
 }
 
 // errNoSales is returned by every method of a Service made without a Sales
@@ -44,7 +43,7 @@ func New(s *sales.Client, c *commerce.Client, o *Options) *Service {
 	if o == nil {
 		o = &Options{}
 	}
-	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, company: o.Company, now: time.Now}
+	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, company: o.Company}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
 	}
@@ -56,7 +55,7 @@ func New(s *sales.Client, c *commerce.Client, o *Options) *Service {
 
 // step records a finished step in the outcome, the log and the callback.
 func (s *Service) step(ctx context.Context, out *Outcome, name StepName, status StepStatus, start time.Time, err error) {
-	st := Step{Name: name, Status: status, Duration: s.now().Sub(start)}
+	st := Step{Name: name, Status: status, Duration: time.Since(start)}
 	if err != nil {
 		st.Err = err.Error()
 	}

@@ -71,13 +71,11 @@ func run(ctx context.Context, w io.Writer) (bool, error) {
 	_, err = env.Credential.Token(ctx, salesURL)
 	c.check("sign in to Sales ("+salesURL+")", err, "")
 
-	var leads int
 	err = nil
 	for _, err = range env.Sales.Leads.List(ctx, &d365.Query{Select: []string{"leadid"}, Top: 1}) {
 		if err != nil {
 			break
 		}
-		leads++
 	}
 	c.check("read leads in Sales", err, "")
 

@@ -117,10 +117,8 @@ func (c *Client) writeBatchRequest(w *bytes.Buffer, r *d365.BatchRequest, conten
 	if method == "" {
 		method = http.MethodGet
 	}
-	target := r.Path
-	if strings.HasPrefix(target, "$") && contentID != "" {
-		// A reference to an earlier request of the change set.
-	} else {
+	target := r.Path // "$1": a reference to an earlier request of the change set
+	if !strings.HasPrefix(target, "$") || contentID == "" {
 		u, err := c.resolve(&Request{Path: r.Path, Query: r.Query})
 		if err != nil {
 			return err

@@ -31,33 +31,10 @@ func List[T any](ctx context.Context, c *Client, req *Request, max int) iter.Seq
 				yield(zero, err)
 				return
 			}
-			value, nextLink, err := scanPage(resp.Body)
-			if err != nil {
-				yield(zero, fmt.Errorf("d365: reading a page of %s: %w", r.describe(), err))
+			nextLink, stop := yieldPage(resp.Body, r.describe(), yield, &n, max)
+			if stop {
 				return
 			}
-			// Records are decoded one at a time, as they are yielded: only
-			// the page's text and the current record are held.
-			els := newElements(value)
-			for raw := els.next(); raw != nil; raw = els.next() {
-				var v T
-				if err := unmarshal(raw, &v); err != nil {
-					yield(zero, fmt.Errorf("d365: decoding a record of %s: %w", r.describe(), err))
-					return
-				}
-				if !yield(v, nil) {
-					return
-				}
-				n++
-				if max > 0 && n >= max {
-					return
-				}
-			}
-			if els.err != nil {
-				yield(zero, fmt.Errorf("d365: reading a page of %s: %w", r.describe(), els.err))
-				return
-			}
-			resp = nil
 			if nextLink == "" {
 				return
 			}
@@ -77,6 +54,41 @@ func List[T any](ctx context.Context, c *Client, req *Request, max int) iter.Seq
 			r = Request{Method: req.Method, URL: next, Header: req.Header, Prefer: req.Prefer}
 		}
 	}
+}
+
+// yieldPage decodes the records of one page as they are yielded, so that
+// only the page's text and the current record are held, and returns the
+// page's next link. stop is true when the iteration must end: the consumer
+// stopped, max records were yielded, or an error was yielded. Keeping the
+// page in this function's frame lets it be collected while the next page
+// is fetched.
+func yieldPage[T any](body []byte, what string, yield func(T, error) bool, n *int, max int) (nextLink string, stop bool) {
+	var zero T
+	value, nextLink, err := scanPage(body)
+	if err != nil {
+		yield(zero, fmt.Errorf("d365: reading a page of %s: %w", what, err))
+		return "", true
+	}
+	els := newElements(value)
+	for raw := els.next(); raw != nil; raw = els.next() {
+		var v T
+		if err := unmarshal(raw, &v); err != nil {
+			yield(zero, fmt.Errorf("d365: decoding a record of %s: %w", what, err))
+			return "", true
+		}
+		if !yield(v, nil) {
+			return "", true
+		}
+		*n++
+		if max > 0 && *n >= max {
+			return "", true
+		}
+	}
+	if els.err != nil {
+		yield(zero, fmt.Errorf("d365: reading a page of %s: %w", what, els.err))
+		return "", true
+	}
+	return nextLink, false
 }
 
 // scanPage finds the value array and the next link of a collection page.
