@@ -3,6 +3,8 @@ package d365
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -49,31 +51,78 @@ type TokenInvalidator interface {
 // The resource is ignored: the token source must yield tokens for every
 // service the credential is used with. Wrap the source with
 // [oauth2.ReuseTokenSource] if it does not cache its tokens.
+//
+// The credential prints (with fmt, log/slog, encoding/json) as
+// "d365.TokenSourceCredential(<the source's type>)", never with a token the
+// source holds.
 func TokenSourceCredential(ts oauth2.TokenSource) Credential {
-	return tokenSourceCredential{ts}
+	return &tokenSourceCredential{source: func() oauth2.TokenSource { return ts }, kind: fmt.Sprintf("%T", ts)}
 }
 
-type tokenSourceCredential struct{ ts oauth2.TokenSource }
+// tokenSourceCredential keeps its source in a closure: a printer walking
+// the credential by reflection sees an address, not the source's cached
+// token.
+type tokenSourceCredential struct {
+	source func() oauth2.TokenSource
+	kind   string // the source's type, for String
+}
 
-func (c tokenSourceCredential) Token(ctx context.Context, _ string) (*oauth2.Token, error) {
-	if c.ts == nil {
+func (c *tokenSourceCredential) Token(ctx context.Context, _ string) (*oauth2.Token, error) {
+	ts := c.source()
+	if ts == nil {
 		return nil, errors.New("d365: TokenSourceCredential: the token source is nil")
 	}
-	return c.ts.Token()
+	return ts.Token()
 }
+
+// String describes the credential without any token.
+func (c *tokenSourceCredential) String() string {
+	if c == nil {
+		return "d365.TokenSourceCredential(nil)"
+	}
+	return "d365.TokenSourceCredential(" + c.kind + ")"
+}
+
+// Format prints String for every verb, so that no verb shows a token.
+func (c *tokenSourceCredential) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, c.String(), c.String())
+}
+
+// LogValue logs String.
+func (c *tokenSourceCredential) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // StaticTokenCredential returns a [Credential] that always yields the given
 // access token. It is meant for tests and for tokens obtained elsewhere (for
 // example from the Azure CLI); it cannot refresh the token when it expires.
+//
+// The credential prints (with fmt, log/slog, encoding/json) as
+// "d365.StaticTokenCredential([REDACTED])", never with the token.
 func StaticTokenCredential(accessToken string) Credential {
-	return staticCredential(strings.TrimSpace(accessToken))
+	return &staticCredential{token: newSecret(strings.TrimSpace(accessToken))}
 }
 
-type staticCredential string
+type staticCredential struct{ token secret }
 
-func (c staticCredential) Token(context.Context, string) (*oauth2.Token, error) {
-	if c == "" {
+func (c *staticCredential) Token(context.Context, string) (*oauth2.Token, error) {
+	at := c.token.value()
+	if at == "" {
 		return nil, errors.New("d365: StaticTokenCredential: the access token is empty")
 	}
-	return &oauth2.Token{AccessToken: string(c), TokenType: "Bearer"}, nil
+	return &oauth2.Token{AccessToken: at, TokenType: "Bearer"}, nil
 }
+
+// String describes the credential without the token.
+func (c *staticCredential) String() string {
+	if c == nil || c.token.value() == "" {
+		return "d365.StaticTokenCredential(empty)"
+	}
+	return "d365.StaticTokenCredential([REDACTED])"
+}
+
+// Format prints String for every verb, so that no verb shows the token.
+func (c *staticCredential) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, c.String(), c.String())
+}
+
+// LogValue logs String.
+func (c *staticCredential) LogValue() slog.Value { return slog.StringValue(c.String()) }

@@ -3,6 +3,7 @@ package d365
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -191,6 +192,20 @@ func (c *tokenCache) InvalidateToken(resource, accessToken string) {
 		e.tok = nil
 	}
 	c.mu.Unlock()
+}
+
+// Format describes the cache for every verb without its tokens (they are
+// behind pointers that reflection-based printers show as addresses; this
+// covers a print of the cache itself).
+func (c *tokenCache) Format(f fmt.State, verb rune) {
+	n := 0
+	if c != nil {
+		c.mu.Lock()
+		n = len(c.entries)
+		c.mu.Unlock()
+	}
+	desc := fmt.Sprintf("d365.tokenCache{resources: %d}", n)
+	formatRedacted(f, verb, desc, desc)
 }
 
 func copyToken(t *oauth2.Token) *oauth2.Token {

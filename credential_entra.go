@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,14 @@ func (c *entraCredential) String() string {
 
 // GoString is String, so that %#v prints no secret either.
 func (c *entraCredential) GoString() string { return c.String() }
+
+// Format prints String for every verb, so that no verb shows a token.
+func (c *entraCredential) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, c.String(), c.String())
+}
+
+// LogValue logs String.
+func (c *entraCredential) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // NewClientSecretCredential returns a [Credential] that signs in as the
 // application clientID of the Microsoft Entra ID tenant tenantID with a

@@ -42,8 +42,10 @@ type CredentialError struct {
 	// support case.
 	TraceID, CorrelationID string
 
-	err    error
-	redact []string
+	err error
+	// redact removes the secrets from a text. The secrets live in its
+	// closure, where fmt and encoding/json cannot reach them.
+	redact func(string) string
 }
 
 // Error renders the failure on one line.
@@ -76,11 +78,52 @@ func (e *CredentialError) Error() string {
 	if e.CorrelationID != "" {
 		fmt.Fprintf(&b, " [correlation id %s]", e.CorrelationID)
 	}
-	return redactAll(b.String(), e.redact)
+	return e.redacted(b.String())
+}
+
+func (e *CredentialError) redacted(s string) string {
+	if e.redact == nil {
+		return s
+	}
+	return e.redact(s)
+}
+
+// GoString renders the exported fields in Go syntax, without any secret.
+func (e *CredentialError) GoString() string {
+	if e == nil {
+		return "(*d365.CredentialError)(nil)"
+	}
+	return e.redacted(fmt.Sprintf("&d365.CredentialError{Credential:%q, Resource:%q, Reason:%q, StatusCode:%d, Code:%q, ErrorCodes:%#v, TraceID:%q, CorrelationID:%q}",
+		e.Credential, e.Resource, e.Reason, e.StatusCode, e.Code, e.ErrorCodes, e.TraceID, e.CorrelationID))
+}
+
+// Format prints Error for every verb (GoString for %#v), so that no verb
+// shows a secret.
+func (e *CredentialError) Format(f fmt.State, verb rune) {
+	if e == nil {
+		formatRedacted(f, verb, "<nil>", e.GoString())
+		return
+	}
+	formatRedacted(f, verb, e.Error(), e.GoString())
 }
 
 // Unwrap returns the underlying error of the sign-in library.
 func (e *CredentialError) Unwrap() error { return e.err }
+
+// redactor returns a function that removes secrets from a text, nil when
+// there are none.
+func redactor(secrets []string) func(string) string {
+	var keep []string
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			keep = append(keep, s)
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return func(s string) string { return redactAll(s, keep) }
+}
 
 func redactAll(s string, secrets []string) string {
 	for _, sec := range secrets {
@@ -149,7 +192,7 @@ func newCredentialError(kind, resource string, err error, redact ...string) erro
 	if errors.As(err, &ce) {
 		return err
 	}
-	e := &CredentialError{Credential: kind, Resource: resource, redact: redact}
+	e := &CredentialError{Credential: kind, Resource: resource, redact: redactor(redact)}
 	var call msalerrors.CallErr
 	if errors.As(err, &call) {
 		sanitized, body := sanitizeCallErr(call)
@@ -162,6 +205,7 @@ func newCredentialError(kind, resource string, err error, redact ...string) erro
 		if json.Unmarshal(body, &eb) == nil {
 			e.Code, e.ErrorCodes, e.TraceID, e.CorrelationID = eb.Error, eb.ErrorCodes, eb.TraceID, eb.CorrelationID
 		}
+		defer func() { e.Reason = e.redacted(e.Reason) }()
 		e.Reason = reasonFor(e.ErrorCodes, e.Code)
 		if e.Reason == "" {
 			who := "Microsoft Entra ID"

@@ -3,6 +3,9 @@ package commerce
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/b2bflow/d365"
@@ -94,6 +97,32 @@ func (c *Client) Batch(ctx context.Context, b *d365.Batch) ([]*d365.BatchResult,
 // EnvURL returns the environment URL the client talks to, such as
 // https://contoso.operations.dynamics.com: the audience of its tokens.
 func (c *Client) EnvURL() string { return c.od.Resource() }
+
+// String describes the client by its environment URL and default
+// company; it shows no token (nor does any other print of the client).
+func (c Client) String() string {
+	if c.od == nil {
+		return "commerce.Client{}"
+	}
+	s := "commerce.Client{env: " + c.od.Resource()
+	if c.company != "" {
+		s += ", company: " + c.company
+	}
+	return s + "}"
+}
+
+// Format prints String for every verb, so that no verb reaches the
+// credential the client holds.
+func (c Client) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, c.String())
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
+}
+
+// LogValue logs String.
+func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Company returns the default company given in Options.Company ("" when
 // none was given).

@@ -3,6 +3,8 @@ package sales
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/internal/odata"
@@ -84,6 +86,28 @@ func NewClient(orgURL string, cred d365.Credential, o *d365.ClientOptions) (*Cli
 // OrgURL returns the organization URL the client talks to, such as
 // https://contoso.crm.dynamics.com: the audience of its tokens.
 func (c *Client) OrgURL() string { return c.od.Resource() }
+
+// String describes the client by its organization URL; it shows no token
+// (nor does any other print of the client).
+func (c Client) String() string {
+	if c.od == nil {
+		return "sales.Client{}"
+	}
+	return "sales.Client{org: " + c.od.Resource() + "}"
+}
+
+// Format prints String for every verb, so that no verb reaches the
+// credential the client holds.
+func (c Client) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, c.String())
+		return
+	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
+}
+
+// LogValue logs String.
+func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Ptr returns a pointer to v, to fill the optional fields of LeadChanges
 // and the other change sets: sales.Ptr("Contoso").

@@ -17,6 +17,15 @@
 //     tests' assertions describe the recorded data: review a re-recorded
 //     cassette and adjust its test.
 //
+// Redaction in record mode does not guess what a secret looks like: the
+// credential Service returns is wrapped (see Secrets.Credential) so that
+// every access token it hands out is known, with the client secret and the
+// tenant id, and each of them is replaced wherever it appears (the URL,
+// every header, trailers, request and response bodies), written as is or
+// URL-, JSON- or base64-encoded. A cassette in which one would remain is
+// not saved. Authorization and Set-Cookie headers are dropped, and bearer
+// tokens and JWTs are replaced as well, whoever issued them.
+//
 // Matching is strict where it matters and tolerant where it must be: the
 // method, the URL (after the recorded host is mapped to the test's host), the
 // JSON body (compared as JSON, not as text) and every header the cassette's
@@ -80,8 +89,15 @@ func Service(t testing.TB, placeholder, urlVar string) (string, d365.Credential,
 		t.Fatalf("vcr: %s: %v", urlVar, err)
 	}
 	pu, _ := url.Parse(placeholder)
-	return live, cred, &Options{Hosts: map[string]string{lu.Host: pu.Host}}
+	secrets := &Secrets{}
+	secrets.Add(secret)
+	secrets.Replace(tenant, PlaceholderTenantID)
+	return live, secrets.Credential(cred), &Options{Hosts: map[string]string{lu.Host: pu.Host}, Secrets: secrets}
 }
+
+// PlaceholderTenantID replaces the tenant id of a recording session in the
+// cassette.
+const PlaceholderTenantID = "00000000-0000-0000-0000-000000000000"
 
 // Options tunes a cassette.
 type Options struct {
@@ -91,6 +107,15 @@ type Options struct {
 	// hosts saved in the cassette, such as
 	// {"myorg.crm4.dynamics.com": SalesHost}.
 	Hosts map[string]string
+	// Secrets are the secret values of the recording session, replaced in
+	// the cassette wherever they appear: give the test's client the
+	// credential Secrets.Credential returns, so that the tokens it hands
+	// out are among them. Service fills it in record mode.
+	Secrets *Secrets
+
+	// record forces record mode, for this package's own tests (which
+	// record against a local server into a temporary directory).
+	record bool
 }
 
 // Client returns an *http.Client that replays the named cassette (or, in
@@ -108,14 +133,14 @@ func Client(t testing.TB, name string, o *Options) *http.Client {
 		dir = filepath.Join("testdata", "cassettes")
 	}
 	mode := recorder.ModeReplayOnly
-	if Recording() {
+	if Recording() || o.record {
 		mode = recorder.ModeRecordOnly
 	}
 	rec, err := recorder.New(filepath.Join(dir, name),
 		recorder.WithMode(mode),
 		recorder.WithSkipRequestLatency(true),
 		recorder.WithMatcher(Match),
-		recorder.WithHook(redactHook(o.Hosts), recorder.BeforeSaveHook),
+		recorder.WithHook(redactHook(o.Hosts, o.Secrets), recorder.BeforeSaveHook),
 		recorder.WithHook(func(i *cassette.Interaction) error {
 			if mode == recorder.ModeReplayOnly && !i.WasReplayed() {
 				t.Errorf("vcr: cassette %s: interaction %d (%s %s) was never requested", name, i.ID, i.Request.Method, i.Request.URL)
@@ -215,27 +240,25 @@ func Redact(s string) string {
 }
 
 // redactHook strips credentials and tenant hosts from an interaction before
-// it is saved.
-func redactHook(hosts map[string]string) recorder.HookFunc {
+// it is saved: the Authorization and Set-Cookie headers, every known
+// secret (see scrubInteraction), bearer tokens and JWTs, and the real hosts.
+func redactHook(hosts map[string]string, secrets *Secrets) recorder.HookFunc {
 	return func(i *cassette.Interaction) error {
-		delete(i.Request.Headers, "Authorization")
-		for _, h := range []http.Header{i.Request.Headers, i.Response.Headers} {
-			for k, vs := range h {
-				for n, v := range vs {
-					vs[n] = rewriteHosts(Redact(v), hosts)
+		for _, h := range []http.Header{i.Request.Headers, i.Request.Trailer, i.Response.Headers, i.Response.Trailer} {
+			for k := range h {
+				if strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Proxy-Authorization") ||
+					strings.EqualFold(k, "Set-Cookie") || strings.EqualFold(k, "Cookie") {
+					delete(h, k)
 				}
-				h[k] = vs
 			}
-			delete(h, "Set-Cookie")
 		}
-		i.Request.Body = rewriteHosts(Redact(i.Request.Body), hosts)
-		i.Response.Body = rewriteHosts(Redact(i.Response.Body), hosts)
 		i.Request.Form = nil
+		if err := scrubInteraction(i, secrets.list()); err != nil {
+			return err
+		}
+		rewriteStrings(reflect.ValueOf(&i.Request), func(s string) string { return rewriteHosts(Redact(s), hosts) })
+		rewriteStrings(reflect.ValueOf(&i.Response), func(s string) string { return rewriteHosts(Redact(s), hosts) })
 		if u, err := url.Parse(i.Request.URL); err == nil {
-			if p, ok := hosts[u.Host]; ok {
-				u.Host = p
-			}
-			i.Request.URL = u.String()
 			i.Request.Host = u.Host
 		}
 		return nil
