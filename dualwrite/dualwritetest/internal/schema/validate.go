@@ -181,7 +181,7 @@ func (t *Table) CheckValue(c *Column, v any) error {
 				Message: fmt.Sprintf("A validation error occurred.  The length of the '%s' attribute of the '%s' entity exceeded the maximum allowed length of '%d'.", c.LogicalName, t.LogicalName, c.MaxLength)}
 		}
 	case Integer, BigInt:
-		n, ok := wholeNumber(v)
+		n, ok := wholeNumber(numericString(v))
 		if !ok {
 			return mismatch()
 		}
@@ -190,7 +190,7 @@ func (t *Table) CheckValue(c *Column, v any) error {
 		}
 		return t.checkRange(c, float64(n))
 	case Decimal, Money, Double:
-		f, ok := number(v)
+		f, ok := number(numericString(v))
 		if !ok {
 			return mismatch()
 		}
@@ -353,6 +353,20 @@ func validDate(c *Column, s string) bool {
 	}
 	_, err := time.Parse("2006-01-02", s)
 	return err == nil
+}
+
+// numericString turns a number sent as a JSON string ("200") into a
+// json.Number: ODataLib converts string values to the property's numeric
+// type, and Microsoft's own create example sends "numberofemployees":"200"
+// (create-entity-web-api.md, "Create with data returned"). Other values are
+// returned as they are.
+func numericString(v any) any {
+	if s, ok := v.(string); ok {
+		if _, err := strconv.ParseFloat(s, 64); err == nil {
+			return json.Number(s)
+		}
+	}
+	return v
 }
 
 func number(v any) (float64, bool) {
