@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // FieldType is the OData type of a Finance and Operations field:
@@ -170,6 +171,77 @@ func (e *Entity) CheckKey(parts map[string]string) error {
 		msg += " Not key properties: " + strings.Join(extra, ", ") + "."
 	}
 	return &Error{Status: 400, Message: msg}
+}
+
+// CheckValue checks a body value (as encoding/json decodes it) against a
+// field of the entity: a string for Edm.String, a whole number for
+// Edm.Int32 and Edm.Int64, a number for Edm.Decimal, an ISO 8601 date-time
+// for Edm.DateTimeOffset, and for an enum a member name of its enum type
+// (case-sensitive; F&O also accepts the member's integer). Null is
+// refused for a non-nullable field. The message is ODataLib's conversion
+// error (not in F&O's documentation).
+func (e *Entity) CheckValue(s *Schema, name string, v any) error {
+	f, err := e.CheckField(name)
+	if err != nil {
+		return err
+	}
+	typ := string(f.Type)
+	if f.Type == EnumField {
+		typ = EnumNamespace + "." + f.Enum
+	}
+	bad := &Error{Status: 400, Property: name,
+		Message: fmt.Sprintf("Cannot convert a primitive value to the expected type '%s'. See the inner exception for more details. (property '%s' of '%s')", typ, name, e.qualified())}
+	if v == nil {
+		if f.Nullable {
+			return nil
+		}
+		bad.Message = fmt.Sprintf("A null value was found for the property named '%s', which has the expected type '%s[Nullable=False]'. The expected type '%s[Nullable=False]' does not allow null values.", name, typ, typ)
+		return bad
+	}
+	switch f.Type {
+	case EdmString:
+		if _, ok := v.(string); !ok {
+			return bad
+		}
+	case EdmInt32, EdmInt64:
+		if _, ok := wholeNumber(numericString(v)); !ok {
+			return bad
+		}
+	case EdmDecimal:
+		if _, ok := number(numericString(v)); !ok {
+			return bad
+		}
+	case EdmDateTimeOffset:
+		str, ok := v.(string)
+		if !ok {
+			return bad
+		}
+		if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
+			return bad
+		}
+	case EnumField:
+		en, ok := s.enums[f.Enum]
+		if !ok || len(en.Members) == 0 {
+			return nil // members unknown: nothing to check
+		}
+		switch x := v.(type) {
+		case string:
+			if _, ok := en.Member(x); ok {
+				return nil
+			}
+		default:
+			if n, ok := wholeNumber(x); ok {
+				for _, m := range en.Members {
+					if m.Known && int64(m.Value) == n {
+						return nil
+					}
+				}
+			}
+		}
+		bad.Message = fmt.Sprintf("The value '%v' is not a member of the enum type '%s' (members: %s); property '%s' of '%s'.", v, typ, strings.Join(en.Names(), ", "), name, e.qualified())
+		return bad
+	}
+	return nil
 }
 
 // DualWriteMap is a dual-write map exactly as Microsoft documents it.

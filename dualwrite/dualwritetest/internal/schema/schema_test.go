@@ -346,6 +346,26 @@ func TestValidationCodes(t *testing.T) {
 	if err := p.CheckKey(map[string]string{"ProspectId": "P-1", "dataAreaId": "usrt"}); err != nil {
 		t.Errorf("CheckKey = %v", err)
 	}
+	for _, c := range []struct {
+		field string
+		v     any
+		ok    bool
+	}{
+		{"IsB2BProspect", "Yes", true}, {"IsB2BProspect", "yes", false}, {"IsB2BProspect", 1.0, true}, {"IsB2BProspect", 7.0, false},
+		{"B2BProspectStatus", "Approved", true}, {"B2BProspectStatus", "UnderReview", false},
+		{"CompanySize", 12.0, true}, {"CompanySize", 1.5, false}, {"CompanySize", nil, false},
+		{"CreditLimit", "25000.5", true}, {"ProspectName", 3.0, false}, {"ProspectName", nil, true},
+		{"AddressValidFrom", "1900-01-01T00:00:00Z", true}, {"AddressValidFrom", "yesterday", false},
+		{"PrimaryUrl", "x", false},
+	} {
+		err := p.CheckValue(s, c.field, c.v)
+		if (err == nil) != c.ok {
+			t.Errorf("Prospects CheckValue(%s, %v) = %v; want ok %v", c.field, c.v, err, c.ok)
+		}
+	}
+	if err := p.CheckValue(s, "B2BProspectStatus", "UnderReview"); err == nil || !strings.Contains(err.Error(), "Pending, Approved, Rejected, Unknown") {
+		t.Errorf("enum error %v does not list the members", err)
+	}
 	h, _ := s.Entity("CustomerHiearchies")
 	if err := h.CheckKey(map[string]string{"CustomerHierarchyId": "CH-1", "dataAreaId": "usrt"}); err == nil || !strings.Contains(err.Error(), "Not key properties: dataAreaId.") {
 		t.Errorf("CheckKey with dataAreaId on a global entity = %v", err)
