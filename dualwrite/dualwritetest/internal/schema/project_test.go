@@ -248,7 +248,7 @@ var salesTables = map[string]string{
 // knownSalesMismatches are the disagreements between package sales and the
 // schema, listed so that this test fails when one is fixed or a new one
 // appears (package sales is another wave's).
-var knownSalesMismatches = []string{}
+var knownSalesMismatches []string
 
 // TestSalesRecordsAgreeWithSchema reads package sales's source (without
 // importing it: the emulator never imports sales) and checks every json
@@ -349,8 +349,9 @@ func TestSalesRecordsAgreeWithSchema(t *testing.T) {
 	if checked < 60 {
 		t.Errorf("checked only %d names: the scan missed the sales records", checked)
 	}
-	if diff := cmp.Diff(knownSalesMismatches, problems, cmp.Comparer(func(a, b []string) bool { return slices.Equal(a, b) })); len(problems)+len(knownSalesMismatches) > 0 && diff != "" {
-		t.Errorf("sales disagrees with the schema (-known +found):\n%s", diff)
+	t.Logf("checked %d json tags and navigation properties of package sales", checked)
+	if !slices.Equal(knownSalesMismatches, problems) {
+		t.Errorf("sales disagrees with the schema:\nknown: %q\nfound: %q", knownSalesMismatches, problems)
 	}
 }
 
