@@ -92,7 +92,7 @@ func TestProspectsGet(t *testing.T) {
 		Note:                                  "We sell 300 bikes a month.",
 		AddressStreet:                         "1 Main St",
 		AddressCity:                           "Redmond",
-		AddressState:                          "WA",
+		AddressStateID:                        "WA",
 		AddressZipCode:                        "98052",
 		AddressCountryRegionID:                "USA",
 	}

@@ -26,7 +26,7 @@ type Prospect struct {
 	CompanyName         string `json:"CompanyName,omitempty"`
 	PrimaryEmailAddress string `json:"PrimaryEmailAddress,omitempty"`
 	PrimaryPhoneNumber  string `json:"PrimaryPhoneNumber,omitempty"`
-	PrimaryURL          string `json:"PrimaryUrl,omitempty"`
+	PrimaryURL          string `json:"PrimaryURL,omitempty"`
 	// ProspectPartyNumber is the global address book party of the
 	// prospect.
 	ProspectPartyNumber string `json:"ProspectPartyNumber,omitempty"`
@@ -43,12 +43,19 @@ type Prospect struct {
 	CurrencyCode                          string       `json:"CurrencyCode,omitempty"`
 	CreditLimit                           d365.Decimal `json:"CreditLimit,omitempty"`
 	// Note holds the requester's comments.
-	Note                   string `json:"Note,omitempty"`
-	AddressStreet          string `json:"AddressStreet,omitempty"`
-	AddressCity            string `json:"AddressCity,omitempty"`
-	AddressState           string `json:"AddressState,omitempty"`
-	AddressZipCode         string `json:"AddressZipCode,omitempty"`
+	Note          string `json:"Note,omitempty"`
+	AddressStreet string `json:"AddressStreet,omitempty"`
+	AddressCity   string `json:"AddressCity,omitempty"`
+	// AddressStateID is the state or province id (AddressStateId), such as
+	// "WA". (AddressState is a navigation property of Prospects, not a
+	// field.)
+	AddressStateID string `json:"AddressStateId,omitempty"`
+	AddressZipCode string `json:"AddressZipCode,omitempty"`
+	// AddressCountryRegionID is the country/region id, such as "USA".
 	AddressCountryRegionID string `json:"AddressCountryRegionId,omitempty"`
+	// AddressCountryRegionISOCode is the ISO code of the country/region,
+	// such as "US": dual-write copies it to the lead's address1_country.
+	AddressCountryRegionISOCode string `json:"AddressCountryRegionISOCode,omitempty"`
 }
 
 // UnmarshalJSON decodes the record and its annotations.

@@ -21,7 +21,7 @@ func TestToDataverse(t *testing.T) {
 			m:    Prospects,
 			in: map[string]any{"ProspectId": "P-000001", "ProspectName": "Ana Silva", "PersonFirstName": "Ana", "PersonLastName": "Silva",
 				"IsB2BProspect": "Yes", "B2BProspectStatus": "Pending", "ProspectPartyNumber": "000001001", "CurrencyCode": "USD", "Unmapped": 1},
-			want: map[string]any{"msdyn_prospectid": "P-000001", "firstname": "Ana", "lastname": "Silva",
+			want: map[string]any{"msdyn_prospectid": "P-000001", "fullname": "Ana Silva",
 				"msdyn_b2bcommerceprospect": true, "msdyn_b2bprospectstatus": 192350000,
 				"msdyn_partyid.msdyn_partynumber": "000001001", "transactioncurrencyid.isocurrencycode": "USD"},
 		},
@@ -31,7 +31,7 @@ func TestToDataverse(t *testing.T) {
 		{name: "organization", m: CustomerAccounts, in: map[string]any{"CustomerAccount": "US-001", "OrganizationName": "Contoso", "CreditLimit": 0, "PartyType": "Organization"},
 			want: map[string]any{"accountnumber": "US-001", "name": "Contoso", "creditlimit": 0}},
 		{name: "node", m: CustomerHierarchyNodes, in: map[string]any{"CustomerHierarchyId": "CH-1", "NodePartyNumber": "9", "Role": "User", "NodeType": "Customer"},
-			want: map[string]any{"msdyn_customerhierarchyid.msdyn_customerhierarchynumber": "CH-1", "msdyn_nodepartyid.msdyn_partynumber": "9", "msdyn_role": 192350001, "msdyn_nodetype": 192350000}},
+			want: map[string]any{"msdyn_customerhierarchynumber.msdyn_customerhierarchynumber": "CH-1", "msdyn_nodepartynumber.msdyn_partynumber": "9", "msdyn_role": 192350001, "msdyn_nodetype": 192350000}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := c.m.ToDataverse(c.in)
@@ -131,5 +131,53 @@ func TestRequiredMapsAreConsistent(t *testing.T) {
 		if m.Name == "" || m.FinOpsEntity == "" || m.DataverseTable == "" || m.DataverseEntitySet == "" {
 			t.Errorf("incomplete map %+v", m)
 		}
+	}
+}
+
+// TestProspectsDocumentedFields checks the fields the documented map
+// carries and that the misspelled or absent ones do not travel.
+func TestProspectsDocumentedFields(t *testing.T) {
+	got, err := Prospects.ToDataverse(map[string]any{"PrimaryURL": "https://contoso.example", "AddressStateId": "WA",
+		"AddressCountryRegionISOCode": "US", "PrimaryPhoneNumberDescription": "Front desk", "PrimaryFaxNumber": "+1 555 0199",
+		"AddressLatitude": 47.6, "SalesTaxGroupCode": "WA", "PrimaryUrl": "x", "AddressState": "x", "AddressCountryRegionId": "USA", "Note": "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"websiteurl": "https://contoso.example", "address1_stateorprovince": "WA", "address1_country": "US",
+		"description": "Front desk", "fax": "+1 555 0199", "address1_latitude": 47.6, "msdyn_salestaxgroup.msdyn_name": "WA"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	back, err := Prospects.ToFinOps(map[string]any{"fullname": "Ana Silva", "firstname": "Ana", "address1_addresstypecode": 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"ProspectName": "Ana Silva"}, back); diff != "" {
+		t.Errorf("ToFinOps (-want +got):\n%s", diff)
+	}
+}
+
+func TestConstants(t *testing.T) {
+	for _, c := range []struct {
+		m          Map
+		dv, finOps map[string]any
+	}{
+		{Prospects, map[string]any{"address1_addresstypecode": 1}, map[string]any{"AddressLocationRoles": "Business"}},
+		{CustomerAccounts, map[string]any{"customertypecode": 3}, map[string]any{"PartyType": "Organization"}},
+		{CustomerContacts, map[string]any{"msdyn_sellable": true}, map[string]any{"PartyType": "Person"}},
+		{CustomerHierarchies, map[string]any{}, map[string]any{}},
+	} {
+		if diff := cmp.Diff(c.dv, c.m.DataverseConstants()); diff != "" {
+			t.Errorf("%s DataverseConstants (-want +got):\n%s", c.m.Name, diff)
+		}
+		if diff := cmp.Diff(c.finOps, c.m.FinOpsConstants()); diff != "" {
+			t.Errorf("%s FinOpsConstants (-want +got):\n%s", c.m.Name, diff)
+		}
+	}
+	if f, ok := Prospects.FieldByFinOps(""); ok {
+		t.Errorf("FieldByFinOps(\"\") = %+v", f)
+	}
+	if f, ok := CustomerAccounts.FieldByDataverse(""); ok {
+		t.Errorf("FieldByDataverse(\"\") = %+v", f)
 	}
 }

@@ -31,12 +31,14 @@ func (e *ValueError) Error() string {
 // such as "msdyn_partyid.msdyn_partynumber": the writer resolves them to the
 // record they name. Fields the map does not know are left out.
 //
+// Constant lines are not written: see DataverseConstants.
+//
 // An enum value the transform does not know is an error that names the
 // field and the value.
 func (m Map) ToDataverse(row map[string]any) (map[string]any, error) {
 	out := make(map[string]any)
 	for _, f := range m.Fields {
-		if f.Direction == ToFinOpsOnly {
+		if f.Direction == ToFinOpsOnly || f.FinOps == "" {
 			continue
 		}
 		v, ok := row[f.FinOps]
@@ -54,11 +56,12 @@ func (m Map) ToDataverse(row map[string]any) (map[string]any, error) {
 
 // ToFinOps converts Dataverse columns to a Finance and Operations row, the
 // inverse of ToDataverse. Lookup columns are read under their dotted names
-// ("msdyn_partyid.msdyn_partynumber"); the reader supplies them.
+// ("msdyn_partyid.msdyn_partynumber"); the reader supplies them. Constant
+// lines are not written: see FinOpsConstants.
 func (m Map) ToFinOps(row map[string]any) (map[string]any, error) {
 	out := make(map[string]any)
 	for _, f := range m.Fields {
-		if f.Direction == ToDataverseOnly {
+		if f.Direction == ToDataverseOnly || f.Dataverse == "" {
 			continue
 		}
 		v, ok := row[f.Dataverse]
@@ -72,6 +75,34 @@ func (m Map) ToFinOps(row map[string]any) (map[string]any, error) {
 		out[f.FinOps] = w
 	}
 	return out, nil
+}
+
+// DataverseConstants returns the constant lines toward Dataverse (">>"):
+// column to value, such as customertypecode 3 for CustomerAccounts. The
+// writer of a new Dataverse record adds them; ToDataverse converts fields
+// only.
+func (m Map) DataverseConstants() map[string]any {
+	out := map[string]any{}
+	for _, f := range m.Fields {
+		if f.FinOps == "" && f.Dataverse != "" {
+			out[f.Dataverse] = f.Constant
+		}
+	}
+	return out
+}
+
+// FinOpsConstants returns the constant lines toward Finance and Operations
+// ("<<"): field to value, such as PartyType "Organization" for
+// CustomerAccounts. The writer of a new Finance and Operations row adds
+// them; ToFinOps converts columns only.
+func (m Map) FinOpsConstants() map[string]any {
+	out := map[string]any{}
+	for _, f := range m.Fields {
+		if f.Dataverse == "" && f.FinOps != "" {
+			out[f.FinOps] = f.Constant
+		}
+	}
+	return out
 }
 
 func (m Map) convert(f Field, name string, v any, toDataverse bool) (any, error) {
@@ -114,7 +145,7 @@ func holds(conds []Condition, row map[string]any) bool {
 // field name.
 func (m Map) FieldByFinOps(name string) (Field, bool) {
 	for _, f := range m.Fields {
-		if f.FinOps == name {
+		if f.FinOps == name && name != "" {
 			return f, true
 		}
 	}
@@ -125,7 +156,7 @@ func (m Map) FieldByFinOps(name string) (Field, bool) {
 // (dotted for lookups).
 func (m Map) FieldByDataverse(name string) (Field, bool) {
 	for _, f := range m.Fields {
-		if f.Dataverse == name {
+		if f.Dataverse == name && name != "" {
 			return f, true
 		}
 	}

@@ -130,7 +130,7 @@ func TestEndToEndApprove(t *testing.T) {
 	if len(dh) != 1 || dh[0]["msdyn_customerhierarchynumber"] != hs[0]["CustomerHierarchyId"] || num(dh[0]["msdyn_purpose"]) != 192350000 {
 		t.Fatalf("msdyn_customerhierarchies = %v", dh)
 	}
-	if len(dn) != 1 || num(dn[0]["msdyn_role"]) != 192350000 || dn[0]["_msdyn_customerhierarchyid_value"] != dh[0]["msdyn_customerhierarchyid"] {
+	if len(dn) != 1 || num(dn[0]["msdyn_role"]) != 192350000 || dn[0]["_msdyn_customerhierarchynumber_value"] != dh[0]["msdyn_customerhierarchyid"] {
 		t.Fatalf("msdyn_customerhierarchynodes = %v", dn)
 	}
 	lead = call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body

@@ -95,7 +95,7 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 	t := s.begin()
 	tb := s.store.fo["prospects"]
 	row := record{
-		"PersonFirstName": r.FirstName, "PersonLastName": r.LastName, "CompanyName": r.Company,
+		"ProspectName": strings.TrimSpace(r.FirstName + " " + r.LastName), "CompanyName": r.Company,
 		"PrimaryEmailAddress": r.Email, "PrimaryPhoneNumber": r.Phone, "AddressZipCode": r.ZipCode,
 		"Note": r.Comments, "CurrencyCode": cur, "ProspectPartyType": "Organization",
 		"IsB2BProspect": "Yes", "B2BProspectStatus": "Pending", "CreditLimit": 0,

@@ -239,6 +239,7 @@ func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
 			if err != nil {
 				return syncError("leads", err)
 			}
+			splitFullName(dv)
 			if len(dv) > 0 {
 				if err := t.checkSyncFail("leads", "lead"); err != nil {
 					return err
@@ -300,6 +301,7 @@ func (t *tx) createLead(p record) (string, error) {
 	if err != nil {
 		return "", syncError("leads", err)
 	}
+	splitFullName(dv)
 	if err := t.checkSyncFail("leads", "lead"); err != nil {
 		return "", err
 	}
@@ -379,7 +381,8 @@ func (t *tx) approveProspect(p record, leadID string) error {
 		}
 	}
 	if person == nil {
-		person, err = newCustomer(dualwrite.CustomerContacts, "msdyn_contactpersonid", record{"PartyType": "Person", "PersonFirstName": p["PersonFirstName"], "PersonLastName": p["PersonLastName"], "PrimaryContactEmail": p["PrimaryEmailAddress"]})
+		first, last := splitName(str(p["ProspectName"]))
+		person, err = newCustomer(dualwrite.CustomerContacts, "msdyn_contactpersonid", record{"PartyType": "Person", "PersonFirstName": first, "PersonLastName": last, "PrimaryContactEmail": p["PrimaryEmailAddress"]})
 		if err != nil {
 			return err
 		}
@@ -425,4 +428,32 @@ func (t *tx) mirror(m dualwrite.Map, row record) error {
 		return syncError(tb.name, err)
 	}
 	return nil
+}
+
+// splitFullName replaces the fullname the Prospects map writes (Dataverse
+// composes a lead's fullname) with the firstname and lastname it is made of.
+func splitFullName(dv map[string]any) {
+	n, ok := dv["fullname"]
+	if !ok {
+		return
+	}
+	delete(dv, "fullname")
+	first, last := splitName(str(n))
+	dv["firstname"], dv["lastname"] = first, last
+}
+
+// splitName splits a person's name at its last space: the last word is the
+// last name. An empty part is nil.
+func splitName(full string) (first, last any) {
+	full = strings.TrimSpace(full)
+	if i := strings.LastIndex(full, " "); i >= 0 {
+		first, full = strings.TrimSpace(full[:i]), full[i+1:]
+	}
+	if full != "" {
+		last = full
+	}
+	if first == "" {
+		first = nil
+	}
+	return first, last
 }
