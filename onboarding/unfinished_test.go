@@ -238,8 +238,8 @@ func TestProcessFinishesDecisionsThatDidNotReachTheProspect(t *testing.T) {
 	skip, asked := decideAll(onboarding.Skip)
 	steps := map[uuid.UUID][]string{}
 	sum, err := e.svc.Process(ctx, skip, &onboarding.ProcessOptions{
-		Approve:  &onboarding.ApproveOptions{Confirm: true},
-		Reject:   &onboarding.RejectOptions{Confirm: true},
+		Approve: &onboarding.ApproveOptions{Confirm: true},
+		Reject:  &onboarding.RejectOptions{Confirm: true},
 		Progress: func(p onboarding.Progress) {
 			if p.Outcome != nil {
 				steps[p.Request.Lead.ID] = stepsOf(p.Outcome)
