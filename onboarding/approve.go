@@ -108,6 +108,9 @@ func (s *Service) Approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 		switch oppState(opp) {
 		case sales.OpportunityStateWon:
 			s.step(ctx, out, StepWin, StepAlreadyDone, time.Now(), nil)
+			if err := s.finishProspect(ctx, out, lead, sales.B2BProspectStatusApproved); err != nil {
+				return out, err
+			}
 		case sales.OpportunityStateLost:
 			return out, &ConflictError{LeadID: leadID, Wanted: Approve, State: "its opportunity is lost (" + opp.Status.String() + ")"}
 		default:
@@ -198,6 +201,23 @@ func (s *Service) closeOpportunity(ctx context.Context, out *Outcome, name StepN
 		return fmt.Errorf("onboarding: %s lead %s: %s: %w", out.Decision, out.LeadID, name, err)
 	}
 	s.step(ctx, out, name, status, start, nil)
+	return nil
+}
+
+// finishProspect sets the lead's msdyn_b2bprospectstatus to want when an
+// earlier run (or a person in Sales) carried out the Sales side of the
+// decision but the status stayed Pending: the prospect in Commerce follows
+// the status through dual-write, and nothing else would move it.
+func (s *Service) finishProspect(ctx context.Context, out *Outcome, lead *sales.Lead, want sales.B2BProspectStatus) error {
+	if lead.B2BProspectStatus != sales.B2BProspectStatusPending && lead.B2BProspectStatus != 0 {
+		return nil
+	}
+	start := time.Now()
+	if err := s.sales.Leads.Update(ctx, out.LeadID, &sales.LeadChanges{B2BProspectStatus: &want}, nil); err != nil {
+		s.step(ctx, out, StepProspectStatus, StepFailed, start, err)
+		return fmt.Errorf("onboarding: %s lead %s: %s: %w", out.Decision, out.LeadID, StepProspectStatus, err)
+	}
+	s.step(ctx, out, StepProspectStatus, StepDone, start, nil)
 	return nil
 }
 

@@ -33,11 +33,26 @@
 // the record instead of being repeated. Asking for the opposite of a decision
 // already taken (approving a rejected lead) returns a *ConflictError.
 //
+// Pending and Process find the work left half done on their own. A request
+// stays Pending (the lead's msdyn_b2bprospectstatus) until its decision
+// reaches the prospect, so a lead that is qualified, or disqualified, while
+// still Pending carries a decision started and not finished: an approval
+// cut between QualifyLead and WinOpportunity by a crash, a deadline or a
+// failed win; or a decision taken in Sales whose status never followed.
+// Pending marks such a request with the decision its records show
+// (Request.Unfinished: Approve for a qualified lead, Reject for a
+// disqualified lead or a lost opportunity), and Process finishes it without
+// asking the policy again, counting it in Summary.Resumed. Running Process
+// again after a failure or a crash therefore finishes every decision.
+//
 // # Round trips
 //
 // On the first run, an approval takes three requests (read the lead,
 // QualifyLead, WinOpportunity) and a rejection two (read the lead,
-// disqualify), confirmation polling aside.
+// disqualify), confirmation polling aside. Pending reads a page of leads
+// per request, and for each group of 50 leads one query for their
+// prospects and, when some of them are qualified, one for their
+// opportunities.
 //
 //	svc := onboarding.New(salesClient, commerceClient, nil)
 //	for req, err := range svc.Pending(ctx) {

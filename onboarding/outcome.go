@@ -42,7 +42,12 @@ const (
 	StepWin             StepName = "win opportunity"
 	StepDisqualify      StepName = "disqualify lead"
 	StepLose            StepName = "lose opportunity"
-	StepConfirm         StepName = "confirm in Commerce"
+	// StepProspectStatus sets the lead's msdyn_b2bprospectstatus to the
+	// decision when an earlier run closed the lead or its opportunity but
+	// the status stayed Pending, so that dual-write carries the decision
+	// to the Commerce prospect.
+	StepProspectStatus StepName = "set prospect status"
+	StepConfirm        StepName = "confirm in Commerce"
 )
 
 // StepStatus tells how a step ended.

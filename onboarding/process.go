@@ -19,8 +19,9 @@ type Verdict struct {
 }
 
 // DecideFunc decides on one request. It is called for one request at a
-// time, in the order of Pending, so it may ask a person. An error stops
-// Process.
+// time, in the order of Pending, so it may ask a person. It is not called
+// for a request whose decision is already under way (Request.Unfinished).
+// An error stops Process.
 type DecideFunc func(ctx context.Context, r *Request) (Verdict, error)
 
 // ProcessOptions tunes Process. The zero value (or nil) applies four
@@ -58,6 +59,10 @@ type Progress struct {
 // Summary counts what Process did.
 type Summary struct {
 	Approved, Rejected, Skipped, Failed int
+	// Resumed counts the decisions an earlier run had started
+	// (Request.Unfinished) that this run finished, without asking
+	// decide. They are counted in Approved or Rejected too.
+	Resumed int
 	// Failures lists the requests whose decision failed, with the error.
 	Failures []Failure
 }
@@ -74,6 +79,12 @@ type Failure struct {
 // the others: it is counted, reported through Progress and listed in the
 // Summary. Process returns when every decided request is settled; its
 // error is the first error of listing or of decide, or the context's.
+//
+// A request whose decision an earlier run started and did not finish (a
+// crash, a deadline or a failure between qualifying the lead and winning
+// its opportunity; see Request.Unfinished) is finished with that decision,
+// without asking decide, and counted in Summary.Resumed. Running Process
+// again after a failure therefore finishes the work left half done.
 func (s *Service) Process(ctx context.Context, decide DecideFunc, o *ProcessOptions) (*Summary, error) {
 	if decide == nil {
 		return nil, errors.New("onboarding: Process: decide is nil")
@@ -105,6 +116,9 @@ func (s *Service) Process(ctx context.Context, decide DecideFunc, o *ProcessOpti
 		default:
 			sum.Skipped++
 		}
+		if p.Err == nil && p.Request.Unfinished != Skip {
+			sum.Resumed++
+		}
 		if o.Progress != nil {
 			p.Summary = sum
 			p.Summary.Failures = append([]Failure(nil), sum.Failures...)
@@ -134,13 +148,23 @@ func (s *Service) Process(ctx context.Context, decide DecideFunc, o *ProcessOpti
 
 	var firstErr error
 	n := 0
+	// seen keeps a request from being decided twice in one run, should a
+	// listing whose records change under it show one again.
+	seen := map[uuid.UUID]bool{}
 	for req, err := range s.pending(ctx, s.commerce != nil && !o.SkipProspects) {
 		if err != nil {
 			firstErr = err
 			break
 		}
-		v, err := decide(ctx, req)
-		if err != nil {
+		if seen[req.Lead.ID] {
+			continue
+		}
+		seen[req.Lead.ID] = true
+		var v Verdict
+		if req.Unfinished != Skip {
+			// The records already show the decision: finish it.
+			v = Verdict{Decision: req.Unfinished}
+		} else if v, err = decide(ctx, req); err != nil {
 			firstErr = fmt.Errorf("onboarding: deciding on lead %s: %w", req.Lead.ID, err)
 			break
 		}

@@ -65,6 +65,9 @@ func (s *Service) Reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions
 	switch leadState(lead) {
 	case sales.LeadStateDisqualified:
 		s.step(ctx, out, StepDisqualify, StepAlreadyDone, time.Now(), nil)
+		if err := s.finishProspect(ctx, out, lead, sales.B2BProspectStatusRejected); err != nil {
+			return out, err
+		}
 	case sales.LeadStateOpen:
 		start := time.Now()
 		var qualified *sales.Lead
@@ -123,7 +126,7 @@ func (s *Service) loseQualified(ctx context.Context, out *Outcome, lead *sales.L
 	switch oppState(opp) {
 	case sales.OpportunityStateLost:
 		s.step(ctx, out, StepLose, StepAlreadyDone, time.Now(), nil)
-		return nil
+		return s.finishProspect(ctx, out, lead, sales.B2BProspectStatusRejected)
 	case sales.OpportunityStateWon:
 		return &ConflictError{LeadID: out.LeadID, Wanted: Reject, State: "its opportunity is won: the partner is approved"}
 	}

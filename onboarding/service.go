@@ -21,6 +21,10 @@ type Options struct {
 	// Company is the Commerce company (dataAreaId) of the prospects; empty
 	// means the Commerce client's default company.
 	Company string
+	// PageSize is how many leads Pending (and Process) ask Sales for per
+	// page (Prefer: odata.maxpagesize); zero means the service's default,
+	// 5,000. It must not be negative.
+	PageSize int
 }
 
 // Service runs the onboarding workflows. It is safe for concurrent use.
@@ -30,6 +34,7 @@ type Service struct {
 	log      *slog.Logger
 	onStep   func(uuid.UUID, Step)
 	company  string
+	pageSize int
 }
 
 // errNoSales is returned by every method of a Service made without a Sales
@@ -43,7 +48,7 @@ func New(s *sales.Client, c *commerce.Client, o *Options) *Service {
 	if o == nil {
 		o = &Options{}
 	}
-	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, company: o.Company}
+	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, company: o.Company, pageSize: o.PageSize}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
 	}

@@ -5,8 +5,11 @@
 //
 //	go run ./examples/emulator -sales-addr 127.0.0.1:8081 -commerce-addr 127.0.0.1:8082 -demo
 //
-// It prints the service URLs and the bearer token to send, and stops on
-// Ctrl-C. With -demo it submits a sample onboarding request at start. To
+// It prints the service URLs and the bearer token to send, then "Press
+// Ctrl-C to stop." once it serves, and stops on Ctrl-C. With -demo it
+// submits a sample onboarding request at start, with -requests N that many
+// generated ones (one in five from a free-mail address, one in seven
+// without a phone number), before it says it serves. To
 // submit more, POST a JSON onboarding request ({"FirstName": "Ana",
 // "LastName": "Silva", "Company": "Contoso", "Email": "ana@contoso.example"})
 // to the Sales URL + /dualwritetest/onboarding with the token, or create a
@@ -40,6 +43,7 @@ func main() {
 		seed         = flag.Int64("fault-seed", 1, "seed of the fault injection")
 		verbose      = flag.Bool("v", false, "log every request")
 		demo         = flag.Bool("demo", false, "submit a sample onboarding request at start")
+		generated    = flag.Int("requests", 0, "submit this many generated onboarding requests at start")
 	)
 	flag.Parse()
 
@@ -74,10 +78,41 @@ func main() {
 		}
 		fmt.Printf("Demo request:       prospect %s (company %s), lead %s\n", sub.ProspectID, sub.Company, sub.LeadID)
 	}
+	if *generated < 0 {
+		fmt.Fprintln(os.Stderr, "-requests is negative")
+		os.Exit(2)
+	}
+	for i := range *generated {
+		if _, err := s.SubmitOnboardingRequest(generatedRequest(i)); err != nil {
+			fmt.Fprintln(os.Stderr, "generated request:", err)
+			os.Exit(1)
+		}
+	}
+	if *generated > 0 {
+		fmt.Printf("Generated requests: %d\n", *generated)
+	}
 	fmt.Println("Press Ctrl-C to stop.")
 
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	<-stop
 	fmt.Println("stopping")
+}
+
+// generatedRequest is the i-th onboarding request of -requests: one in five
+// comes from a free-mail address and one in seven has no phone number, so
+// that a policy has requests to approve, to reject and to leave alone.
+func generatedRequest(i int) dualwritetest.OnboardingRequest {
+	r := dualwritetest.OnboardingRequest{
+		FirstName: "Requester", LastName: fmt.Sprintf("%05d", i),
+		Company: fmt.Sprintf("Generated %05d Ltd", i), Email: fmt.Sprintf("buyer%05d@generated%05d.example", i, i),
+		Phone: "+1 425 555 0100", ZipCode: "98052",
+	}
+	if i%5 == 4 {
+		r.Email = fmt.Sprintf("generated.buyer%05d@gmail.com", i)
+	}
+	if i%7 == 6 {
+		r.Phone = ""
+	}
+	return r
 }

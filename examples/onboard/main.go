@@ -10,6 +10,13 @@
 // Against real services (see examples/internal/setup for the environment
 // variables) it lists the queue and prints the decisions it would take;
 // add -apply to carry them out.
+//
+// A run cut short (a crash, a kill, a failed step) leaves some decisions
+// half done, such as a lead qualified whose opportunity was not won yet.
+// The next run lists them as unfinished and finishes them without asking
+// the policy again: running it again until it succeeds leaves every
+// request decided exactly once (kill_test.go proves it against the
+// standalone emulator, killing this program at random moments).
 package main
 
 import (
@@ -98,11 +105,15 @@ func run(ctx context.Context, w io.Writer, apply bool) error {
 		}
 		queue = append(queue, r)
 		v, why := policy(r)
+		decision := v.Decision.String()
+		if r.Unfinished != onboarding.Skip {
+			decision, why = r.Unfinished.String()+" (unfinished)", "started by an earlier run: finishing it"
+		}
 		prospect := "-"
 		if r.Prospect != nil {
 			prospect = r.Prospect.ProspectID + " (" + string(r.Prospect.B2BProspectStatus) + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Lead.CompanyName, r.Lead.FullName, r.Lead.Email, prospect, v.Decision, why)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Lead.CompanyName, r.Lead.FullName, r.Lead.Email, prospect, decision, why)
 	}
 	tw.Flush()
 	if len(queue) == 0 {
@@ -132,6 +143,8 @@ func run(ctx context.Context, w io.Writer, apply bool) error {
 				fmt.Fprintf(w, "  %-22s failed: %v\n", p.Request.Lead.CompanyName, p.Err)
 			case p.Verdict.Decision == onboarding.Skip:
 				fmt.Fprintf(w, "  %-22s skipped\n", p.Request.Lead.CompanyName)
+			case p.Request.Unfinished != onboarding.Skip:
+				fmt.Fprintf(w, "  %-22s %s in %d steps, finishing an earlier run\n", p.Request.Lead.CompanyName, past(p.Verdict.Decision), len(p.Outcome.Steps))
 			default:
 				fmt.Fprintf(w, "  %-22s %s in %d steps\n", p.Request.Lead.CompanyName, past(p.Verdict.Decision), len(p.Outcome.Steps))
 			}
@@ -140,7 +153,11 @@ func run(ctx context.Context, w io.Writer, apply bool) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d approved, %d rejected, %d skipped, %d failed.\n", sum.Approved, sum.Rejected, sum.Skipped, sum.Failed)
+	fmt.Fprintf(w, "%d approved, %d rejected, %d skipped, %d failed.", sum.Approved, sum.Rejected, sum.Skipped, sum.Failed)
+	if sum.Resumed > 0 {
+		fmt.Fprintf(w, " %d of these finished decisions an earlier run had started.", sum.Resumed)
+	}
+	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "\nResulting state in Sales and Commerce:")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

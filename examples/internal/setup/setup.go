@@ -13,7 +13,10 @@
 //	D365_CLIENT_CERT     a PEM or PKCS#12 file with its certificate and key
 //	                     (D365_CLIENT_CERT_PASSWORD for an encrypted PKCS#12), or
 //	D365_MANAGED_IDENTITY=1 to sign in as the managed identity of the host
-//	                     (user-assigned when D365_CLIENT_ID is set)
+//	                     (user-assigned when D365_CLIENT_ID is set), or
+//	D365_ACCESS_TOKEN    a bearer token to send as is, obtained elsewhere
+//	                     (it is not refreshed); the standalone emulator
+//	                     (examples/emulator) accepts dualwritetest-token
 package setup
 
 import (
@@ -92,6 +95,8 @@ func (e *Env) clients(salesURL, commerceURL, company string, opts *d365.ClientOp
 func credential() (d365.Credential, error) {
 	tenant, client := os.Getenv("D365_TENANT_ID"), os.Getenv("D365_CLIENT_ID")
 	switch {
+	case os.Getenv("D365_ACCESS_TOKEN") != "":
+		return d365.StaticTokenCredential(os.Getenv("D365_ACCESS_TOKEN")), nil
 	case os.Getenv("D365_MANAGED_IDENTITY") == "1":
 		return d365.NewManagedIdentityCredential(client, nil)
 	case os.Getenv("D365_CLIENT_SECRET") != "":
@@ -107,5 +112,5 @@ func credential() (d365.Credential, error) {
 		}
 		return d365.NewClientCertificateCredential(tenant, client, certs, key, nil)
 	}
-	return nil, errors.New("D365_SALES_URL is set but no credential is: set D365_TENANT_ID, D365_CLIENT_ID and D365_CLIENT_SECRET (or D365_CLIENT_CERT, or D365_MANAGED_IDENTITY=1)")
+	return nil, errors.New("D365_SALES_URL is set but no credential is: set D365_TENANT_ID, D365_CLIENT_ID and D365_CLIENT_SECRET (or D365_CLIENT_CERT, D365_MANAGED_IDENTITY=1 or D365_ACCESS_TOKEN)")
 }
