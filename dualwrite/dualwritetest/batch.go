@@ -1,22 +1,17 @@
 package dualwritetest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/textproto"
 	"net/url"
 	"regexp"
-	"sort"
 	"strings"
 
-	"github.com/google/uuid"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/multipart"
 )
 
 // This file holds the Dataverse $batch endpoint.
@@ -64,21 +59,6 @@ import (
 // be throttled there when they are not here.
 const MaxBatchRequests = 1000
 
-// batchRequest is one application/http part of a $batch request.
-type batchRequest struct {
-	contentID string
-	method    string
-	target    string
-	header    http.Header
-	body      []byte
-}
-
-// batchPart is a single request or a change set.
-type batchPart struct {
-	req       *batchRequest
-	changeSet []*batchRequest
-}
-
 func (s *Server) dvBatch(d *dvReq) {
 	if d.r.Method != http.MethodPost {
 		s.dvError(d.w, d.r, http.StatusMethodNotAllowed, "0x80060888", "The HTTP method '"+d.r.Method+"' is not allowed on $batch: use POST.")
@@ -89,9 +69,9 @@ func (s *Server) dvBatch(d *dvReq) {
 		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", "Reading the $batch body: "+err.Error())
 		return
 	}
-	parts, n, err := parseBatch(d.r.Header.Get("Content-Type"), raw)
+	parts, n, err := multipart.Parse(d.r.Header.Get("Content-Type"), raw)
 	if err != nil {
-		s.dvFail(d, err)
+		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", err.Error())
 		return
 	}
 	if n > MaxBatchRequests {
@@ -102,91 +82,63 @@ func (s *Server) dvBatch(d *dvReq) {
 	continueOnError := strings.Contains(d.prefer, "odata.continue-on-error")
 	outerPath := strings.TrimSuffix(d.r.URL.Path, "$batch") // "/api/data/v9.2/"
 
-	var buf bytes.Buffer
-	boundary := "batchresponse_" + uuid.NewString()
+	mw := multipart.NewWriter()
 	status := http.StatusOK
 	for _, p := range parts {
-		if p.req != nil {
-			rec := s.batchExec(d.r, outerPath, p.req, nil)
-			fmt.Fprintf(&buf, "--%s\r\n", boundary)
-			writeResponsePart(&buf, rec, p.req.contentID)
+		if p.Request != nil {
+			rec := s.batchExec(d.r, outerPath, p.Request, nil)
+			mw.WriteResponse(response(rec, p.Request.ContentID))
 			if rec.Code >= 400 && !continueOnError {
 				status = http.StatusBadRequest
 				break
 			}
 			continue
 		}
-		failed := s.runChangeSet(d.r, outerPath, p.changeSet, &buf, boundary)
+		failed := s.runChangeSet(d.r, outerPath, p.ChangeSet, mw)
 		if failed && !continueOnError {
 			status = http.StatusBadRequest
 			break
 		}
 	}
-	fmt.Fprintf(&buf, "--%s--\r\n", boundary)
+	body := mw.Close()
 	h := d.w.Header()
 	h.Set("OData-Version", "4.0")
-	h.Set("Content-Type", "multipart/mixed; boundary="+boundary)
+	h.Set("Content-Type", mw.ContentType())
 	if continueOnError {
 		h.Add("Preference-Applied", "odata.continue-on-error")
 	}
 	d.w.WriteHeader(status)
-	d.w.Write(buf.Bytes())
+	d.w.Write(body)
 }
 
 // runChangeSet runs the requests of a change set and writes its answer
 // part. On the first failure it restores the store and answers the change
 // set with that failure alone. It reports whether the change set failed.
-func (s *Server) runChangeSet(outer *http.Request, outerPath string, reqs []*batchRequest, buf *bytes.Buffer, boundary string) bool {
+func (s *Server) runChangeSet(outer *http.Request, outerPath string, reqs []*multipart.Request, mw *multipart.Writer) bool {
 	snap := s.store.snapshot()
 	refs := map[string]string{}
-	recs := make([]*httptest.ResponseRecorder, 0, len(reqs))
+	resps := make([]multipart.Response, 0, len(reqs))
 	for _, br := range reqs {
 		rec := s.batchExec(outer, outerPath, br, refs)
 		if rec.Code >= 400 {
 			s.store.restore(snap)
-			fmt.Fprintf(buf, "--%s\r\n", boundary)
-			writeResponsePart(buf, rec, "")
+			mw.WriteResponse(response(rec, ""))
 			return true
 		}
-		if br.contentID != "" {
+		if br.ContentID != "" {
 			if loc := rec.Header().Get("OData-EntityId"); loc != "" {
-				refs[br.contentID] = loc
+				refs[br.ContentID] = loc
 			}
 		}
-		recs = append(recs, rec)
+		resps = append(resps, response(rec, br.ContentID))
 	}
-	cs := "changesetresponse_" + uuid.NewString()
-	fmt.Fprintf(buf, "--%s\r\nContent-Type: multipart/mixed; boundary=%s\r\n\r\n", boundary, cs)
-	for i, rec := range recs {
-		fmt.Fprintf(buf, "--%s\r\n", cs)
-		writeResponsePart(buf, rec, reqs[i].contentID)
-	}
-	fmt.Fprintf(buf, "--%s--\r\n", cs)
+	mw.WriteChangeSet(resps)
 	return false
 }
 
-// writeResponsePart writes one application/http answer part (after its
-// delimiter line), CRLF line endings.
-func writeResponsePart(buf *bytes.Buffer, rec *httptest.ResponseRecorder, contentID string) {
-	buf.WriteString("Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n")
-	if contentID != "" {
-		fmt.Fprintf(buf, "Content-ID: %s\r\n", contentID)
-	}
-	fmt.Fprintf(buf, "\r\nHTTP/1.1 %d %s\r\n", rec.Code, http.StatusText(rec.Code))
-	h := rec.Header()
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range h[k] {
-			fmt.Fprintf(buf, "%s: %s\r\n", k, v)
-		}
-	}
-	buf.WriteString("\r\n")
-	buf.Write(bytes.TrimRight(rec.Body.Bytes(), "\r\n"))
-	buf.WriteString("\r\n")
+// response is the batch answer part of a recorded answer.
+func response(rec *httptest.ResponseRecorder, contentID string) multipart.Response {
+	return multipart.Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes(), ContentID: contentID}
 }
 
 // outerHeaders are carried from the $batch request to each request inside
@@ -200,12 +152,12 @@ var propertyTailRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)(/\$ref)?$`)
 // returns its answer. refs maps the Content-IDs of the change set's earlier
 // requests to the URLs of the records they wrote (nil outside change
 // sets).
-func (s *Server) batchExec(outer *http.Request, outerPath string, br *batchRequest, refs map[string]string) *httptest.ResponseRecorder {
+func (s *Server) batchExec(outer *http.Request, outerPath string, br *multipart.Request, refs map[string]string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	method, target, body := br.method, br.target, br.body
+	method, target, body := br.Method, br.Target, br.Body
 	fail := func(status int, code, msg string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
-		r.Header = br.header
+		r.Header = br.Header
 		s.dvError(rec, r, status, code, msg)
 		return rec
 	}
@@ -233,7 +185,7 @@ func (s *Server) batchExec(outer *http.Request, outerPath string, br *batchReque
 			body = nb
 		}
 	}
-	header := br.header.Clone()
+	header := br.Header.Clone()
 	if header == nil {
 		header = http.Header{}
 	}
@@ -333,150 +285,6 @@ func replaceBodyRefs(body []byte, refs map[string]string) ([]byte, bool) {
 		return nil, false
 	}
 	return out.Bytes(), true
-}
-
-// parseBatch reads a $batch body. It returns the parts and the number of
-// requests in all.
-func parseBatch(ct string, body []byte) ([]batchPart, int, error) {
-	boundary, err := multipartBoundary(ct)
-	if err != nil {
-		return nil, 0, err
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), boundary)
-	var parts []batchPart
-	n := 0
-	for {
-		p, err := mr.NextRawPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, 0, badRequest("0x80048d19", "The $batch body is not valid multipart/mixed content: %v", err)
-		}
-		data, err := io.ReadAll(p)
-		if err != nil {
-			return nil, 0, badRequest("0x80048d19", "The $batch body is not valid multipart/mixed content: %v", err)
-		}
-		pct := p.Header.Get("Content-Type")
-		if isMultipart(pct) {
-			reqs, err := parseChangeSet(pct, data, len(parts)+1)
-			if err != nil {
-				return nil, 0, err
-			}
-			n += len(reqs)
-			parts = append(parts, batchPart{changeSet: reqs})
-			continue
-		}
-		br, err := parseRequestPart(pct, p.Header.Get("Content-ID"), data)
-		if err != nil {
-			return nil, 0, badRequest("0x80048d19", "Batch part %d: %v", len(parts)+1, err)
-		}
-		n++
-		parts = append(parts, batchPart{req: br})
-	}
-	if len(parts) == 0 {
-		return nil, 0, badRequest("0x80048d19", "The $batch request holds no parts (boundary %q).", boundary)
-	}
-	return parts, n, nil
-}
-
-func parseChangeSet(ct string, data []byte, index int) ([]*batchRequest, error) {
-	boundary, err := multipartBoundary(ct)
-	if err != nil {
-		return nil, badRequest("0x80048d19", "Batch part %d: %v", index, err)
-	}
-	mr := multipart.NewReader(bytes.NewReader(data), boundary)
-	var reqs []*batchRequest
-	seen := map[string]bool{}
-	for {
-		p, err := mr.NextRawPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, badRequest("0x80048d19", "Batch part %d: the change set is not valid multipart/mixed content: %v", index, err)
-		}
-		b, err := io.ReadAll(p)
-		if err != nil {
-			return nil, badRequest("0x80048d19", "Batch part %d: the change set is not valid multipart/mixed content: %v", index, err)
-		}
-		pct := p.Header.Get("Content-Type")
-		if isMultipart(pct) {
-			return nil, badRequest("0x80048d19", "Batch part %d: change sets cannot be nested.", index)
-		}
-		cid := strings.TrimSpace(p.Header.Get("Content-ID"))
-		br, err := parseRequestPart(pct, cid, b)
-		if err != nil {
-			return nil, badRequest("0x80048d19", "Batch part %d, change set request %d: %v", index, len(reqs)+1, err)
-		}
-		if br.method == http.MethodGet {
-			return nil, badRequest("0x80048d19", "Batch part %d, change set request %d: a GET request is not allowed inside a change set.", index, len(reqs)+1)
-		}
-		if cid != "" {
-			if seen[cid] {
-				return nil, badRequest("0x80048d19", "Batch part %d: the Content-ID '%s' is repeated in the change set.", index, cid)
-			}
-			seen[cid] = true
-		}
-		reqs = append(reqs, br)
-	}
-	if len(reqs) == 0 {
-		return nil, badRequest("0x80048d19", "Batch part %d: the change set is empty.", index)
-	}
-	return reqs, nil
-}
-
-func isMultipart(ct string) bool {
-	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "multipart/")
-}
-
-func multipartBoundary(ct string) (string, error) {
-	mt, params, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "multipart/mixed" || params["boundary"] == "" {
-		return "", badRequest("0x80048d19", "The Content-Type '%s' is not multipart/mixed with a boundary.", ct)
-	}
-	return params["boundary"], nil
-}
-
-// parseRequestPart reads an application/http part: a request line (whose
-// target may be absolute, relative to the service root, or a $<Content-ID>
-// reference), headers and a body.
-func parseRequestPart(ct, contentID string, data []byte) (*batchRequest, error) {
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/http" {
-		return nil, badRequest("0x80048d19", "the part's Content-Type '%s' is not application/http.", ct)
-	}
-	data = bytes.TrimLeft(data, "\r\n")
-	if !bytes.Contains(data, []byte("\r\n\r\n")) && !bytes.Contains(data, []byte("\n\n")) {
-		// The multipart delimiter took the blank line after the headers.
-		data = append(bytes.TrimRight(data, "\r\n"), "\r\n\r\n"...)
-	}
-	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(data)))
-	line, err := tp.ReadLine()
-	if err != nil {
-		return nil, badRequest("0x80048d19", "no request line: %v", err)
-	}
-	f := strings.Fields(line)
-	if len(f) < 2 || len(f) > 3 || (len(f) == 3 && !strings.HasPrefix(f[2], "HTTP/")) {
-		return nil, badRequest("0x80048d19", "the request line '%s' is not valid.", line)
-	}
-	method := strings.ToUpper(f[0])
-	switch method {
-	case http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete:
-	default:
-		return nil, badRequest("0x80048d19", "the method '%s' is not supported in a batch.", f[0])
-	}
-	mh, err := tp.ReadMIMEHeader()
-	if err != nil && err != io.EOF {
-		return nil, badRequest("0x80048d19", "the request headers are not valid: %v", err)
-	}
-	body, _ := io.ReadAll(tp.R)
-	return &batchRequest{
-		contentID: contentID,
-		method:    method,
-		target:    f[1],
-		header:    http.Header(mh),
-		body:      bytes.TrimRight(body, "\r\n\t "),
-	}, nil
 }
 
 // storeSnapshot is the state of the store before a change set.
