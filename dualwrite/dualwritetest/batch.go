@@ -115,13 +115,13 @@ func (s *Server) dvBatch(d *dvReq) {
 // part. On the first failure it restores the store and answers the change
 // set with that failure alone. It reports whether the change set failed.
 func (s *Server) runChangeSet(outer *http.Request, outerPath string, reqs []*multipart.Request, mw *multipart.Writer) bool {
-	snap := s.store.snapshot()
+	snap := s.store.Snapshot()
 	refs := map[string]string{}
 	resps := make([]multipart.Response, 0, len(reqs))
 	for _, br := range reqs {
 		rec := s.batchExec(outer, outerPath, br, refs)
 		if rec.Code >= 400 {
-			s.store.restore(snap)
+			s.store.Restore(snap)
 			mw.WriteResponse(response(rec, ""))
 			return true
 		}
@@ -285,48 +285,4 @@ func replaceBodyRefs(body []byte, refs map[string]string) ([]byte, bool) {
 		return nil, false
 	}
 	return out.Bytes(), true
-}
-
-// storeSnapshot is the state of the store before a change set.
-type storeSnapshot struct {
-	rows         map[*table]map[string]*entry
-	dv, sets, fo map[string]*table
-	seq, version int64
-	counters     map[string]int
-}
-
-// snapshot remembers the store. Entries are never changed in place (a
-// write stores a new entry), so copying the row maps is enough.
-func (st *store) snapshot() *storeSnapshot {
-	sn := &storeSnapshot{
-		rows: map[*table]map[string]*entry{},
-		dv:   copyMap(st.dv), sets: copyMap(st.sets), fo: copyMap(st.fo),
-		seq: st.seq, version: st.version, counters: copyMap(st.counters),
-	}
-	for _, m := range []map[string]*table{st.dv, st.fo} {
-		for _, t := range m {
-			sn.rows[t] = copyMap(t.rows)
-		}
-	}
-	return sn
-}
-
-// restore puts the store back as it was at the snapshot.
-func (st *store) restore(sn *storeSnapshot) {
-	for t, rows := range sn.rows {
-		clear(t.rows)
-		for k, v := range rows {
-			t.rows[k] = v
-		}
-	}
-	st.dv, st.sets, st.fo = sn.dv, sn.sets, sn.fo
-	st.seq, st.version, st.counters = sn.seq, sn.version, sn.counters
-}
-
-func copyMap[K comparable, V any](m map[K]V) map[K]V {
-	c := make(map[K]V, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }

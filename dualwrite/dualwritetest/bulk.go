@@ -56,7 +56,7 @@ func (s *Server) dvMultiple(d *dvReq, tb *table, create bool) {
 	}
 	raw, ok := body["Targets"].([]any)
 	if !ok {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("The %s request must have a Targets collection of Microsoft.Dynamics.CRM.%s records.", action, tb.logical))
+		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("The %s request must have a Targets collection of Microsoft.Dynamics.CRM.%s records.", action, tb.Logical))
 		return
 	}
 	if len(raw) == 0 {
@@ -67,7 +67,7 @@ func (s *Server) dvMultiple(d *dvReq, tb *table, create bool) {
 		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("The Targets collection of the %s request holds %d records: the emulator accepts at most %d.", action, len(raw), MaxBulkTargets))
 		return
 	}
-	want := "Microsoft.Dynamics.CRM." + tb.logical
+	want := "Microsoft.Dynamics.CRM." + tb.Logical
 	targets := make([]map[string]any, len(raw))
 	ids := make([]string, len(raw))
 	for i, v := range raw {
@@ -85,7 +85,7 @@ func (s *Server) dvMultiple(d *dvReq, tb *table, create bool) {
 			return
 		}
 		targets[i] = m
-		if v, ok := m[tb.key]; ok {
+		if v, ok := m[tb.Key]; ok {
 			kv, _ := v.(string)
 			u, err := uuid.Parse(kv)
 			if err != nil {
@@ -96,7 +96,7 @@ func (s *Server) dvMultiple(d *dvReq, tb *table, create bool) {
 		} else if create {
 			ids[i] = uuid.NewString()
 		} else {
-			s.dvError(d.w, d.r, http.StatusBadRequest, "0x80040203", fmt.Sprintf("Target %d of the UpdateMultiple request has no %s: each target must carry its primary key.", i, tb.key))
+			s.dvError(d.w, d.r, http.StatusBadRequest, "0x80040203", fmt.Sprintf("Target %d of the UpdateMultiple request has no %s: each target must carry its primary key.", i, tb.Key))
 			return
 		}
 	}
@@ -104,18 +104,18 @@ func (s *Server) dvMultiple(d *dvReq, tb *table, create bool) {
 	for i, m := range targets {
 		id := ids[i]
 		var prev record
-		if e := tb.rows[id]; create && e != nil {
+		if e := tb.Get(id); create && e != nil {
 			err = &apiError{http.StatusPreconditionFailed, "0x80040237", "A record with matching key values already exists."}
 		} else if !create && e == nil {
-			err = &apiError{http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", tb.logical, id)}
+			err = &apiError{http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", tb.Logical, id)}
 		} else if e != nil {
-			prev = e.rec
+			prev = e.Rec
 		}
 		if err == nil {
 			err = t.dvWriteSynced(tb, id, prev, m)
 		}
 		if err != nil {
-			t.rollback()
+			t.Rollback()
 			s.dvFail(d, err)
 			return
 		}

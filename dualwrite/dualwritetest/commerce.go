@@ -37,27 +37,27 @@ func (s *Server) foError(w http.ResponseWriter, _ *http.Request, status int, _ s
 
 // foKey is the map key of a Commerce row: its key fields, lower-cased.
 func foKey(tb *table, row record) string {
-	parts := make([]string, len(tb.keys))
-	for i, k := range tb.keys {
+	parts := make([]string, len(tb.Keys))
+	for i, k := range tb.Keys {
 		parts[i] = strings.ToLower(str(row[k]))
 	}
 	return strings.Join(parts, "|")
 }
 
 func foETag(e *entry) string {
-	return `W/"` + base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("'1,%d;1,%d'", 5637144575+e.seq, 5637144575+e.version))) + `"`
+	return `W/"` + base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("'1,%d;1,%d'", 5637144575+e.Seq, 5637144575+e.Version))) + `"`
 }
 
 func (s *Server) foOut(e *entry, sel []string) map[string]any {
 	out := map[string]any{"@odata.etag": foETag(e)}
 	if len(sel) == 0 {
-		for k, v := range e.rec {
+		for k, v := range e.Rec {
 			out[k] = v
 		}
 		return out
 	}
 	for _, c := range sel {
-		out[c] = e.rec[c]
+		out[c] = e.Rec[c]
 	}
 	return out
 }
@@ -73,15 +73,15 @@ func (s *Server) handleCommerce(w http.ResponseWriter, r *http.Request) {
 	base := s.CommerceURL + "/data/"
 	if m[1] == "" {
 		var sets []any
-		for _, t := range s.store.fo {
-			sets = append(sets, map[string]any{"name": t.name, "kind": "EntitySet", "url": t.name})
+		for _, t := range s.store.FinOpsTables() {
+			sets = append(sets, map[string]any{"name": t.Name, "kind": "EntitySet", "url": t.Name})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"@odata.context": base + "$metadata", "value": sets})
 		return
 	}
 	seg, key, tail := splitSegment(m[1])
-	tb := s.store.fo[strings.ToLower(seg)]
-	if tb == nil || tb.name != seg || tail != "" {
+	tb := s.store.FinOps(seg)
+	if tb == nil || tb.Name != seg || tail != "" {
 		s.foError(w, r, http.StatusNotFound, "", fmt.Sprintf("Resource not found for the segment '%s'.", seg))
 		return
 	}
@@ -103,31 +103,31 @@ func (s *Server) handleCommerce(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	row := record{}
-	if v, ok := vals[""]; ok && len(tb.keys) == 1 {
-		row[tb.keys[0]] = v
+	if v, ok := vals[""]; ok && len(tb.Keys) == 1 {
+		row[tb.Keys[0]] = v
 	} else {
-		for _, k := range tb.keys {
+		for _, k := range tb.Keys {
 			v, ok := vals[k]
 			if !ok && k == "dataAreaId" {
 				v, ok = s.company, true
 			}
 			if !ok {
-				s.foError(w, r, http.StatusBadRequest, "", fmt.Sprintf("The key of %s needs the field %s.", tb.name, k))
+				s.foError(w, r, http.StatusBadRequest, "", fmt.Sprintf("The key of %s needs the field %s.", tb.Name, k))
 				return
 			}
 			row[k] = v
 		}
 	}
 	k := foKey(tb, row)
-	e := tb.rows[k]
-	if e == nil || (tb.company && !cross && !strings.EqualFold(str(e.rec["dataAreaId"]), s.company) && vals["dataAreaId"] == nil) {
-		s.foError(w, r, http.StatusNotFound, "", fmt.Sprintf("No %s record with key (%s) was found.", tb.name, key))
+	e := tb.Get(k)
+	if e == nil || (tb.Company && !cross && !strings.EqualFold(str(e.Rec["dataAreaId"]), s.company) && vals["dataAreaId"] == nil) {
+		s.foError(w, r, http.StatusNotFound, "", fmt.Sprintf("No %s record with key (%s) was found.", tb.Name, key))
 		return
 	}
 	switch r.Method {
 	case http.MethodGet:
 		out := s.foOut(e, selectList(r.URL.Query().Get("$select")))
-		out["@odata.context"] = base + "$metadata#" + tb.name + "/$entity"
+		out["@odata.context"] = base + "$metadata#" + tb.Name + "/$entity"
 		writeJSON(w, http.StatusOK, out)
 	case http.MethodPatch:
 		if im := r.Header.Get("If-Match"); im != "" && im != "*" && im != foETag(e) {
@@ -139,20 +139,20 @@ func (s *Server) handleCommerce(w http.ResponseWriter, r *http.Request) {
 			s.foError(w, r, http.StatusBadRequest, "", err.Error())
 			return
 		}
-		next := cloneRecord(e.rec)
+		next := cloneRecord(e.Rec)
 		for f, v := range body {
 			if strings.Contains(f, "@") {
 				continue
 			}
 			next[f] = v
 		}
-		for _, kf := range tb.keys { // keys cannot change
-			next[kf] = e.rec[kf]
+		for _, kf := range tb.Keys { // keys cannot change
+			next[kf] = e.Rec[kf]
 		}
-		s.foCommit(w, r, tb, k, e.rec, next, func() { noContent(w) })
+		s.foCommit(w, r, tb, k, e.Rec, next, func() { noContent(w) })
 	case http.MethodDelete:
 		t := s.begin()
-		t.del(tb, k)
+		t.Delete(tb, k)
 		noContent(w)
 	default:
 		s.foError(w, r, http.StatusMethodNotAllowed, "", "The requested resource does not support http method '"+r.Method+"'.")
@@ -177,9 +177,9 @@ func (s *Server) foCommit(w http.ResponseWriter, r *http.Request, tb *table, key
 		}
 	}
 	t := s.begin()
-	t.put(tb, key, row)
+	t.Put(tb, key, row)
 	if err := t.afterCommerceWrite(tb, prev, row); err != nil {
-		t.rollback()
+		t.Rollback()
 		status, msg := http.StatusInternalServerError, err.Error()
 		if ae, ok := err.(*apiError); ok {
 			status = ae.status
@@ -205,15 +205,15 @@ func (s *Server) foCreate(w http.ResponseWriter, r *http.Request, tb *table, bas
 	t := s.begin()
 	s.foDefaults(t, tb, row)
 	key := foKey(tb, row)
-	if tb.rows[key] != nil {
-		s.foError(w, r, http.StatusBadRequest, "", fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: The record already exists.", tb.name))
+	if tb.Get(key) != nil {
+		s.foError(w, r, http.StatusBadRequest, "", fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: The record already exists.", tb.Name))
 		return
 	}
 	s.foCommit(w, r, tb, key, nil, row, func() {
-		e := tb.rows[key]
+		e := tb.Get(key)
 		out := s.foOut(e, nil)
-		out["@odata.context"] = base + "$metadata#" + tb.name + "/$entity"
-		w.Header().Set("Location", base+tb.name+"("+foKeyLiteral(tb, row)+")")
+		out["@odata.context"] = base + "$metadata#" + tb.Name + "/$entity"
+		w.Header().Set("Location", base+tb.Name+"("+foKeyLiteral(tb, row)+")")
 		writeJSON(w, http.StatusCreated, out)
 	})
 }
@@ -221,13 +221,13 @@ func (s *Server) foCreate(w http.ResponseWriter, r *http.Request, tb *table, bas
 // foDefaults fills what Finance and Operations fills on create: the
 // company, allocated numbers and enum defaults.
 func (s *Server) foDefaults(t *tx, tb *table, row record) {
-	if tb.company && str(row["dataAreaId"]) == "" {
+	if tb.Company && str(row["dataAreaId"]) == "" {
 		row["dataAreaId"] = s.company
 	}
-	switch tb.name {
+	switch tb.Name {
 	case "Prospects":
 		if str(row["ProspectId"]) == "" {
-			row["ProspectId"] = fmt.Sprintf("P-%06d", t.st.next("prospect"))
+			row["ProspectId"] = fmt.Sprintf("P-%06d", t.Next("prospect"))
 		}
 		if row["IsB2BProspect"] == nil {
 			row["IsB2BProspect"] = "No"
@@ -253,14 +253,14 @@ func (s *Server) foDefaults(t *tx, tb *table, row record) {
 		}
 	case "CustomerHiearchies":
 		if str(row["CustomerHierarchyId"]) == "" {
-			row["CustomerHierarchyId"] = fmt.Sprintf("CH-%06d", t.st.next("hierarchy"))
+			row["CustomerHierarchyId"] = fmt.Sprintf("CH-%06d", t.Next("hierarchy"))
 		}
 	}
 }
 
 func foKeyLiteral(tb *table, row record) string {
-	parts := make([]string, len(tb.keys))
-	for i, k := range tb.keys {
+	parts := make([]string, len(tb.Keys))
+	for i, k := range tb.Keys {
 		parts[i] = k + "='" + strings.ReplaceAll(str(row[k]), "'", "''") + "'"
 	}
 	return strings.Join(parts, ",")
@@ -269,8 +269,8 @@ func foKeyLiteral(tb *table, row record) string {
 func (s *Server) foList(w http.ResponseWriter, r *http.Request, tb *table, base string, cross bool) {
 	q := r.URL.Query()
 	var rows []*entry
-	for _, e := range tb.sorted() {
-		if !tb.company || cross || strings.EqualFold(str(e.rec["dataAreaId"]), s.company) {
+	for _, e := range tb.Sorted() {
+		if !tb.Company || cross || strings.EqualFold(str(e.Rec["dataAreaId"]), s.company) {
 			rows = append(rows, e)
 		}
 	}
@@ -299,7 +299,7 @@ func (s *Server) foList(w http.ResponseWriter, r *http.Request, tb *table, base 
 	for _, e := range rows[skip:end] {
 		value = append(value, s.foOut(e, sel))
 	}
-	out := map[string]any{"@odata.context": base + "$metadata#" + tb.name + selectContext(sel), "value": value}
+	out := map[string]any{"@odata.context": base + "$metadata#" + tb.Name + selectContext(sel), "value": value}
 	if q.Get("$count") == "true" {
 		out["@odata.count"] = total
 	}
@@ -309,7 +309,7 @@ func (s *Server) foList(w http.ResponseWriter, r *http.Request, tb *table, base 
 			nq[k] = v
 		}
 		nq.Set("$skip", strconv.Itoa(end))
-		out["@odata.nextLink"] = base + tb.name + "?" + encodeQuery(nq)
+		out["@odata.nextLink"] = base + tb.Name + "?" + encodeQuery(nq)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -58,7 +58,7 @@ func (s *Server) handleDataverse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seg, key, tail := splitSegment(rest)
-	tb := s.store.dvEnsure(seg)
+	tb := s.store.EnsureDataverse(seg)
 	if tb == nil {
 		s.dvError(w, r, http.StatusNotFound, "0x8006088a", fmt.Sprintf("Resource not found for the segment '%s'.", seg))
 		return
@@ -87,7 +87,7 @@ func (s *Server) handleDataverse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if tail != "" {
-		if strings.TrimPrefix(tail, "Microsoft.Dynamics.CRM.") == "QualifyLead" && tb.logical == "lead" && r.Method == http.MethodPost {
+		if strings.TrimPrefix(tail, "Microsoft.Dynamics.CRM.") == "QualifyLead" && tb.Logical == "lead" && r.Method == http.MethodPost {
 			s.dvQualifyLead(d, tb, id, found)
 			return
 		}
@@ -126,17 +126,17 @@ func splitSegment(p string) (seg, key, tail string) {
 func (s *Server) dvResolveKey(tb *table, key string) (string, bool, error) {
 	if u, err := uuid.Parse(key); err == nil {
 		id := u.String()
-		_, ok := tb.rows[id]
+		ok := tb.Get(id) != nil
 		return id, ok, nil
 	}
 	vals, err := parseKeyValues(key)
 	if err != nil {
 		return "", false, err
 	}
-	for id, e := range tb.rows {
+	for id, e := range tb.All() {
 		match := true
 		for k, v := range vals {
-			c, ok := compareValues(e.rec[k], v)
+			c, ok := compareValues(e.Rec[k], v)
 			if !ok || c != 0 {
 				match = false
 				break
@@ -235,8 +235,8 @@ func readBody(r *http.Request) (map[string]any, error) {
 
 func (s *Server) dvServiceDocument(d *dvReq) {
 	var sets []any
-	for _, t := range s.store.sets {
-		sets = append(sets, map[string]any{"name": t.name, "kind": "EntitySet", "url": t.name})
+	for _, t := range s.store.DataverseTables() {
+		sets = append(sets, map[string]any{"name": t.Name, "kind": "EntitySet", "url": t.Name})
 	}
 	writeJSON(d.w, http.StatusOK, map[string]any{"@odata.context": d.base + "$metadata", "value": sets})
 }
@@ -250,20 +250,20 @@ func (s *Server) dvWhoAmI(d *dvReq) {
 
 func (s *Server) dvNotFound(d *dvReq, tb *table, id string) {
 	if id == "" {
-		s.dvError(d.w, d.r, http.StatusNotFound, "0x80040217", fmt.Sprintf("A record with the specified key values does not exist in %s entity", tb.logical))
+		s.dvError(d.w, d.r, http.StatusNotFound, "0x80040217", fmt.Sprintf("A record with the specified key values does not exist in %s entity", tb.Logical))
 		return
 	}
-	s.dvError(d.w, d.r, http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", tb.logical, id))
+	s.dvError(d.w, d.r, http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", tb.Logical, id))
 }
 
-func etagOf(e *entry) string { return fmt.Sprintf(`W/"%d"`, e.version) }
+func etagOf(e *entry) string { return fmt.Sprintf(`W/"%d"`, e.Version) }
 
 func (s *Server) dvGet(d *dvReq, tb *table, id string, found bool) {
 	if !found {
 		s.dvNotFound(d, tb, id)
 		return
 	}
-	e := tb.rows[id]
+	e := tb.Get(id)
 	if inm := d.r.Header.Get("If-None-Match"); inm != "" && inm == etagOf(e) {
 		d.w.Header().Set("OData-Version", "4.0")
 		d.w.WriteHeader(http.StatusNotModified)
@@ -271,7 +271,7 @@ func (s *Server) dvGet(d *dvReq, tb *table, id string, found bool) {
 	}
 	sel := selectList(d.r.URL.Query().Get("$select"))
 	out := s.dvOut(tb, e, sel, d.annotations())
-	out["@odata.context"] = d.base + "$metadata#" + tb.name + selectContext(sel) + "/$entity"
+	out["@odata.context"] = d.base + "$metadata#" + tb.Name + selectContext(sel) + "/$entity"
 	writeJSON(d.w, http.StatusOK, out)
 }
 
@@ -299,14 +299,14 @@ func (s *Server) dvCreate(d *dvReq, tb *table) {
 		return
 	}
 	id := uuid.NewString()
-	if v, ok := body[tb.key].(string); ok {
+	if v, ok := body[tb.Key].(string); ok {
 		u, err := uuid.Parse(v)
 		if err != nil {
 			s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("Cannot convert the literal '%s' to the expected type 'Edm.Guid'.", v))
 			return
 		}
 		id = u.String()
-		if _, exists := tb.rows[id]; exists {
+		if tb.Get(id) != nil {
 			s.dvError(d.w, d.r, http.StatusPreconditionFailed, "0x80040237", "A record with matching key values already exists.")
 			return
 		}
@@ -323,18 +323,18 @@ func (s *Server) dvWrite(d *dvReq, tb *table, id string, prev record, body map[s
 		err = t.afterDataverseWrite(tb, id, prev, rec)
 	}
 	if err != nil {
-		t.rollback()
+		t.Rollback()
 		s.dvFail(d, err)
 		return
 	}
-	e := tb.rows[id]
-	d.w.Header().Set("OData-EntityId", d.base+tb.name+"("+id+")")
+	e := tb.Get(id)
+	d.w.Header().Set("OData-EntityId", d.base+tb.Name+"("+id+")")
 	d.w.Header().Set("ETag", etagOf(e))
 	if strings.Contains(d.prefer, "return=representation") {
 		d.w.Header().Add("Preference-Applied", "return=representation")
 		sel := selectList(d.r.URL.Query().Get("$select"))
 		out := s.dvOut(tb, e, sel, d.annotations())
-		out["@odata.context"] = d.base + "$metadata#" + tb.name + "/$entity"
+		out["@odata.context"] = d.base + "$metadata#" + tb.Name + "/$entity"
 		status := http.StatusOK
 		if prev == nil {
 			status = createdStatus
@@ -389,7 +389,7 @@ func (s *Server) dvUpdate(d *dvReq, tb *table, id string, found bool, key string
 		s.dvWrite(d, tb, id, nil, body, http.StatusCreated)
 		return
 	}
-	e := tb.rows[id]
+	e := tb.Get(id)
 	if d.r.Header.Get("If-None-Match") == "*" {
 		s.dvError(d.w, d.r, http.StatusPreconditionFailed, "0x80040237", "A record with matching key values already exists.")
 		return
@@ -403,7 +403,7 @@ func (s *Server) dvUpdate(d *dvReq, tb *table, id string, found bool, key string
 		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", err.Error())
 		return
 	}
-	s.dvWrite(d, tb, id, e.rec, body, http.StatusOK)
+	s.dvWrite(d, tb, id, e.Rec, body, http.StatusOK)
 }
 
 func (s *Server) dvDelete(d *dvReq, tb *table, id string, found bool) {
@@ -411,12 +411,12 @@ func (s *Server) dvDelete(d *dvReq, tb *table, id string, found bool) {
 		s.dvNotFound(d, tb, id)
 		return
 	}
-	if im := d.r.Header.Get("If-Match"); im != "" && im != "*" && im != etagOf(tb.rows[id]) {
+	if im := d.r.Header.Get("If-Match"); im != "" && im != "*" && im != etagOf(tb.Get(id)) {
 		s.dvError(d.w, d.r, http.StatusPreconditionFailed, "0x80060882", "The version of the existing record doesn't match the RowVersion property provided.")
 		return
 	}
 	t := s.begin()
-	t.del(tb, id)
+	t.Delete(tb, id)
 	noContent(d.w)
 }
 
@@ -434,7 +434,7 @@ func (s *Server) parseBind(v any) (*table, string, error) {
 		str = m[2]
 	}
 	seg, key, _ := splitSegment(strings.TrimPrefix(str, "/"))
-	tb := s.store.dvEnsure(seg)
+	tb := s.store.EnsureDataverse(seg)
 	if tb == nil {
 		//lint:ignore ST1005 the text is Dataverse's own message, sent to clients as is
 		return nil, "", fmt.Errorf("Resource not found for the segment '%s'.", seg)
@@ -444,7 +444,7 @@ func (s *Server) parseBind(v any) (*table, string, error) {
 		return nil, "", err
 	}
 	if !found {
-		return tb, id, &apiError{http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", tb.logical, id)}
+		return tb, id, &apiError{http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", tb.Logical, id)}
 	}
 	return tb, id, nil
 }

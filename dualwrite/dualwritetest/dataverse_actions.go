@@ -23,7 +23,7 @@ func (s *Server) dvQualifyLead(d *dvReq, leads *table, id string, found bool) {
 		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", err.Error())
 		return
 	}
-	lead := leads.rows[id].rec
+	lead := leads.Get(id).Rec
 	if st := mustInt(lead["statecode"]); st != 0 {
 		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80040203",
 			fmt.Sprintf("The lead is %s (statecode %d): only an open lead can be qualified.", labels["lead"]["statecode"][st], st))
@@ -39,16 +39,16 @@ func (s *Server) dvQualifyLead(d *dvReq, leads *table, id string, found bool) {
 	t := s.begin()
 	var created []any
 	out := func(tb *table, rid string) {
-		o := s.dvOut(tb, tb.rows[rid], nil, d.annotations())
-		o["@odata.type"] = "#Microsoft.Dynamics.CRM." + tb.logical
+		o := s.dvOut(tb, tb.Get(rid), nil, d.annotations())
+		o["@odata.type"] = "#Microsoft.Dynamics.CRM." + tb.Logical
 		created = append(created, o)
 	}
 	fail := func(err error) {
-		t.rollback()
+		t.Rollback()
 		s.dvFail(d, err)
 	}
 	b2b := dualwrite.Prospects.AppliesToDataverse(lead)
-	accounts, contacts, opps := s.store.dv["account"], s.store.dv["contact"], s.store.dv["opportunity"]
+	accounts, contacts, opps := s.store.Dataverse("account"), s.store.Dataverse("contact"), s.store.Dataverse("opportunity")
 	var accountID, contactID, oppID string
 	leadBind := bindOf("leads", id)
 	if body["CreateAccount"] == true {
@@ -179,7 +179,7 @@ func (s *Server) dvCloseOpportunity(d *dvReq, win bool) {
 		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80040203", "The OpportunityClose parameter is required.")
 		return
 	}
-	opps, found, oppID, err := s.store.dv["opportunity"], false, "", error(nil)
+	opps, found, oppID, err := s.store.Dataverse("opportunity"), false, "", error(nil)
 	if b, ok := oc["opportunityid@odata.bind"]; ok {
 		var tb *table
 		tb, oppID, err = s.parseBind(b)
@@ -192,7 +192,7 @@ func (s *Server) dvCloseOpportunity(d *dvReq, win bool) {
 		s.dvFail(d, err)
 		return
 	}
-	opp := opps.rows[oppID].rec
+	opp := opps.Get(oppID).Rec
 	if st := mustInt(opp["statecode"]); st != 0 {
 		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80040203",
 			fmt.Sprintf("The opportunity is already closed (%s): only an open opportunity can be won or lost.", labels["opportunity"]["statecode"][st]))
@@ -201,31 +201,31 @@ func (s *Server) dvCloseOpportunity(d *dvReq, win bool) {
 	t := s.begin()
 	closeRec := map[string]any{"subject": oc["subject"], "description": oc["description"], "actualrevenue": oc["actualrevenue"],
 		"actualend": oc["actualend"], "opportunityid@odata.bind": bindOf("opportunities", oppID)}
-	if err := t.dvWriteSynced(s.store.dv["opportunityclose"], uuid.NewString(), nil, closeRec); err != nil {
-		t.rollback()
+	if err := t.dvWriteSynced(s.store.Dataverse("opportunityclose"), uuid.NewString(), nil, closeRec); err != nil {
+		t.Rollback()
 		s.dvFail(d, err)
 		return
 	}
-	upd := map[string]any{"statecode": state, "statuscode": status, "actualclosedate": stamp(t.now)}
+	upd := map[string]any{"statecode": state, "statuscode": status, "actualclosedate": stamp(t.Now)}
 	if v, ok := oc["actualrevenue"]; ok {
 		upd["actualvalue"] = v
 	}
 	if err := t.dvWriteSynced(opps, oppID, opp, upd); err != nil {
-		t.rollback()
+		t.Rollback()
 		s.dvFail(d, err)
 		return
 	}
 	// The Commerce solution turns the outcome into the prospect status of
 	// the originating B2B lead (an inference, see domain.md).
 	if leadID, ok := opp["_originatingleadid_value"].(string); ok {
-		leads := s.store.dv["lead"]
-		if e := leads.rows[leadID]; e != nil && dualwrite.Prospects.AppliesToDataverse(e.rec) {
+		leads := s.store.Dataverse("lead")
+		if e := leads.Get(leadID); e != nil && dualwrite.Prospects.AppliesToDataverse(e.Rec) {
 			st := dualwrite.DataverseApproved
 			if !win {
 				st = dualwrite.DataverseRejected
 			}
-			if err := t.dvWriteSynced(leads, leadID, e.rec, map[string]any{"msdyn_b2bprospectstatus": st}); err != nil {
-				t.rollback()
+			if err := t.dvWriteSynced(leads, leadID, e.Rec, map[string]any{"msdyn_b2bprospectstatus": st}); err != nil {
+				t.Rollback()
 				s.dvFail(d, err)
 				return
 			}

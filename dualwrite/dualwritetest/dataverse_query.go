@@ -40,7 +40,7 @@ func orderRows(rows []*entry, orderby string) {
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		for _, k := range keys {
-			a, b := rows[i].rec[k.col], rows[j].rec[k.col]
+			a, b := rows[i].Rec[k.col], rows[j].Rec[k.col]
 			c, ok := compareValues(a, b)
 			if !ok { // nulls first
 				switch {
@@ -71,7 +71,7 @@ func filterRows(rows []*entry, filter string) ([]*entry, error) {
 	}
 	var out []*entry
 	for _, e := range rows {
-		v, err := expr.eval(func(n string) any { return e.rec[n] })
+		v, err := expr.eval(func(n string) any { return e.Rec[n] })
 		if err != nil {
 			return nil, err
 		}
@@ -88,11 +88,11 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80060888", "The query parameter $skip is not supported")
 		return
 	}
-	rows := tb.sorted()
+	rows := tb.Sorted()
 	var err error
 	if sq := q.Get("savedQuery"); sq != "" {
 		f, ok := s.views[strings.ToLower(sq)]
-		if !ok || tb.logical != "lead" {
+		if !ok || tb.Logical != "lead" {
 			s.dvError(d.w, d.r, http.StatusNotFound, "0x80040217", fmt.Sprintf("savedquery With Id = %s Does Not Exist", sq))
 			return
 		}
@@ -134,7 +134,7 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 		offset = -1
 		if m := lastIDRE.FindStringSubmatch(tok); m != nil {
 			for i, e := range rows {
-				if strings.EqualFold(str(e.rec[tb.key]), m[1]) {
+				if strings.EqualFold(str(e.Rec[tb.Key]), m[1]) {
 					offset = i + 1
 					break
 				}
@@ -159,14 +159,14 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 	for _, e := range page {
 		value = append(value, s.dvOut(tb, e, sel, d.annotations()))
 	}
-	out := map[string]any{"@odata.context": d.base + "$metadata#" + tb.name + selectContext(sel), "value": value}
+	out := map[string]any{"@odata.context": d.base + "$metadata#" + tb.Name + selectContext(sel), "value": value}
 	if q.Get("$count") == "true" {
 		out["@odata.count"] = total
 	}
 	if end < len(rows) && len(page) > 0 {
 		pageNo := offset/pageSize + 2
-		first, last := strings.ToUpper(str(page[0].rec[tb.key])), strings.ToUpper(str(page[len(page)-1].rec[tb.key]))
-		inner := fmt.Sprintf(`<cookie page="%d"><%s last="{%s}" first="{%s}" /></cookie>`, pageNo-1, tb.key, last, first)
+		first, last := strings.ToUpper(str(page[0].Rec[tb.Key])), strings.ToUpper(str(page[len(page)-1].Rec[tb.Key]))
+		inner := fmt.Sprintf(`<cookie page="%d"><%s last="{%s}" first="{%s}" /></cookie>`, pageNo-1, tb.Key, last, first)
 		cookie := fmt.Sprintf(`<cookie pagenumber="%d" pagingcookie="%s" istracking="False" />`, pageNo, escape(escape(inner)))
 		nq := url.Values{}
 		for k, v := range q {
@@ -174,7 +174,7 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 				nq[k] = v
 			}
 		}
-		link := d.base + tb.name + "?" + encodeQuery(nq) + "&$skiptoken=" + url.PathEscape(cookie)
+		link := d.base + tb.Name + "?" + encodeQuery(nq) + "&$skiptoken=" + url.PathEscape(cookie)
 		out["@odata.nextLink"] = strings.Replace(link, "?&", "?", 1)
 	}
 	writeJSON(d.w, http.StatusOK, out)

@@ -93,7 +93,7 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.begin()
-	tb := s.store.fo["prospects"]
+	tb := s.store.FinOps("prospects")
 	row := record{
 		"PersonFirstName": r.FirstName, "PersonLastName": r.LastName, "CompanyName": r.Company,
 		"PrimaryEmailAddress": r.Email, "PrimaryPhoneNumber": r.Phone, "AddressZipCode": r.ZipCode,
@@ -107,11 +107,11 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 		row["CustomerGroupId"] = r.CustomerGroupID
 	}
 	s.foDefaults(t, tb, row)
-	t.put(tb, foKey(tb, row), row)
+	t.Put(tb, foKey(tb, row), row)
 	if err := t.afterCommerceWrite(tb, nil, row); err != nil {
-		t.rollback()
+		t.Rollback()
 		return nil, fmt.Errorf("dualwritetest: submit onboarding request: %w", err)
 	}
-	leadID, _ := t.findDV(s.store.dv["lead"], "msdyn_prospectid", row["ProspectId"])
+	leadID, _ := t.findDV(s.store.Dataverse("lead"), "msdyn_prospectid", row["ProspectId"])
 	return &Submitted{ProspectID: str(row["ProspectId"]), PartyNumber: str(row["ProspectPartyNumber"]), Company: str(row["dataAreaId"]), LeadID: leadID}, nil
 }

@@ -1,7 +1,6 @@
 package dualwritetest
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
@@ -59,12 +58,12 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 			if err != nil {
 				return nil, err
 			}
-			setLookup(rec, navAttribute(nav, target.logical), nav, target.logical, tid)
+			setLookup(rec, navAttribute(nav, target.Logical), nav, target.Logical, tid)
 		case strings.Contains(k, "@"):
 			// other annotations (@odata.type ...) are ignored
 		case strings.HasPrefix(k, "_") && strings.HasSuffix(k, "_value"):
-			return nil, badRequest("0x80060888", "Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'. Set lookups with %s@odata.bind.", k, tb.logical, strings.TrimSuffix(strings.TrimPrefix(k, "_"), "_value"))
-		case k == "fullname" && (tb.logical == "lead" || tb.logical == "contact"):
+			return nil, badRequest("0x80060888", "Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'. Set lookups with %s@odata.bind.", k, tb.Logical, strings.TrimSuffix(strings.TrimPrefix(k, "_"), "_value"))
+		case k == "fullname" && (tb.Logical == "lead" || tb.Logical == "contact"):
 			// read-only: computed from firstname and lastname
 		case strings.Contains(k, "."):
 			if err := t.resolveDotted(rec, k, v); err != nil {
@@ -75,24 +74,24 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 			case map[string]any, []any:
 				return nil, badRequest("0x80048d19", "Deep insert of '%s' is not supported by the emulator.", k)
 			}
-			if k == tb.key {
+			if k == tb.Key {
 				continue
 			}
 			rec[k] = v
 		}
 	}
-	rec[tb.key] = id
+	rec[tb.Key] = id
 	if prev == nil {
-		rec["createdon"] = stamp(t.now)
-		if _, ok := stateRules[tb.logical]; ok {
+		rec["createdon"] = stamp(t.Now)
+		if _, ok := stateRules[tb.Logical]; ok {
 			if _, ok := rec["statecode"]; !ok {
 				rec["statecode"] = 0
 			}
 			if _, ok := rec["statuscode"]; !ok {
-				rec["statuscode"] = stateRules[tb.logical][mustInt(rec["statecode"])][0]
+				rec["statuscode"] = stateRules[tb.Logical][mustInt(rec["statecode"])][0]
 			}
 		}
-		switch tb.logical {
+		switch tb.Logical {
 		case "opportunity", "lead", "account":
 			// Dataverse gives records of tables with money columns the
 			// base currency.
@@ -105,31 +104,31 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 			}
 		}
 	}
-	rec["modifiedon"] = stamp(t.now)
-	if tb.logical == "lead" || tb.logical == "contact" {
+	rec["modifiedon"] = stamp(t.Now)
+	if tb.Logical == "lead" || tb.Logical == "contact" {
 		rec["fullname"] = strings.TrimSpace(str(rec["firstname"]) + " " + str(rec["lastname"]))
 	}
 	if err := checkState(tb, rec, prev); err != nil {
 		return nil, err
 	}
-	e := t.put(tb, id, rec)
-	rec["versionnumber"] = e.version
+	e := t.Put(tb, id, rec)
+	rec["versionnumber"] = e.Version
 	return rec, nil
 }
 
 func checkState(tb *table, rec, prev record) error {
-	rules, ok := stateRules[tb.logical]
+	rules, ok := stateRules[tb.Logical]
 	if !ok {
 		return nil
 	}
 	state, ok1 := toInt(rec["statecode"])
 	status, ok2 := toInt(rec["statuscode"])
 	if !ok1 || !ok2 {
-		return badRequest("0x80040203", "statecode and statuscode of %s must be whole numbers", tb.logical)
+		return badRequest("0x80040203", "statecode and statuscode of %s must be whole numbers", tb.Logical)
 	}
 	valid, ok := rules[state]
 	if !ok {
-		return badRequest("0x80040203", "%d is not a valid state code on %s.", state, tb.logical)
+		return badRequest("0x80040203", "%d is not a valid state code on %s.", state, tb.Logical)
 	}
 	for _, v := range valid {
 		if v == status {
@@ -137,20 +136,10 @@ func checkState(tb *table, rec, prev record) error {
 		}
 	}
 	return badRequest("0x8004431a", "%d is not a valid status code for state code %s.%s on %s.",
-		status, strings.ToUpper(tb.logical[:1])+tb.logical[1:]+"State", labels[tb.logical]["statecode"][state], tb.logical)
+		status, strings.ToUpper(tb.Logical[:1])+tb.Logical[1:]+"State", labels[tb.Logical]["statecode"][state], tb.Logical)
 }
 
 func mustInt(v any) int { n, _ := toInt(v); return n }
-
-func str(v any) string {
-	if s, ok := v.(string); ok {
-		return s
-	}
-	if v == nil {
-		return ""
-	}
-	return fmt.Sprint(v)
-}
 
 // navAttribute turns a navigation property into its lookup attribute:
 // "objectid_lead" bound to a lead is "objectid".
@@ -182,10 +171,10 @@ func (t *tx) resolveDotted(rec record, dotted string, v any) error {
 	if logical == "" {
 		return badRequest("0x80060888", "The property '%s' is not known.", dotted)
 	}
-	tb := t.st.dvEnsure(logical)
-	for id, e := range tb.rows {
-		if c, ok := compareValues(e.rec[col], v); ok && c == 0 {
-			setLookup(rec, nav, nav, tb.logical, id)
+	tb := t.s.store.EnsureDataverse(logical)
+	for id, e := range tb.All() {
+		if c, ok := compareValues(e.Rec[col], v); ok && c == 0 {
+			setLookup(rec, nav, nav, tb.Logical, id)
 			return nil
 		}
 	}
@@ -196,7 +185,7 @@ func (t *tx) resolveDotted(rec record, dotted string, v any) error {
 	if _, err := t.dvApply(tb, id, nil, map[string]any{col: v}); err != nil {
 		return err
 	}
-	setLookup(rec, nav, nav, tb.logical, id)
+	setLookup(rec, nav, nav, tb.Logical, id)
 	return nil
 }
 
@@ -207,12 +196,12 @@ func (t *tx) dotted(rec record, dotted string) any {
 	if id == "" {
 		return nil
 	}
-	tb := t.st.dvEnsure(lookupTables[dotted])
+	tb := t.s.store.EnsureDataverse(lookupTables[dotted])
 	if tb == nil {
 		return nil
 	}
-	if e := tb.rows[id]; e != nil {
-		return e.rec[col]
+	if e := tb.Get(id); e != nil {
+		return e.Rec[col]
 	}
 	return nil
 }
@@ -222,27 +211,27 @@ func (s *Server) dvOut(tb *table, e *entry, sel []string, annotations bool) map[
 	out := map[string]any{"@odata.etag": etagOf(e)}
 	cols := sel
 	if len(cols) == 0 {
-		for k := range e.rec {
+		for k := range e.Rec {
 			if !strings.Contains(k, "@") {
 				cols = append(cols, k)
 			}
 		}
 	} else {
-		cols = append(cols, tb.key)
+		cols = append(cols, tb.Key)
 		for _, c := range sel {
-			if moneyColumns[c] && e.rec["_transactioncurrencyid_value"] != nil {
+			if moneyColumns[c] && e.Rec["_transactioncurrencyid_value"] != nil {
 				cols = append(cols, "_transactioncurrencyid_value")
 				break
 			}
 		}
 	}
 	for _, c := range cols {
-		v := e.rec[c]
+		v := e.Rec[c]
 		out[c] = v
 		if !annotations || v == nil {
 			continue
 		}
-		if l, ok := labels[tb.logical][c]; ok {
+		if l, ok := labels[tb.Logical][c]; ok {
 			if n, ok := toInt(v); ok && l[n] != "" {
 				out[c+"@OData.Community.Display.V1.FormattedValue"] = l[n]
 			}
@@ -252,11 +241,11 @@ func (s *Server) dvOut(tb *table, e *entry, sel []string, annotations bool) map[
 		}
 		if strings.HasPrefix(c, "_") && strings.HasSuffix(c, "_value") {
 			for _, term := range []string{"Microsoft.Dynamics.CRM.lookuplogicalname", "Microsoft.Dynamics.CRM.associatednavigationproperty"} {
-				if a, ok := e.rec[c+"@"+term]; ok {
+				if a, ok := e.Rec[c+"@"+term]; ok {
 					out[c+"@"+term] = a
 				}
 			}
-			if name := s.primaryName(str(e.rec[c+"@Microsoft.Dynamics.CRM.lookuplogicalname"]), str(v)); name != "" {
+			if name := s.primaryName(str(e.Rec[c+"@Microsoft.Dynamics.CRM.lookuplogicalname"]), str(v)); name != "" {
 				out[c+"@OData.Community.Display.V1.FormattedValue"] = name
 			}
 		}
@@ -265,11 +254,11 @@ func (s *Server) dvOut(tb *table, e *entry, sel []string, annotations bool) map[
 }
 
 func (s *Server) primaryName(logical, id string) string {
-	tb := s.store.dv[logical]
-	if tb == nil || tb.rows[id] == nil {
+	tb := s.store.Dataverse(logical)
+	if tb == nil || tb.Get(id) == nil {
 		return ""
 	}
-	r := tb.rows[id].rec
+	r := tb.Get(id).Rec
 	for _, c := range []string{"name", "fullname", "subject", "currencyname", "msdyn_name", "msdyn_partynumber"} {
 		if v, ok := r[c].(string); ok && v != "" {
 			return v

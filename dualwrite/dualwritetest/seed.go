@@ -28,7 +28,7 @@ func (s *Server) seed() {
 	t := s.begin()
 	st := s.store
 	put := func(logical, id string, body map[string]any) {
-		if _, err := t.dvApply(st.dv[logical], id, nil, body); err != nil {
+		if _, err := t.dvApply(st.Dataverse(logical), id, nil, body); err != nil {
 			panic("dualwritetest: seed: " + err.Error())
 		}
 	}
@@ -43,11 +43,11 @@ func (s *Server) seed() {
 		"fetchxml": `<fetch version="1.0" mapping="logical"><entity name="lead"><attribute name="fullname"/><attribute name="companyname"/><attribute name="msdyn_b2bprospectstatus"/><attribute name="createdon"/><order attribute="createdon" descending="true"/><filter type="and"><condition attribute="msdyn_b2bcommerceprospect" operator="eq" value="1"/><condition attribute="statecode" operator="eq" value="0"/></filter></entity></fetch>`})
 	put("savedquery", MyOpenLeadsViewID, map[string]any{"name": "My open leads", "returnedtypecode": "lead", "querytype": 0,
 		"fetchxml": `<fetch version="1.0" mapping="logical"><entity name="lead"><attribute name="fullname"/><filter type="and"><condition attribute="statecode" operator="eq" value="0"/><condition attribute="msdyn_b2bcommerceprospect" operator="ne" value="1"/></filter></entity></fetch>`})
-	cfg := st.fo["dualwriteprojectconfigurations"]
+	cfg := st.FinOps("dualwriteprojectconfigurations")
 	for _, m := range dualwrite.Required() {
 		row := record{"ProjectName": m.Name, "InternalEntityName": m.FinOpsEntity, "ExternalEntityName": m.DataverseEntitySet,
 			"Status": dualwrite.Enabled.String(), "QueryFilterExpression": m.FinOpsFilter, "FieldMap": fieldMap(m)}
-		t.put(cfg, foKey(cfg, row), row)
+		t.Put(cfg, foKey(cfg, row), row)
 	}
 }
 
@@ -68,12 +68,12 @@ func fieldMap(m dualwrite.Map) string {
 func (s *Server) SetMapStatus(projectName string, status dualwrite.MapStatus) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cfg := s.store.fo["dualwriteprojectconfigurations"]
-	for k, e := range cfg.rows {
-		if e.rec["ProjectName"] == projectName {
-			row := cloneRecord(e.rec)
+	cfg := s.store.FinOps("dualwriteprojectconfigurations")
+	for k, e := range cfg.All() {
+		if e.Rec["ProjectName"] == projectName {
+			row := cloneRecord(e.Rec)
 			row["Status"] = status.String()
-			s.begin().put(cfg, k, row)
+			s.begin().Put(cfg, k, row)
 			return true
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 	"github.com/google/uuid"
 )
 
@@ -63,7 +64,7 @@ type Server struct {
 	logger          *slog.Logger
 
 	mu    sync.Mutex // guards the store
-	store *store
+	store store.Store
 
 	hookMu   sync.Mutex
 	hooks    []*hook
@@ -102,7 +103,7 @@ func NewServer(o *Options) *Server {
 	s := &Server{
 		company:  strings.ToLower(opt.Company),
 		logger:   opt.Logger,
-		store:    newStore(),
+		store:    store.New(),
 		syncFail: map[string]int{},
 		faults:   opt.Faults,
 	}
@@ -183,11 +184,11 @@ func (s *Server) record(req Request) {
 func (s *Server) Count(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t := s.store.dvTable(name); t != nil {
-		return len(t.rows)
+	if t := s.store.Dataverse(name); t != nil {
+		return t.Len()
 	}
-	if t := s.store.fo[strings.ToLower(name)]; t != nil {
-		return len(t.rows)
+	if t := s.store.FinOps(name); t != nil {
+		return t.Len()
 	}
 	return 0
 }
@@ -199,15 +200,15 @@ func (s *Server) Rows(name string) []map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []map[string]any
-	if t := s.store.dvTable(name); t != nil {
-		for _, e := range t.sorted() {
-			out = append(out, cloneRecord(e.rec))
+	if t := s.store.Dataverse(name); t != nil {
+		for _, e := range t.Sorted() {
+			out = append(out, cloneRecord(e.Rec))
 		}
 		return out
 	}
-	if t := s.store.fo[strings.ToLower(name)]; t != nil {
-		for _, e := range t.sorted() {
-			out = append(out, cloneRecord(e.rec))
+	if t := s.store.FinOps(name); t != nil {
+		for _, e := range t.Sorted() {
+			out = append(out, cloneRecord(e.Rec))
 		}
 	}
 	return out

@@ -80,7 +80,7 @@ func (t *tx) changedToFinOps(m dualwrite.Map, prev, rec record) (map[string]any,
 // afterDataverseWrite runs dual-write for a Dataverse record just written
 // by a client.
 func (t *tx) afterDataverseWrite(tb *table, id string, prev, rec record) error {
-	switch tb.logical {
+	switch tb.Logical {
 	case "lead":
 		return t.leadChanged(tb, id, prev, rec)
 	case "account":
@@ -107,7 +107,7 @@ func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
 	if pid == "" {
 		return nil
 	}
-	pt := t.st.fo["prospects"]
+	pt := t.s.store.FinOps("prospects")
 	pkey, pe := t.findFO(pt, "ProspectId", pid)
 	if pe == nil {
 		return nil
@@ -123,11 +123,11 @@ func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
 	if err := t.checkSyncFail("Prospects"); err != nil {
 		return err
 	}
-	row := cloneRecord(pe.rec)
+	row := cloneRecord(pe.Rec)
 	for k, v := range changes {
 		row[k] = v
 	}
-	t.put(pt, pkey, row)
+	t.Put(pt, pkey, row)
 	if s, ok := changes["B2BProspectStatus"]; ok && dualwrite.Equal(s, "Approved") {
 		return t.approveProspect(row, id)
 	}
@@ -136,8 +136,8 @@ func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
 
 // findFO finds a Commerce row by a field value (any company).
 func (t *tx) findFO(tb *table, field string, v any) (string, *entry) {
-	for k, e := range tb.rows {
-		if dualwrite.Equal(e.rec[field], v) {
+	for k, e := range tb.All() {
+		if dualwrite.Equal(e.Rec[field], v) {
 			return k, e
 		}
 	}
@@ -145,8 +145,8 @@ func (t *tx) findFO(tb *table, field string, v any) (string, *entry) {
 }
 
 func (t *tx) findDV(tb *table, col string, v any) (string, *entry) {
-	for k, e := range tb.rows {
-		if dualwrite.Equal(e.rec[col], v) {
+	for k, e := range tb.All() {
+		if dualwrite.Equal(e.Rec[col], v) {
 			return k, e
 		}
 	}
@@ -156,7 +156,7 @@ func (t *tx) findDV(tb *table, col string, v any) (string, *entry) {
 // customerChanged writes an account or contact that passes its map's filter
 // to CustomersV3, allocating its customer account and party number.
 func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite.Map, numberCol, partyType string) error {
-	if tb.logical == "contact" && rec["msdyn_sellable"] == true && str(rec[numberCol]) == "" {
+	if tb.Logical == "contact" && rec["msdyn_sellable"] == true && str(rec[numberCol]) == "" {
 		var err error
 		if rec, err = t.dvApply(tb, id, rec, map[string]any{numberCol: t.newCustomerAccount()}); err != nil {
 			return err
@@ -188,11 +188,11 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 	if err := t.checkSyncFail("CustomersV3"); err != nil {
 		return err
 	}
-	ct := t.st.fo["customersv3"]
+	ct := t.s.store.FinOps("customersv3")
 	row := record{"dataAreaId": t.s.company, "PartyType": partyType}
 	key, e := t.findFO(ct, "CustomerAccount", rec[numberCol])
 	if e != nil {
-		row = cloneRecord(e.rec)
+		row = cloneRecord(e.Rec)
 	}
 	for k, v := range changes {
 		row[k] = v
@@ -200,25 +200,25 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 	if key == "" {
 		key = foKey(ct, row)
 	}
-	t.put(ct, key, row)
+	t.Put(ct, key, row)
 	return nil
 }
 
 func (t *tx) newCustomerAccount() string {
-	return fmt.Sprintf("%s-%03d", strings.ToUpper(t.s.company[:min(2, len(t.s.company))]), t.st.next("customer"))
+	return fmt.Sprintf("%s-%03d", strings.ToUpper(t.s.company[:min(2, len(t.s.company))]), t.Next("customer"))
 }
 
-func (t *tx) newPartyNumber() string { return fmt.Sprintf("%09d", 1000+t.st.next("party")) }
+func (t *tx) newPartyNumber() string { return fmt.Sprintf("%09d", 1000+t.Next("party")) }
 
 // afterCommerceWrite runs dual-write for a Commerce row just written by a
 // client.
 func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
-	switch tb.name {
+	switch tb.Name {
 	case "Prospects":
 		if !dualwrite.Prospects.AppliesToFinOps(row) {
 			return nil
 		}
-		leads := t.st.dv["lead"]
+		leads := t.s.store.Dataverse("lead")
 		leadID, le := t.findDV(leads, "msdyn_prospectid", row["ProspectId"])
 		if le == nil {
 			if prev != nil && dualwrite.Prospects.AppliesToFinOps(prev) {
@@ -243,7 +243,7 @@ func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
 				if err := t.checkSyncFail("leads", "lead"); err != nil {
 					return err
 				}
-				if _, err := t.dvApply(leads, leadID, le.rec, dv); err != nil {
+				if _, err := t.dvApply(leads, leadID, le.Rec, dv); err != nil {
 					return syncError("leads", err)
 				}
 			}
@@ -268,18 +268,18 @@ func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
 // customerToDataverse writes a CustomersV3 row to its account or contact,
 // creating it when needed, and returns the record id.
 func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (string, error) {
-	tb := t.st.dv[m.DataverseTable]
+	tb := t.s.store.Dataverse(m.DataverseTable)
 	dv, err := m.ToDataverse(row)
 	if err != nil {
-		return "", syncError(tb.name, err)
+		return "", syncError(tb.Name, err)
 	}
-	if err := t.checkSyncFail(tb.name, tb.logical); err != nil {
+	if err := t.checkSyncFail(tb.Name, tb.Logical); err != nil {
 		return "", err
 	}
 	id, e := t.findDV(tb, col, row["CustomerAccount"])
 	var prev record
 	if e != nil {
-		prev = e.rec
+		prev = e.Rec
 	} else {
 		id = uuid.NewString()
 		if m.DataverseTable == "account" {
@@ -289,7 +289,7 @@ func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (strin
 		}
 	}
 	if _, err := t.dvApply(tb, id, prev, dv); err != nil {
-		return "", syncError(tb.name, err)
+		return "", syncError(tb.Name, err)
 	}
 	return id, nil
 }
@@ -312,7 +312,7 @@ func (t *tx) createLead(p record) (string, error) {
 		dv["msdyn_b2bprospectstatus"] = dualwrite.DataversePending
 	}
 	id := uuid.NewString()
-	if _, err := t.dvApply(t.st.dv["lead"], id, nil, dv); err != nil {
+	if _, err := t.dvApply(t.s.store.Dataverse("lead"), id, nil, dv); err != nil {
 		return "", syncError("leads", err)
 	}
 	note := map[string]any{
@@ -321,7 +321,7 @@ func (t *tx) createLead(p record) (string, error) {
 		"objectid_lead@odata.bind": bindOf("leads", id),
 		"objecttypecode":           "lead",
 	}
-	if _, err := t.dvApply(t.st.dv["annotation"], uuid.NewString(), nil, note); err != nil {
+	if _, err := t.dvApply(t.s.store.Dataverse("annotation"), uuid.NewString(), nil, note); err != nil {
 		return "", syncError("annotations", err)
 	}
 	return id, nil
@@ -332,21 +332,21 @@ func (t *tx) createLead(p record) (string, error) {
 // account and contact became) and the B2B customer hierarchy with the
 // requester as its Admin node, all mirrored to Dataverse.
 func (t *tx) approveProspect(p record, leadID string) error {
-	ct := t.st.fo["customersv3"]
+	ct := t.s.store.FinOps("customersv3")
 	var lead record
-	if e := t.st.dv["lead"].rows[leadID]; e != nil {
-		lead = e.rec
+	if e := t.s.store.Dataverse("lead").Get(leadID); e != nil {
+		lead = e.Rec
 	}
 	customer := func(lookup, table, col string) *entry {
 		if lead == nil {
 			return nil
 		}
 		id, _ := lead[lookup].(string)
-		e := t.st.dv[table].rows[id]
-		if id == "" || e == nil || e.rec[col] == nil {
+		e := t.s.store.Dataverse(table).Get(id)
+		if id == "" || e == nil || e.Rec[col] == nil {
 			return nil
 		}
-		_, c := t.findFO(ct, "CustomerAccount", e.rec[col])
+		_, c := t.findFO(ct, "CustomerAccount", e.Rec[col])
 		return c
 	}
 	org := customer("_parentaccountid_value", "account", "accountnumber")
@@ -365,7 +365,7 @@ func (t *tx) approveProspect(p record, leadID string) error {
 		row["CustomerGroupId"] = p["CustomerGroupId"]
 		row["SalesCurrencyCode"] = p["CurrencyCode"]
 		row["CreditLimit"] = 0
-		e := t.put(ct, foKey(ct, row), row)
+		e := t.Put(ct, foKey(ct, row), row)
 		if _, err := t.customerToDataverse(m, col, row); err != nil {
 			return nil, err
 		}
@@ -387,23 +387,23 @@ func (t *tx) approveProspect(p record, leadID string) error {
 	if err := t.checkSyncFail("CustomerHiearchies"); err != nil {
 		return err
 	}
-	ht, nt := t.st.fo["customerhiearchies"], t.st.fo["customerhierarchynodes"]
-	orgParty := org.rec["PartyNumber"]
+	ht, nt := t.s.store.FinOps("customerhiearchies"), t.s.store.FinOps("customerhierarchynodes")
+	orgParty := org.Rec["PartyNumber"]
 	_, h := t.findFO(ht, "OrganizationPartyNumber", orgParty)
 	var hrow record
 	if h != nil {
-		hrow = h.rec
+		hrow = h.Rec
 	} else {
-		hrow = record{"CustomerHierarchyId": fmt.Sprintf("CH-%06d", t.st.next("hierarchy")), "Name": p["CompanyName"],
+		hrow = record{"CustomerHierarchyId": fmt.Sprintf("CH-%06d", t.Next("hierarchy")), "Name": p["CompanyName"],
 			"Purpose": "B2BOrganization", "OrganizationPartyNumber": orgParty, "SellerChannel": p["RetailChannelOperatingUnitPartyNumber"]}
-		t.put(ht, foKey(ht, hrow), hrow)
+		t.Put(ht, foKey(ht, hrow), hrow)
 		if err := t.mirror(dualwrite.CustomerHierarchies, hrow); err != nil {
 			return err
 		}
 	}
-	node := record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.rec["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
-	if nt.rows[foKey(nt, node)] == nil {
-		t.put(nt, foKey(nt, node), node)
+	node := record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.Rec["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
+	if nt.Get(foKey(nt, node)) == nil {
+		t.Put(nt, foKey(nt, node), node)
 		if err := t.mirror(dualwrite.CustomerHierarchyNodes, node); err != nil {
 			return err
 		}
@@ -413,16 +413,16 @@ func (t *tx) approveProspect(p record, leadID string) error {
 
 // mirror creates the Dataverse record of a new Commerce row.
 func (t *tx) mirror(m dualwrite.Map, row record) error {
-	tb := t.st.dvEnsure(m.DataverseTable)
-	if err := t.checkSyncFail(tb.name, tb.logical); err != nil {
+	tb := t.s.store.EnsureDataverse(m.DataverseTable)
+	if err := t.checkSyncFail(tb.Name, tb.Logical); err != nil {
 		return err
 	}
 	dv, err := m.ToDataverse(row)
 	if err != nil {
-		return syncError(tb.name, err)
+		return syncError(tb.Name, err)
 	}
 	if _, err := t.dvApply(tb, uuid.NewString(), nil, dv); err != nil {
-		return syncError(tb.name, err)
+		return syncError(tb.Name, err)
 	}
 	return nil
 }
