@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
 
 // OnboardingPath is the path, on SalesURL, where programs that cannot call
@@ -48,7 +51,7 @@ func (s *Server) serveOnboarding(w http.ResponseWriter, r *http.Request) {
 	defer func() { s.record(Request{Service: "sales", Method: r.Method, Path: r.URL.Path, Status: status}) }()
 	fail := func(code int, msg string) {
 		status = code
-		writeJSON(w, code, map[string]any{"error": map[string]any{"code": "", "message": msg}})
+		wire.WriteJSON(w, code, map[string]any{"error": map[string]any{"code": "", "message": msg}})
 	}
 	if r.Header.Get("Authorization") != "Bearer "+Token {
 		fail(http.StatusUnauthorized, "the Authorization header must be 'Bearer "+Token+"'")
@@ -68,7 +71,7 @@ func (s *Server) serveOnboarding(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, status, sub)
+	wire.WriteJSON(w, status, sub)
 }
 
 // SubmitOnboardingRequest stands in for the B2B site and the headquarters
@@ -106,8 +109,8 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 	if r.CustomerGroupID != "" {
 		row["CustomerGroupId"] = r.CustomerGroupID
 	}
-	s.foDefaults(t, tb, row)
-	t.Put(tb, foKey(tb, row), row)
+	s.fo.Defaults(t.Tx, tb, row)
+	t.Put(tb, finops.Key(tb, row), row)
 	if err := t.afterCommerceWrite(tb, nil, row); err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("dualwritetest: submit onboarding request: %w", err)

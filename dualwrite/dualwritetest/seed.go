@@ -2,6 +2,8 @@ package dualwritetest
 
 import (
 	"github.com/b2bflow/d365/dualwrite"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 )
 
 // Fixed ids of the seeded records, so that tests and examples can use them.
@@ -16,7 +18,6 @@ const (
 	// are not B2B prospects).
 	MyOpenLeadsViewID = "8d0b9d36-6b7f-4b8e-9e1a-00000000b2b2"
 
-	usdID          = USDCurrencyID
 	systemUserID   = "a1e5f0c2-7d0e-4f55-8c36-0000000005e1"
 	businessUnitID = "a1e5f0c2-7d0e-4f55-8c36-00000000b001"
 	organizationID = "a1e5f0c2-7d0e-4f55-8c36-00000000f001"
@@ -35,7 +36,7 @@ func (s *Server) seed() {
 	put("transactioncurrency", USDCurrencyID, map[string]any{"isocurrencycode": "USD", "currencyname": "US Dollar", "currencysymbol": "$", "exchangerate": 1})
 	put("transactioncurrency", EURCurrencyID, map[string]any{"isocurrencycode": "EUR", "currencyname": "Euro", "currencysymbol": "€", "exchangerate": 0.92})
 	put("systemuser", systemUserID, map[string]any{"fullname": "Dual-write Test", "domainname": "admin@dualwritetest.example", "azureactivedirectoryobjectid": "00000000-0000-0000-0000-0000000000a1"})
-	s.views = map[string]string{
+	s.dv.Views = map[string]string{
 		B2BLeadsViewID:    "msdyn_b2bcommerceprospect eq true and statecode eq 0",
 		MyOpenLeadsViewID: "statecode eq 0 and (msdyn_b2bcommerceprospect eq false or msdyn_b2bcommerceprospect eq null)",
 	}
@@ -47,7 +48,7 @@ func (s *Server) seed() {
 	for _, m := range dualwrite.Required() {
 		row := record{"ProjectName": m.Name, "InternalEntityName": m.FinOpsEntity, "ExternalEntityName": m.DataverseEntitySet,
 			"Status": dualwrite.Enabled.String(), "QueryFilterExpression": m.FinOpsFilter, "FieldMap": fieldMap(m)}
-		t.Put(cfg, foKey(cfg, row), row)
+		t.Put(cfg, finops.Key(cfg, row), row)
 	}
 }
 
@@ -71,7 +72,7 @@ func (s *Server) SetMapStatus(projectName string, status dualwrite.MapStatus) bo
 	cfg := s.store.FinOps("dualwriteprojectconfigurations")
 	for k, e := range cfg.All() {
 		if e.Rec["ProjectName"] == projectName {
-			row := cloneRecord(e.Rec)
+			row := store.Clone(e.Rec)
 			row["Status"] = status.String()
 			s.begin().Put(cfg, k, row)
 			return true

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 	"github.com/google/uuid"
 )
@@ -74,7 +76,9 @@ type Server struct {
 	faults   *Faults
 
 	limiter *limiter
-	views   map[string]string // savedquery id -> filter
+
+	dv *dataverse.Service
+	fo *finops.Service
 }
 
 // Request is one request the emulator received, for inspection in tests.
@@ -113,10 +117,15 @@ func NewServer(o *Options) *Server {
 	if opt.Limits != nil {
 		s.limiter = newLimiter(*opt.Limits)
 	}
+	sy := syncer{s}
+	s.dv = &dataverse.Service{Store: s.store, Sync: sy, BaseCurrencyID: USDCurrencyID,
+		UserID: systemUserID, BusinessUnitID: businessUnitID, OrganizationID: organizationID}
+	s.fo = &finops.Service{Store: s.store, Sync: sy, Company: s.company}
 	s.sales = startServer(opt.SalesAddr, http.HandlerFunc(s.serveSales))
 	s.commerce = startServer(opt.CommerceAddr, http.HandlerFunc(s.serveCommerce))
 	s.SalesURL = s.sales.URL
 	s.CommerceURL = s.commerce.URL
+	s.dv.URL, s.fo.URL = s.SalesURL, s.CommerceURL
 	s.TokenURL = s.sales.URL + "/dualwritetest/oauth2/v2.0/token"
 	s.seed()
 	return s
@@ -202,13 +211,13 @@ func (s *Server) Rows(name string) []map[string]any {
 	var out []map[string]any
 	if t := s.store.Dataverse(name); t != nil {
 		for _, e := range t.Sorted() {
-			out = append(out, cloneRecord(e.Rec))
+			out = append(out, store.Clone(e.Rec))
 		}
 		return out
 	}
 	if t := s.store.FinOps(name); t != nil {
 		for _, e := range t.Sorted() {
-			out = append(out, cloneRecord(e.Rec))
+			out = append(out, store.Clone(e.Rec))
 		}
 	}
 	return out
@@ -310,7 +319,7 @@ func (s *Server) serveSales(w http.ResponseWriter, r *http.Request) {
 		s.serveOnboarding(w, r)
 		return
 	}
-	s.serve(w, r, "sales", s.handleDataverse)
+	s.serve(w, r, "sales", s.dv)
 }
 
 // serveCommerce is the entry point of the Commerce server.
@@ -319,7 +328,7 @@ func (s *Server) serveCommerce(w http.ResponseWriter, r *http.Request) {
 		s.serveToken(w, r, "commerce")
 		return
 	}
-	s.serve(w, r, "commerce", s.handleCommerce)
+	s.serve(w, r, "commerce", s.fo)
 }
 
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, _ string) {
@@ -339,11 +348,9 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request, _ string) {
 	s.record(Request{Service: "token", Method: r.Method, Path: r.URL.Path, Status: status})
 }
 
-type handlerFunc func(w http.ResponseWriter, r *http.Request)
-
 // serve runs the common pipeline of the data APIs: authentication, armed
 // and random faults, limits, then the handler under the store lock.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h handlerFunc) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h http.Handler) {
 	path := r.URL.Path
 	if q, err := uncheckedUnescape(r.URL.RawQuery); err == nil && q != "" {
 		path += "?" + q
@@ -364,9 +371,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 		s.record(req)
 		hijackClose(w)
 	}
-	errorf := s.dvError
+	errorf := dataverse.WriteError
 	if service == "commerce" {
-		errorf = s.foError
+		errorf = finops.WriteError
 	}
 	w.Header().Set("x-ms-service-request-id", uuid.NewString())
 	if auth := r.Header.Get("Authorization"); auth != "Bearer "+Token {
@@ -414,11 +421,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 	}
 	if fault == FaultLoseResponse {
 		rec := httptest.NewRecorder()
-		s.locked(func() { h(rec, r) })
+		s.locked(func() { h.ServeHTTP(rec, r) })
 		closeConn()
 		return
 	}
-	s.locked(func() { h(w, r) })
+	s.locked(func() { h.ServeHTTP(w, r) })
 }
 
 func (s *Server) locked(f func()) {

@@ -2,10 +2,12 @@ package dualwritetest
 
 import (
 	"fmt"
-	"net/http"
-	"strings"
 
 	"github.com/b2bflow/d365/dualwrite"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 	"github.com/google/uuid"
 )
 
@@ -13,24 +15,10 @@ import (
 // driven by the dualwrite maps, inside the transaction of the request that
 // made the change.
 
-// lookupTables maps the dotted lookup names of the maps to their tables.
-var lookupTables = func() map[string]string {
-	m := map[string]string{}
-	for _, mp := range dualwrite.Required() {
-		for _, f := range mp.Fields {
-			if f.IsLookup() {
-				m[f.Dataverse] = f.LookupTable
-			}
-		}
-	}
-	return m
-}()
-
 // syncError is the error live sync answers when the other side refuses a
 // write.
 func syncError(target string, err error) error {
-	return &apiError{http.StatusBadRequest, "0x80040265",
-		fmt.Sprintf("Dual-write: unable to write data to %s: %v. The transaction was rolled back.", target, err)}
+	return wire.BadRequest("0x80040265", "Dual-write: unable to write data to %s: %v. The transaction was rolled back.", target, err)
 }
 
 func (t *tx) checkSyncFail(names ...string) error {
@@ -96,7 +84,7 @@ func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
 		return nil
 	}
 	// Disqualifying a pending B2B lead rejects the prospect.
-	if mustInt(rec["statecode"]) == 2 && (prev == nil || mustInt(prev["statecode"]) != 2) &&
+	if dataverse.IntOf(rec["statecode"]) == 2 && (prev == nil || dataverse.IntOf(prev["statecode"]) != 2) &&
 		(rec["msdyn_b2bprospectstatus"] == nil || dualwrite.Equal(rec["msdyn_b2bprospectstatus"], dualwrite.DataversePending)) {
 		var err error
 		if rec, err = t.dvApply(leads, id, rec, map[string]any{"msdyn_b2bprospectstatus": dualwrite.DataverseRejected}); err != nil {
@@ -123,7 +111,7 @@ func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
 	if err := t.checkSyncFail("Prospects"); err != nil {
 		return err
 	}
-	row := cloneRecord(pe.Rec)
+	row := store.Clone(pe.Rec)
 	for k, v := range changes {
 		row[k] = v
 	}
@@ -158,7 +146,7 @@ func (t *tx) findDV(tb *table, col string, v any) (string, *entry) {
 func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite.Map, numberCol, partyType string) error {
 	if tb.Logical == "contact" && rec["msdyn_sellable"] == true && str(rec[numberCol]) == "" {
 		var err error
-		if rec, err = t.dvApply(tb, id, rec, map[string]any{numberCol: t.newCustomerAccount()}); err != nil {
+		if rec, err = t.dvApply(tb, id, rec, map[string]any{numberCol: t.s.fo.NewCustomerAccount(t.Tx)}); err != nil {
 			return err
 		}
 	}
@@ -167,10 +155,10 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 	}
 	upd := map[string]any{}
 	if str(rec[numberCol]) == "" {
-		upd[numberCol] = t.newCustomerAccount()
+		upd[numberCol] = t.s.fo.NewCustomerAccount(t.Tx)
 	}
 	if rec["_msdyn_partyid_value"] == nil {
-		upd["msdyn_partyid.msdyn_partynumber"] = t.newPartyNumber()
+		upd["msdyn_partyid.msdyn_partynumber"] = t.s.fo.NewPartyNumber(t.Tx)
 	}
 	if len(upd) > 0 {
 		var err error
@@ -192,23 +180,17 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 	row := record{"dataAreaId": t.s.company, "PartyType": partyType}
 	key, e := t.findFO(ct, "CustomerAccount", rec[numberCol])
 	if e != nil {
-		row = cloneRecord(e.Rec)
+		row = store.Clone(e.Rec)
 	}
 	for k, v := range changes {
 		row[k] = v
 	}
 	if key == "" {
-		key = foKey(ct, row)
+		key = finops.Key(ct, row)
 	}
 	t.Put(ct, key, row)
 	return nil
 }
-
-func (t *tx) newCustomerAccount() string {
-	return fmt.Sprintf("%s-%03d", strings.ToUpper(t.s.company[:min(2, len(t.s.company))]), t.Next("customer"))
-}
-
-func (t *tx) newPartyNumber() string { return fmt.Sprintf("%09d", 1000+t.Next("party")) }
 
 // afterCommerceWrite runs dual-write for a Commerce row just written by a
 // client.
@@ -318,7 +300,7 @@ func (t *tx) createLead(p record) (string, error) {
 	note := map[string]any{
 		"subject":                  "Created by dual-write",
 		"notetext":                 fmt.Sprintf("This lead was created by dual-write from the Commerce B2B prospect %v (company %v). Approve it by qualifying the lead and winning the opportunity; reject it by disqualifying the lead.", p["ProspectId"], p["dataAreaId"]),
-		"objectid_lead@odata.bind": bindOf("leads", id),
+		"objectid_lead@odata.bind": dataverse.Bind("leads", id),
 		"objecttypecode":           "lead",
 	}
 	if _, err := t.dvApply(t.s.store.Dataverse("annotation"), uuid.NewString(), nil, note); err != nil {
@@ -360,12 +342,12 @@ func (t *tx) approveProspect(p record, leadID string) error {
 	}
 	newCustomer := func(m dualwrite.Map, col string, row record) (*entry, error) {
 		row["dataAreaId"] = company
-		row["CustomerAccount"] = t.newCustomerAccount()
-		row["PartyNumber"] = t.newPartyNumber()
+		row["CustomerAccount"] = t.s.fo.NewCustomerAccount(t.Tx)
+		row["PartyNumber"] = t.s.fo.NewPartyNumber(t.Tx)
 		row["CustomerGroupId"] = p["CustomerGroupId"]
 		row["SalesCurrencyCode"] = p["CurrencyCode"]
 		row["CreditLimit"] = 0
-		e := t.Put(ct, foKey(ct, row), row)
+		e := t.Put(ct, finops.Key(ct, row), row)
 		if _, err := t.customerToDataverse(m, col, row); err != nil {
 			return nil, err
 		}
@@ -396,14 +378,14 @@ func (t *tx) approveProspect(p record, leadID string) error {
 	} else {
 		hrow = record{"CustomerHierarchyId": fmt.Sprintf("CH-%06d", t.Next("hierarchy")), "Name": p["CompanyName"],
 			"Purpose": "B2BOrganization", "OrganizationPartyNumber": orgParty, "SellerChannel": p["RetailChannelOperatingUnitPartyNumber"]}
-		t.Put(ht, foKey(ht, hrow), hrow)
+		t.Put(ht, finops.Key(ht, hrow), hrow)
 		if err := t.mirror(dualwrite.CustomerHierarchies, hrow); err != nil {
 			return err
 		}
 	}
 	node := record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.Rec["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
-	if nt.Get(foKey(nt, node)) == nil {
-		t.Put(nt, foKey(nt, node), node)
+	if nt.Get(finops.Key(nt, node)) == nil {
+		t.Put(nt, finops.Key(nt, node), node)
 		if err := t.mirror(dualwrite.CustomerHierarchyNodes, node); err != nil {
 			return err
 		}

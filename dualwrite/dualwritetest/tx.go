@@ -1,8 +1,6 @@
 package dualwritetest
 
 import (
-	"time"
-
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 )
 
@@ -20,8 +18,23 @@ type tx struct {
 
 func (s *Server) begin() *tx { return &tx{Tx: s.store.Begin(), s: s} }
 
-func cloneRecord(r record) record { return store.Clone(r) }
-
 func str(v any) string { return store.Text(v) }
 
-func stamp(t time.Time) string { return store.Stamp(t) }
+// dvApply writes a Dataverse record (see dataverse.Service.Apply).
+func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (record, error) {
+	return t.s.dv.Apply(t.Tx, tb, id, prev, body)
+}
+
+// dotted returns the value behind a dotted lookup name for a record.
+func (t *tx) dotted(rec record, dotted string) any { return t.s.dv.Dotted(rec, dotted) }
+
+// syncer runs dual-write for the services.
+type syncer struct{ s *Server }
+
+func (y syncer) AfterDataverseWrite(t *store.Tx, tb *table, id string, prev, rec record) error {
+	return (&tx{Tx: t, s: y.s}).afterDataverseWrite(tb, id, prev, rec)
+}
+
+func (y syncer) AfterCommerceWrite(t *store.Tx, tb *table, prev, row record) error {
+	return (&tx{Tx: t, s: y.s}).afterCommerceWrite(tb, prev, row)
+}

@@ -1,56 +1,59 @@
-package dualwritetest
+package dataverse
 
 import (
 	"fmt"
 	"net/http"
 
 	"github.com/b2bflow/d365/dualwrite"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 	"github.com/google/uuid"
 )
 
 // This file holds the Dataverse actions of the process: QualifyLead,
 // WinOpportunity and LoseOpportunity.
 
-func bindOf(set, id string) string { return set + "(" + id + ")" }
+// Bind returns the @odata.bind value of a record: "<set>(<id>)".
+func Bind(set, id string) string { return set + "(" + id + ")" }
 
-func (s *Server) dvQualifyLead(d *dvReq, leads *table, id string, found bool) {
+func (s *Service) qualifyLead(d *request, leads *table, id string, found bool) {
 	if !found {
-		s.dvNotFound(d, leads, id)
+		d.notFound(leads, id)
 		return
 	}
-	body, err := readBody(d.r)
+	body, err := wire.ReadBody(d.r)
 	if err != nil {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", err.Error())
+		d.badBody(err.Error())
 		return
 	}
 	lead := leads.Get(id).Rec
-	if st := mustInt(lead["statecode"]); st != 0 {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80040203",
+	if st := IntOf(lead["statecode"]); st != 0 {
+		d.writeError(http.StatusBadRequest, "0x80040203",
 			fmt.Sprintf("The lead is %s (statecode %d): only an open lead can be qualified.", labels["lead"]["statecode"][st], st))
 		return
 	}
 	status := 3
 	if v, ok := body["Status"]; ok {
 		if status, ok = toInt(v); !ok || status != 3 {
-			s.dvError(d.w, d.r, http.StatusBadRequest, "0x8004431a", fmt.Sprintf("%v is not a valid status code for state code LeadState.Qualified on lead.", v))
+			d.writeError(http.StatusBadRequest, "0x8004431a", fmt.Sprintf("%v is not a valid status code for state code LeadState.Qualified on lead.", v))
 			return
 		}
 	}
-	t := s.begin()
+	t := s.Store.Begin()
 	var created []any
 	out := func(tb *table, rid string) {
-		o := s.dvOut(tb, tb.Get(rid), nil, d.annotations())
+		o := s.out(tb, tb.Get(rid), nil, d.annotations())
 		o["@odata.type"] = "#Microsoft.Dynamics.CRM." + tb.Logical
 		created = append(created, o)
 	}
 	fail := func(err error) {
 		t.Rollback()
-		s.dvFail(d, err)
+		d.fail(err)
 	}
 	b2b := dualwrite.Prospects.AppliesToDataverse(lead)
-	accounts, contacts, opps := s.store.Dataverse("account"), s.store.Dataverse("contact"), s.store.Dataverse("opportunity")
+	accounts, contacts, opps := s.Store.Dataverse("account"), s.Store.Dataverse("contact"), s.Store.Dataverse("opportunity")
 	var accountID, contactID, oppID string
-	leadBind := bindOf("leads", id)
+	leadBind := Bind("leads", id)
 	if body["CreateAccount"] == true {
 		accountID = uuid.NewString()
 		a := map[string]any{"name": lead["companyname"], "emailaddress1": lead["emailaddress1"], "telephone1": lead["telephone1"],
@@ -59,7 +62,7 @@ func (s *Server) dvQualifyLead(d *dvReq, leads *table, id string, found bool) {
 		if b2b {
 			a["customertypecode"] = 3
 		}
-		if err := t.dvWriteSynced(accounts, accountID, nil, a); err != nil {
+		if err := s.writeSynced(t, accounts, accountID, nil, a); err != nil {
 			fail(err)
 			return
 		}
@@ -69,9 +72,9 @@ func (s *Server) dvQualifyLead(d *dvReq, leads *table, id string, found bool) {
 		c := map[string]any{"firstname": lead["firstname"], "lastname": lead["lastname"], "emailaddress1": lead["emailaddress1"],
 			"telephone1": lead["telephone1"], "originatingleadid@odata.bind": leadBind}
 		if accountID != "" {
-			c["parentcustomerid_account@odata.bind"] = bindOf("accounts", accountID)
+			c["parentcustomerid_account@odata.bind"] = Bind("accounts", accountID)
 		}
-		if err := t.dvWriteSynced(contacts, contactID, nil, c); err != nil {
+		if err := s.writeSynced(t, contacts, contactID, nil, c); err != nil {
 			fail(err)
 			return
 		}
@@ -84,40 +87,40 @@ func (s *Server) dvQualifyLead(d *dvReq, leads *table, id string, found bool) {
 		}
 		o := map[string]any{"name": name, "originatingleadid@odata.bind": leadBind}
 		if cur, ok := body["OpportunityCurrencyId"].(map[string]any); ok && cur["transactioncurrencyid"] != nil {
-			o["transactioncurrencyid@odata.bind"] = bindOf("transactioncurrencies", str(cur["transactioncurrencyid"]))
+			o["transactioncurrencyid@odata.bind"] = Bind("transactioncurrencies", str(cur["transactioncurrencyid"]))
 		} else if cid, ok := lead["_transactioncurrencyid_value"].(string); ok {
-			o["transactioncurrencyid@odata.bind"] = bindOf("transactioncurrencies", cid)
+			o["transactioncurrencyid@odata.bind"] = Bind("transactioncurrencies", cid)
 		}
 		if cust, ok := body["OpportunityCustomerId"].(map[string]any); ok {
 			if v, ok := cust["accountid"]; ok {
-				o["customerid_account@odata.bind"] = bindOf("accounts", str(v))
-				o["parentaccountid@odata.bind"] = bindOf("accounts", str(v))
+				o["customerid_account@odata.bind"] = Bind("accounts", str(v))
+				o["parentaccountid@odata.bind"] = Bind("accounts", str(v))
 			} else if v, ok := cust["contactid"]; ok {
-				o["customerid_contact@odata.bind"] = bindOf("contacts", str(v))
+				o["customerid_contact@odata.bind"] = Bind("contacts", str(v))
 			}
 		} else if accountID != "" {
-			o["customerid_account@odata.bind"] = bindOf("accounts", accountID)
-			o["parentaccountid@odata.bind"] = bindOf("accounts", accountID)
+			o["customerid_account@odata.bind"] = Bind("accounts", accountID)
+			o["parentaccountid@odata.bind"] = Bind("accounts", accountID)
 		}
 		if contactID != "" {
-			o["parentcontactid@odata.bind"] = bindOf("contacts", contactID)
+			o["parentcontactid@odata.bind"] = Bind("contacts", contactID)
 		}
-		if err := t.dvWriteSynced(opps, oppID, nil, o); err != nil {
+		if err := s.writeSynced(t, opps, oppID, nil, o); err != nil {
 			fail(err)
 			return
 		}
 	}
 	upd := map[string]any{"statecode": 1, "statuscode": status}
 	if oppID != "" {
-		upd["qualifyingopportunityid@odata.bind"] = bindOf("opportunities", oppID)
+		upd["qualifyingopportunityid@odata.bind"] = Bind("opportunities", oppID)
 	}
 	if accountID != "" {
-		upd["parentaccountid@odata.bind"] = bindOf("accounts", accountID)
+		upd["parentaccountid@odata.bind"] = Bind("accounts", accountID)
 	}
 	if contactID != "" {
-		upd["parentcontactid@odata.bind"] = bindOf("contacts", contactID)
+		upd["parentcontactid@odata.bind"] = Bind("contacts", contactID)
 	}
-	if err := t.dvWriteSynced(leads, id, lead, upd); err != nil {
+	if err := s.writeSynced(t, leads, id, lead, upd); err != nil {
 		fail(err)
 		return
 	}
@@ -132,30 +135,30 @@ func (s *Server) dvQualifyLead(d *dvReq, leads *table, id string, found bool) {
 	if created == nil {
 		created = []any{}
 	}
-	writeJSON(d.w, http.StatusOK, map[string]any{
+	wire.WriteJSON(d.w, http.StatusOK, map[string]any{
 		"@odata.context": d.base + "$metadata#Collection(Microsoft.Dynamics.CRM.crmbaseentity)",
 		"value":          created,
 	})
 }
 
-// dvWriteSynced writes a record and runs dual-write for it.
-func (t *tx) dvWriteSynced(tb *table, id string, prev record, body map[string]any) error {
-	rec, err := t.dvApply(tb, id, prev, body)
+// writeSynced writes a record and runs dual-write for it.
+func (s *Service) writeSynced(t *store.Tx, tb *table, id string, prev record, body map[string]any) error {
+	rec, err := s.Apply(t, tb, id, prev, body)
 	if err != nil {
 		return err
 	}
-	return t.afterDataverseWrite(tb, id, prev, rec)
+	return s.sync(t, tb, id, prev, rec)
 }
 
-// dvCloseOpportunity runs WinOpportunity (win) or LoseOpportunity.
-func (s *Server) dvCloseOpportunity(d *dvReq, win bool) {
+// closeOpportunity runs WinOpportunity (win) or LoseOpportunity.
+func (s *Service) closeOpportunity(d *request, win bool) {
 	if d.r.Method != http.MethodPost {
-		s.dvError(d.w, d.r, http.StatusMethodNotAllowed, "0x80060888", "The action accepts POST only.")
+		d.writeError(http.StatusMethodNotAllowed, "0x80060888", "The action accepts POST only.")
 		return
 	}
-	body, err := readBody(d.r)
+	body, err := wire.ReadBody(d.r)
 	if err != nil {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", err.Error())
+		d.badBody(err.Error())
 		return
 	}
 	state, status := 1, 3
@@ -169,17 +172,17 @@ func (s *Server) dvCloseOpportunity(d *dvReq, win bool) {
 			valid = valid || (ok && x == n)
 		}
 		if !valid {
-			s.dvError(d.w, d.r, http.StatusBadRequest, "0x8004431a", fmt.Sprintf("%v is not a valid status code for state code OpportunityState.%s on opportunity.", v, labels["opportunity"]["statecode"][state]))
+			d.writeError(http.StatusBadRequest, "0x8004431a", fmt.Sprintf("%v is not a valid status code for state code OpportunityState.%s on opportunity.", v, labels["opportunity"]["statecode"][state]))
 			return
 		}
 		status = n
 	}
 	oc, ok := body["OpportunityClose"].(map[string]any)
 	if !ok {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80040203", "The OpportunityClose parameter is required.")
+		d.writeError(http.StatusBadRequest, "0x80040203", "The OpportunityClose parameter is required.")
 		return
 	}
-	opps, found, oppID, err := s.store.Dataverse("opportunity"), false, "", error(nil)
+	opps, found, oppID, err := s.Store.Dataverse("opportunity"), false, "", error(nil)
 	if b, ok := oc["opportunityid@odata.bind"]; ok {
 		var tb *table
 		tb, oppID, err = s.parseBind(b)
@@ -187,49 +190,49 @@ func (s *Server) dvCloseOpportunity(d *dvReq, win bool) {
 	}
 	if !found {
 		if err == nil {
-			err = badRequest("0x80040203", "OpportunityClose must bind opportunityid to an opportunity.")
+			err = wire.BadRequest("0x80040203", "OpportunityClose must bind opportunityid to an opportunity.")
 		}
-		s.dvFail(d, err)
+		d.fail(err)
 		return
 	}
 	opp := opps.Get(oppID).Rec
-	if st := mustInt(opp["statecode"]); st != 0 {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80040203",
+	if st := IntOf(opp["statecode"]); st != 0 {
+		d.writeError(http.StatusBadRequest, "0x80040203",
 			fmt.Sprintf("The opportunity is already closed (%s): only an open opportunity can be won or lost.", labels["opportunity"]["statecode"][st]))
 		return
 	}
-	t := s.begin()
+	t := s.Store.Begin()
 	closeRec := map[string]any{"subject": oc["subject"], "description": oc["description"], "actualrevenue": oc["actualrevenue"],
-		"actualend": oc["actualend"], "opportunityid@odata.bind": bindOf("opportunities", oppID)}
-	if err := t.dvWriteSynced(s.store.Dataverse("opportunityclose"), uuid.NewString(), nil, closeRec); err != nil {
+		"actualend": oc["actualend"], "opportunityid@odata.bind": Bind("opportunities", oppID)}
+	if err := s.writeSynced(t, s.Store.Dataverse("opportunityclose"), uuid.NewString(), nil, closeRec); err != nil {
 		t.Rollback()
-		s.dvFail(d, err)
+		d.fail(err)
 		return
 	}
-	upd := map[string]any{"statecode": state, "statuscode": status, "actualclosedate": stamp(t.Now)}
+	upd := map[string]any{"statecode": state, "statuscode": status, "actualclosedate": store.Stamp(t.Now)}
 	if v, ok := oc["actualrevenue"]; ok {
 		upd["actualvalue"] = v
 	}
-	if err := t.dvWriteSynced(opps, oppID, opp, upd); err != nil {
+	if err := s.writeSynced(t, opps, oppID, opp, upd); err != nil {
 		t.Rollback()
-		s.dvFail(d, err)
+		d.fail(err)
 		return
 	}
 	// The Commerce solution turns the outcome into the prospect status of
 	// the originating B2B lead (an inference, see domain.md).
 	if leadID, ok := opp["_originatingleadid_value"].(string); ok {
-		leads := s.store.Dataverse("lead")
+		leads := s.Store.Dataverse("lead")
 		if e := leads.Get(leadID); e != nil && dualwrite.Prospects.AppliesToDataverse(e.Rec) {
 			st := dualwrite.DataverseApproved
 			if !win {
 				st = dualwrite.DataverseRejected
 			}
-			if err := t.dvWriteSynced(leads, leadID, e.Rec, map[string]any{"msdyn_b2bprospectstatus": st}); err != nil {
+			if err := s.writeSynced(t, leads, leadID, e.Rec, map[string]any{"msdyn_b2bprospectstatus": st}); err != nil {
 				t.Rollback()
-				s.dvFail(d, err)
+				d.fail(err)
 				return
 			}
 		}
 	}
-	noContent(d.w)
+	wire.NoContent(d.w)
 }

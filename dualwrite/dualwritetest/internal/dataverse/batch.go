@@ -1,4 +1,4 @@
-package dualwritetest
+package dataverse
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/multipart"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
 
 // This file holds the Dataverse $batch endpoint.
@@ -49,33 +50,27 @@ import (
 // decoded.
 
 // MaxBatchRequests is the most requests the emulator accepts in one $batch,
-// as Dataverse; a $batch with more is refused with 400 and nothing runs.
-//
-// The service protection limits ([Options.Limits]) and the faults count a
-// $batch as one request, whatever it holds; its requests are never
-// limited nor faulted one by one. Real Dataverse is stricter: the
-// combined execution time limit adds up the work of every request inside
-// a batch (the emulator does not model that limit), so large batches can
-// be throttled there when they are not here.
+// as Dataverse; a $batch with more is refused with 400 and nothing runs
+// (dualwritetest.MaxBatchRequests).
 const MaxBatchRequests = 1000
 
-func (s *Server) dvBatch(d *dvReq) {
+func (s *Service) batch(d *request) {
 	if d.r.Method != http.MethodPost {
-		s.dvError(d.w, d.r, http.StatusMethodNotAllowed, "0x80060888", "The HTTP method '"+d.r.Method+"' is not allowed on $batch: use POST.")
+		d.writeError(http.StatusMethodNotAllowed, "0x80060888", "The HTTP method '"+d.r.Method+"' is not allowed on $batch: use POST.")
 		return
 	}
 	raw, err := io.ReadAll(d.r.Body)
 	if err != nil {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", "Reading the $batch body: "+err.Error())
+		d.badBody("Reading the $batch body: " + err.Error())
 		return
 	}
 	parts, n, err := multipart.Parse(d.r.Header.Get("Content-Type"), raw)
 	if err != nil {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", err.Error())
+		d.badBody(err.Error())
 		return
 	}
 	if n > MaxBatchRequests {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x8006088b",
+		d.writeError(http.StatusBadRequest, "0x8006088b",
 			fmt.Sprintf("The number of requests in the batch, %d, exceeds the limit of %d.", n, MaxBatchRequests))
 		return
 	}
@@ -114,14 +109,14 @@ func (s *Server) dvBatch(d *dvReq) {
 // runChangeSet runs the requests of a change set and writes its answer
 // part. On the first failure it restores the store and answers the change
 // set with that failure alone. It reports whether the change set failed.
-func (s *Server) runChangeSet(outer *http.Request, outerPath string, reqs []*multipart.Request, mw *multipart.Writer) bool {
-	snap := s.store.Snapshot()
+func (s *Service) runChangeSet(outer *http.Request, outerPath string, reqs []*multipart.Request, mw *multipart.Writer) bool {
+	snap := s.Store.Snapshot()
 	refs := map[string]string{}
 	resps := make([]multipart.Response, 0, len(reqs))
 	for _, br := range reqs {
 		rec := s.batchExec(outer, outerPath, br, refs)
 		if rec.Code >= 400 {
-			s.store.Restore(snap)
+			s.Store.Restore(snap)
 			mw.WriteResponse(response(rec, ""))
 			return true
 		}
@@ -152,13 +147,13 @@ var propertyTailRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)(/\$ref)?$`)
 // returns its answer. refs maps the Content-IDs of the change set's earlier
 // requests to the URLs of the records they wrote (nil outside change
 // sets).
-func (s *Server) batchExec(outer *http.Request, outerPath string, br *multipart.Request, refs map[string]string) *httptest.ResponseRecorder {
+func (s *Service) batchExec(outer *http.Request, outerPath string, br *multipart.Request, refs map[string]string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
 	method, target, body := br.Method, br.Target, br.Body
 	fail := func(status int, code, msg string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.Header = br.Header
-		s.dvError(rec, r, status, code, msg)
+		WriteError(rec, r, status, code, msg)
 		return rec
 	}
 	if strings.HasPrefix(target, "$") {
@@ -197,7 +192,7 @@ func (s *Server) batchExec(outer *http.Request, outerPath string, br *multipart.
 	// PUT <record>/<column> and PUT <record>/<nav>/$ref become a PATCH.
 	propertyPut := false
 	if method == http.MethodPut {
-		seg, key, tail := splitSegment(strings.TrimPrefix(path, outerPath))
+		seg, key, tail := wire.SplitSegment(strings.TrimPrefix(path, outerPath))
 		if m := propertyTailRE.FindStringSubmatch(tail); key != "" && m != nil {
 			var in map[string]any
 			dec := json.NewDecoder(bytes.NewReader(body))
@@ -221,7 +216,7 @@ func (s *Server) batchExec(outer *http.Request, outerPath string, br *multipart.
 			header.Del("Prefer")
 		}
 	}
-	full := s.SalesURL + path
+	full := s.URL + path
 	if u.RawQuery != "" {
 		full += "?" + u.RawQuery
 	}
@@ -231,7 +226,7 @@ func (s *Server) batchExec(outer *http.Request, outerPath string, br *multipart.
 	}
 	r.Header = header
 	r.RemoteAddr = outer.RemoteAddr
-	s.handleDataverse(rec, r)
+	s.route(rec, r)
 	h := rec.Header()
 	if loc := h.Get("OData-EntityId"); loc != "" && h.Get("Location") == "" && rec.Code < 400 {
 		h.Set("Location", loc)

@@ -1,8 +1,11 @@
-package dualwritetest
+package dataverse
 
 import (
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 	"github.com/google/uuid"
 )
 
@@ -38,12 +41,12 @@ var labels = map[string]map[string]map[int]string{
 	},
 }
 
-// dvApply writes body onto the record (a copy of prev, or a new record) and
+// Apply writes body onto the record (a copy of prev, or a new record) and
 // stores it. It returns the stored record.
-func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (record, error) {
+func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map[string]any) (record, error) {
 	rec := record{}
 	if prev != nil {
-		rec = cloneRecord(prev)
+		rec = store.Clone(prev)
 	}
 	for k, v := range body {
 		switch {
@@ -54,7 +57,7 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 				delete(rec, "_"+attr+"_value")
 				continue
 			}
-			target, tid, err := t.s.parseBind(v)
+			target, tid, err := s.parseBind(v)
 			if err != nil {
 				return nil, err
 			}
@@ -62,17 +65,17 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 		case strings.Contains(k, "@"):
 			// other annotations (@odata.type ...) are ignored
 		case strings.HasPrefix(k, "_") && strings.HasSuffix(k, "_value"):
-			return nil, badRequest("0x80060888", "Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'. Set lookups with %s@odata.bind.", k, tb.Logical, strings.TrimSuffix(strings.TrimPrefix(k, "_"), "_value"))
+			return nil, wire.BadRequest("0x80060888", "Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'. Set lookups with %s@odata.bind.", k, tb.Logical, strings.TrimSuffix(strings.TrimPrefix(k, "_"), "_value"))
 		case k == "fullname" && (tb.Logical == "lead" || tb.Logical == "contact"):
 			// read-only: computed from firstname and lastname
 		case strings.Contains(k, "."):
-			if err := t.resolveDotted(rec, k, v); err != nil {
+			if err := s.resolveDotted(t, rec, k, v); err != nil {
 				return nil, err
 			}
 		default:
 			switch v.(type) {
 			case map[string]any, []any:
-				return nil, badRequest("0x80048d19", "Deep insert of '%s' is not supported by the emulator.", k)
+				return nil, wire.BadRequest("0x80048d19", "Deep insert of '%s' is not supported by the emulator.", k)
 			}
 			if k == tb.Key {
 				continue
@@ -82,13 +85,13 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 	}
 	rec[tb.Key] = id
 	if prev == nil {
-		rec["createdon"] = stamp(t.Now)
+		rec["createdon"] = store.Stamp(t.Now)
 		if _, ok := stateRules[tb.Logical]; ok {
 			if _, ok := rec["statecode"]; !ok {
 				rec["statecode"] = 0
 			}
 			if _, ok := rec["statuscode"]; !ok {
-				rec["statuscode"] = stateRules[tb.Logical][mustInt(rec["statecode"])][0]
+				rec["statuscode"] = stateRules[tb.Logical][IntOf(rec["statecode"])][0]
 			}
 		}
 		switch tb.Logical {
@@ -96,7 +99,7 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 			// Dataverse gives records of tables with money columns the
 			// base currency.
 			if _, ok := rec["_transactioncurrencyid_value"]; !ok {
-				setLookup(rec, "transactioncurrencyid", "transactioncurrencyid", "transactioncurrency", usdID)
+				setLookup(rec, "transactioncurrencyid", "transactioncurrencyid", "transactioncurrency", s.BaseCurrencyID)
 			}
 		case "contact":
 			if _, ok := rec["msdyn_sellable"]; !ok {
@@ -104,7 +107,7 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 			}
 		}
 	}
-	rec["modifiedon"] = stamp(t.Now)
+	rec["modifiedon"] = store.Stamp(t.Now)
 	if tb.Logical == "lead" || tb.Logical == "contact" {
 		rec["fullname"] = strings.TrimSpace(str(rec["firstname"]) + " " + str(rec["lastname"]))
 	}
@@ -124,22 +127,46 @@ func checkState(tb *table, rec, prev record) error {
 	state, ok1 := toInt(rec["statecode"])
 	status, ok2 := toInt(rec["statuscode"])
 	if !ok1 || !ok2 {
-		return badRequest("0x80040203", "statecode and statuscode of %s must be whole numbers", tb.Logical)
+		return wire.BadRequest("0x80040203", "statecode and statuscode of %s must be whole numbers", tb.Logical)
 	}
 	valid, ok := rules[state]
 	if !ok {
-		return badRequest("0x80040203", "%d is not a valid state code on %s.", state, tb.Logical)
+		return wire.BadRequest("0x80040203", "%d is not a valid state code on %s.", state, tb.Logical)
 	}
 	for _, v := range valid {
 		if v == status {
 			return nil
 		}
 	}
-	return badRequest("0x8004431a", "%d is not a valid status code for state code %s.%s on %s.",
+	return wire.BadRequest("0x8004431a", "%d is not a valid status code for state code %s.%s on %s.",
 		status, strings.ToUpper(tb.Logical[:1])+tb.Logical[1:]+"State", labels[tb.Logical]["statecode"][state], tb.Logical)
 }
 
-func mustInt(v any) int { n, _ := toInt(v); return n }
+// IntOf returns the whole number a value holds, 0 when it holds none.
+func IntOf(v any) int { n, _ := toInt(v); return n }
+
+func str(v any) string { return store.Text(v) }
+
+// sync runs dual-write for a record just written, when there is a Syncer.
+func (s *Service) sync(t *store.Tx, tb *table, id string, prev, rec record) error {
+	if s.Sync == nil {
+		return nil
+	}
+	return s.Sync.AfterDataverseWrite(t, tb, id, prev, rec)
+}
+
+// lookupTables maps the dotted lookup names of the maps to their tables.
+var lookupTables = func() map[string]string {
+	m := map[string]string{}
+	for _, mp := range dualwrite.Required() {
+		for _, f := range mp.Fields {
+			if f.IsLookup() {
+				m[f.Dataverse] = f.LookupTable
+			}
+		}
+	}
+	return m
+}()
 
 // navAttribute turns a navigation property into its lookup attribute:
 // "objectid_lead" bound to a lead is "objectid".
@@ -161,7 +188,7 @@ func setLookup(rec record, attr, nav, logical, id string) {
 // "msdyn_partyid.msdyn_partynumber": it points the lookup to the record of
 // the target table whose column has the value, creating reference records
 // (parties, groups, channels) that do not exist yet. Currencies must exist.
-func (t *tx) resolveDotted(rec record, dotted string, v any) error {
+func (s *Service) resolveDotted(t *store.Tx, rec record, dotted string, v any) error {
 	nav, col, _ := strings.Cut(dotted, ".")
 	if v == nil || v == "" {
 		delete(rec, "_"+nav+"_value")
@@ -169,9 +196,9 @@ func (t *tx) resolveDotted(rec record, dotted string, v any) error {
 	}
 	logical := lookupTables[dotted]
 	if logical == "" {
-		return badRequest("0x80060888", "The property '%s' is not known.", dotted)
+		return wire.BadRequest("0x80060888", "The property '%s' is not known.", dotted)
 	}
-	tb := t.s.store.EnsureDataverse(logical)
+	tb := s.Store.EnsureDataverse(logical)
 	for id, e := range tb.All() {
 		if c, ok := compareValues(e.Rec[col], v); ok && c == 0 {
 			setLookup(rec, nav, nav, tb.Logical, id)
@@ -179,24 +206,24 @@ func (t *tx) resolveDotted(rec record, dotted string, v any) error {
 		}
 	}
 	if logical == "transactioncurrency" {
-		return badRequest("0x80040217", "No transactioncurrency with isocurrencycode '%v' exists.", v)
+		return wire.BadRequest("0x80040217", "No transactioncurrency with isocurrencycode '%v' exists.", v)
 	}
 	id := uuid.NewString()
-	if _, err := t.dvApply(tb, id, nil, map[string]any{col: v}); err != nil {
+	if _, err := s.Apply(t, tb, id, nil, map[string]any{col: v}); err != nil {
 		return err
 	}
 	setLookup(rec, nav, nav, tb.Logical, id)
 	return nil
 }
 
-// dotted returns the value behind a dotted lookup name for a record.
-func (t *tx) dotted(rec record, dotted string) any {
+// Dotted returns the value behind a dotted lookup name for a record.
+func (s *Service) Dotted(rec record, dotted string) any {
 	nav, col, _ := strings.Cut(dotted, ".")
 	id, _ := rec["_"+nav+"_value"].(string)
 	if id == "" {
 		return nil
 	}
-	tb := t.s.store.EnsureDataverse(lookupTables[dotted])
+	tb := s.Store.EnsureDataverse(lookupTables[dotted])
 	if tb == nil {
 		return nil
 	}
@@ -206,8 +233,8 @@ func (t *tx) dotted(rec record, dotted string) any {
 	return nil
 }
 
-// dvOut renders a record as the Web API returns it.
-func (s *Server) dvOut(tb *table, e *entry, sel []string, annotations bool) map[string]any {
+// out renders a record as the Web API returns it.
+func (s *Service) out(tb *table, e *entry, sel []string, annotations bool) map[string]any {
 	out := map[string]any{"@odata.etag": etagOf(e)}
 	cols := sel
 	if len(cols) == 0 {
@@ -253,8 +280,8 @@ func (s *Server) dvOut(tb *table, e *entry, sel []string, annotations bool) map[
 	return out
 }
 
-func (s *Server) primaryName(logical, id string) string {
-	tb := s.store.Dataverse(logical)
+func (s *Service) primaryName(logical, id string) string {
+	tb := s.Store.Dataverse(logical)
 	if tb == nil || tb.Get(id) == nil {
 		return ""
 	}
