@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/engine"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
 
@@ -95,9 +97,9 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.begin()
+	t := s.store.Begin()
 	tb := s.store.FinOps("prospects")
-	row := record{
+	row := store.Record{
 		"PersonFirstName": r.FirstName, "PersonLastName": r.LastName, "CompanyName": r.Company,
 		"PrimaryEmailAddress": r.Email, "PrimaryPhoneNumber": r.Phone, "AddressZipCode": r.ZipCode,
 		"Note": r.Comments, "CurrencyCode": cur, "ProspectPartyType": "Organization",
@@ -109,12 +111,12 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 	if r.CustomerGroupID != "" {
 		row["CustomerGroupId"] = r.CustomerGroupID
 	}
-	s.fo.Defaults(t.Tx, tb, row)
+	s.fo.Defaults(t, tb, row)
 	t.Put(tb, finops.Key(tb, row), row)
-	if err := t.afterCommerceWrite(tb, nil, row); err != nil {
+	if err := s.engine.AfterCommerceWrite(t, tb, nil, row); err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("dualwritetest: submit onboarding request: %w", err)
 	}
-	leadID, _ := t.findDV(s.store.Dataverse("lead"), "msdyn_prospectid", row["ProspectId"])
-	return &Submitted{ProspectID: str(row["ProspectId"]), PartyNumber: str(row["ProspectPartyNumber"]), Company: str(row["dataAreaId"]), LeadID: leadID}, nil
+	leadID, _ := engine.Find(s.store.Dataverse("lead"), "msdyn_prospectid", row["ProspectId"])
+	return &Submitted{ProspectID: store.Text(row["ProspectId"]), PartyNumber: store.Text(row["ProspectPartyNumber"]), Company: store.Text(row["dataAreaId"]), LeadID: leadID}, nil
 }

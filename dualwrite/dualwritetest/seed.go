@@ -26,10 +26,10 @@ const (
 func (s *Server) seed() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.begin()
+	t := s.store.Begin()
 	st := s.store
 	put := func(logical, id string, body map[string]any) {
-		if _, err := t.dvApply(st.Dataverse(logical), id, nil, body); err != nil {
+		if _, err := s.dv.Apply(t, st.Dataverse(logical), id, nil, body); err != nil {
 			panic("dualwritetest: seed: " + err.Error())
 		}
 	}
@@ -46,7 +46,7 @@ func (s *Server) seed() {
 		"fetchxml": `<fetch version="1.0" mapping="logical"><entity name="lead"><attribute name="fullname"/><filter type="and"><condition attribute="statecode" operator="eq" value="0"/><condition attribute="msdyn_b2bcommerceprospect" operator="ne" value="1"/></filter></entity></fetch>`})
 	cfg := st.FinOps("dualwriteprojectconfigurations")
 	for _, m := range dualwrite.Required() {
-		row := record{"ProjectName": m.Name, "InternalEntityName": m.FinOpsEntity, "ExternalEntityName": m.DataverseEntitySet,
+		row := store.Record{"ProjectName": m.Name, "InternalEntityName": m.FinOpsEntity, "ExternalEntityName": m.DataverseEntitySet,
 			"Status": dualwrite.Enabled.String(), "QueryFilterExpression": m.FinOpsFilter, "FieldMap": fieldMap(m)}
 		t.Put(cfg, finops.Key(cfg, row), row)
 	}
@@ -74,7 +74,7 @@ func (s *Server) SetMapStatus(projectName string, status dualwrite.MapStatus) bo
 		if e.Rec["ProjectName"] == projectName {
 			row := store.Clone(e.Rec)
 			row["Status"] = status.String()
-			s.begin().Put(cfg, k, row)
+			s.store.Begin().Put(cfg, k, row)
 			return true
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/engine"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 	"github.com/google/uuid"
@@ -77,8 +78,9 @@ type Server struct {
 
 	limiter *limiter
 
-	dv *dataverse.Service
-	fo *finops.Service
+	dv     *dataverse.Service
+	fo     *finops.Service
+	engine *engine.Engine
 }
 
 // Request is one request the emulator received, for inspection in tests.
@@ -117,10 +119,11 @@ func NewServer(o *Options) *Server {
 	if opt.Limits != nil {
 		s.limiter = newLimiter(*opt.Limits)
 	}
-	sy := syncer{s}
-	s.dv = &dataverse.Service{Store: s.store, Sync: sy, BaseCurrencyID: USDCurrencyID,
+	s.dv = &dataverse.Service{Store: s.store, BaseCurrencyID: USDCurrencyID,
 		UserID: systemUserID, BusinessUnitID: businessUnitID, OrganizationID: organizationID}
-	s.fo = &finops.Service{Store: s.store, Sync: sy, Company: s.company}
+	s.fo = &finops.Service{Store: s.store, Company: s.company}
+	s.engine = &engine.Engine{Dataverse: s.dv, FinOps: s.fo, Fail: s.takeSyncFail}
+	s.dv.Sync, s.fo.Sync = s.engine, s.engine
 	s.sales = startServer(opt.SalesAddr, http.HandlerFunc(s.serveSales))
 	s.commerce = startServer(opt.CommerceAddr, http.HandlerFunc(s.serveCommerce))
 	s.SalesURL = s.sales.URL

@@ -1,4 +1,18 @@
-package dualwritetest
+// Package engine is the emulator's dual-write: live sync between
+// Dataverse and Commerce, driven by the dualwrite maps, inside the
+// transaction of the request that made the change, as live sync is. A
+// write the other side refuses (or that [Engine.Fail] fails) rolls the
+// whole request back with a 0x80040265 error.
+//
+// It also runs the B2B onboarding business logic of the Commerce solution:
+// a B2B prospect becomes a lead with a timeline note, a qualified lead's
+// account and contact become customers, and approving the prospect creates
+// the customers and the customer hierarchy on both sides.
+//
+// An [Engine] is the Syncer of the dataverse and finops services; it
+// writes through their record rules (dataverse.Service.Apply,
+// finops.Service numbers and keys). It runs under the caller's lock.
+package engine
 
 import (
 	"fmt"
@@ -11,10 +25,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// This file is the dual-write engine: live sync between the two sides,
-// driven by the dualwrite maps, inside the transaction of the request that
-// made the change.
-
 // syncError is the error live sync answers when the other side refuses a
 // write.
 func syncError(target string, err error) error {
@@ -22,7 +32,7 @@ func syncError(target string, err error) error {
 }
 
 func (t *tx) checkSyncFail(names ...string) error {
-	if t.s.takeSyncFail(names...) {
+	if t.e.Fail != nil && t.e.Fail(names...) {
 		return syncError(names[0], fmt.Errorf("the write failed (injected)"))
 	}
 	return nil
@@ -95,8 +105,8 @@ func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
 	if pid == "" {
 		return nil
 	}
-	pt := t.s.store.FinOps("prospects")
-	pkey, pe := t.findFO(pt, "ProspectId", pid)
+	pt := t.Store().FinOps("prospects")
+	pkey, pe := Find(pt, "ProspectId", pid)
 	if pe == nil {
 		return nil
 	}
@@ -122,19 +132,11 @@ func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
 	return nil
 }
 
-// findFO finds a Commerce row by a field value (any company).
-func (t *tx) findFO(tb *table, field string, v any) (string, *entry) {
+// Find finds a row by a field or column value (compared as dual-write
+// compares values), in no particular order; "" and nil when none.
+func Find(tb *store.Table, field string, v any) (string, *store.Entry) {
 	for k, e := range tb.All() {
 		if dualwrite.Equal(e.Rec[field], v) {
-			return k, e
-		}
-	}
-	return "", nil
-}
-
-func (t *tx) findDV(tb *table, col string, v any) (string, *entry) {
-	for k, e := range tb.All() {
-		if dualwrite.Equal(e.Rec[col], v) {
 			return k, e
 		}
 	}
@@ -146,7 +148,7 @@ func (t *tx) findDV(tb *table, col string, v any) (string, *entry) {
 func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite.Map, numberCol, partyType string) error {
 	if tb.Logical == "contact" && rec["msdyn_sellable"] == true && str(rec[numberCol]) == "" {
 		var err error
-		if rec, err = t.dvApply(tb, id, rec, map[string]any{numberCol: t.s.fo.NewCustomerAccount(t.Tx)}); err != nil {
+		if rec, err = t.dvApply(tb, id, rec, map[string]any{numberCol: t.e.FinOps.NewCustomerAccount(t.Tx)}); err != nil {
 			return err
 		}
 	}
@@ -155,10 +157,10 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 	}
 	upd := map[string]any{}
 	if str(rec[numberCol]) == "" {
-		upd[numberCol] = t.s.fo.NewCustomerAccount(t.Tx)
+		upd[numberCol] = t.e.FinOps.NewCustomerAccount(t.Tx)
 	}
 	if rec["_msdyn_partyid_value"] == nil {
-		upd["msdyn_partyid.msdyn_partynumber"] = t.s.fo.NewPartyNumber(t.Tx)
+		upd["msdyn_partyid.msdyn_partynumber"] = t.e.FinOps.NewPartyNumber(t.Tx)
 	}
 	if len(upd) > 0 {
 		var err error
@@ -176,9 +178,9 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 	if err := t.checkSyncFail("CustomersV3"); err != nil {
 		return err
 	}
-	ct := t.s.store.FinOps("customersv3")
-	row := record{"dataAreaId": t.s.company, "PartyType": partyType}
-	key, e := t.findFO(ct, "CustomerAccount", rec[numberCol])
+	ct := t.Store().FinOps("customersv3")
+	row := record{"dataAreaId": t.e.FinOps.Company, "PartyType": partyType}
+	key, e := Find(ct, "CustomerAccount", rec[numberCol])
 	if e != nil {
 		row = store.Clone(e.Rec)
 	}
@@ -200,8 +202,8 @@ func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
 		if !dualwrite.Prospects.AppliesToFinOps(row) {
 			return nil
 		}
-		leads := t.s.store.Dataverse("lead")
-		leadID, le := t.findDV(leads, "msdyn_prospectid", row["ProspectId"])
+		leads := t.Store().Dataverse("lead")
+		leadID, le := Find(leads, "msdyn_prospectid", row["ProspectId"])
 		if le == nil {
 			if prev != nil && dualwrite.Prospects.AppliesToFinOps(prev) {
 				return nil // the lead is gone; nothing to update
@@ -250,7 +252,7 @@ func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
 // customerToDataverse writes a CustomersV3 row to its account or contact,
 // creating it when needed, and returns the record id.
 func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (string, error) {
-	tb := t.s.store.Dataverse(m.DataverseTable)
+	tb := t.Store().Dataverse(m.DataverseTable)
 	dv, err := m.ToDataverse(row)
 	if err != nil {
 		return "", syncError(tb.Name, err)
@@ -258,7 +260,7 @@ func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (strin
 	if err := t.checkSyncFail(tb.Name, tb.Logical); err != nil {
 		return "", err
 	}
-	id, e := t.findDV(tb, col, row["CustomerAccount"])
+	id, e := Find(tb, col, row["CustomerAccount"])
 	var prev record
 	if e != nil {
 		prev = e.Rec
@@ -294,7 +296,7 @@ func (t *tx) createLead(p record) (string, error) {
 		dv["msdyn_b2bprospectstatus"] = dualwrite.DataversePending
 	}
 	id := uuid.NewString()
-	if _, err := t.dvApply(t.s.store.Dataverse("lead"), id, nil, dv); err != nil {
+	if _, err := t.dvApply(t.Store().Dataverse("lead"), id, nil, dv); err != nil {
 		return "", syncError("leads", err)
 	}
 	note := map[string]any{
@@ -303,7 +305,7 @@ func (t *tx) createLead(p record) (string, error) {
 		"objectid_lead@odata.bind": dataverse.Bind("leads", id),
 		"objecttypecode":           "lead",
 	}
-	if _, err := t.dvApply(t.s.store.Dataverse("annotation"), uuid.NewString(), nil, note); err != nil {
+	if _, err := t.dvApply(t.Store().Dataverse("annotation"), uuid.NewString(), nil, note); err != nil {
 		return "", syncError("annotations", err)
 	}
 	return id, nil
@@ -314,9 +316,9 @@ func (t *tx) createLead(p record) (string, error) {
 // account and contact became) and the B2B customer hierarchy with the
 // requester as its Admin node, all mirrored to Dataverse.
 func (t *tx) approveProspect(p record, leadID string) error {
-	ct := t.s.store.FinOps("customersv3")
+	ct := t.Store().FinOps("customersv3")
 	var lead record
-	if e := t.s.store.Dataverse("lead").Get(leadID); e != nil {
+	if e := t.Store().Dataverse("lead").Get(leadID); e != nil {
 		lead = e.Rec
 	}
 	customer := func(lookup, table, col string) *entry {
@@ -324,26 +326,26 @@ func (t *tx) approveProspect(p record, leadID string) error {
 			return nil
 		}
 		id, _ := lead[lookup].(string)
-		e := t.s.store.Dataverse(table).Get(id)
+		e := t.Store().Dataverse(table).Get(id)
 		if id == "" || e == nil || e.Rec[col] == nil {
 			return nil
 		}
-		_, c := t.findFO(ct, "CustomerAccount", e.Rec[col])
+		_, c := Find(ct, "CustomerAccount", e.Rec[col])
 		return c
 	}
 	org := customer("_parentaccountid_value", "account", "accountnumber")
 	person := customer("_parentcontactid_value", "contact", "msdyn_contactpersonid")
 	company := str(p["dataAreaId"])
 	if company == "" {
-		company = t.s.company
+		company = t.e.FinOps.Company
 	}
 	if err := t.checkSyncFail("CustomersV3"); err != nil {
 		return err
 	}
 	newCustomer := func(m dualwrite.Map, col string, row record) (*entry, error) {
 		row["dataAreaId"] = company
-		row["CustomerAccount"] = t.s.fo.NewCustomerAccount(t.Tx)
-		row["PartyNumber"] = t.s.fo.NewPartyNumber(t.Tx)
+		row["CustomerAccount"] = t.e.FinOps.NewCustomerAccount(t.Tx)
+		row["PartyNumber"] = t.e.FinOps.NewPartyNumber(t.Tx)
 		row["CustomerGroupId"] = p["CustomerGroupId"]
 		row["SalesCurrencyCode"] = p["CurrencyCode"]
 		row["CreditLimit"] = 0
@@ -369,9 +371,9 @@ func (t *tx) approveProspect(p record, leadID string) error {
 	if err := t.checkSyncFail("CustomerHiearchies"); err != nil {
 		return err
 	}
-	ht, nt := t.s.store.FinOps("customerhiearchies"), t.s.store.FinOps("customerhierarchynodes")
+	ht, nt := t.Store().FinOps("customerhiearchies"), t.Store().FinOps("customerhierarchynodes")
 	orgParty := org.Rec["PartyNumber"]
-	_, h := t.findFO(ht, "OrganizationPartyNumber", orgParty)
+	_, h := Find(ht, "OrganizationPartyNumber", orgParty)
 	var hrow record
 	if h != nil {
 		hrow = h.Rec
@@ -395,7 +397,7 @@ func (t *tx) approveProspect(p record, leadID string) error {
 
 // mirror creates the Dataverse record of a new Commerce row.
 func (t *tx) mirror(m dualwrite.Map, row record) error {
-	tb := t.s.store.EnsureDataverse(m.DataverseTable)
+	tb := t.Store().EnsureDataverse(m.DataverseTable)
 	if err := t.checkSyncFail(tb.Name, tb.Logical); err != nil {
 		return err
 	}
@@ -408,3 +410,49 @@ func (t *tx) mirror(m dualwrite.Map, row record) error {
 	}
 	return nil
 }
+
+// Engine runs dual-write between the two services.
+type Engine struct {
+	// Dataverse and FinOps are the services whose record rules the engine
+	// writes with.
+	Dataverse *dataverse.Service
+	FinOps    *finops.Service
+	// Fail reports whether the next write to one of the named tables or
+	// entities (lower case) is to fail, and consumes that failure; nil
+	// fails nothing.
+	Fail func(names ...string) bool
+}
+
+// AfterDataverseWrite runs dual-write for a Dataverse record a client
+// just wrote (prev is nil for a new record).
+func (e *Engine) AfterDataverseWrite(t *store.Tx, tb *store.Table, id string, prev, rec store.Record) error {
+	return (&tx{Tx: t, e: e}).afterDataverseWrite(tb, id, prev, rec)
+}
+
+// AfterCommerceWrite runs dual-write for a Commerce row a client just
+// wrote (prev is nil for a new row).
+func (e *Engine) AfterCommerceWrite(t *store.Tx, tb *store.Table, prev, row store.Record) error {
+	return (&tx{Tx: t, e: e}).afterCommerceWrite(tb, prev, row)
+}
+
+type (
+	record = store.Record
+	entry  = store.Entry
+	table  = store.Table
+)
+
+// tx is a transaction of the engine.
+type tx struct {
+	*store.Tx
+	e *Engine
+}
+
+// dvApply writes a Dataverse record with its record rules.
+func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (record, error) {
+	return t.e.Dataverse.Apply(t.Tx, tb, id, prev, body)
+}
+
+// dotted returns the value behind a dotted lookup name for a record.
+func (t *tx) dotted(rec record, dotted string) any { return t.e.Dataverse.Dotted(rec, dotted) }
+
+func str(v any) string { return store.Text(v) }
