@@ -1,0 +1,55 @@
+package finops
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestServiceAlone(t *testing.T) {
+	s := &Service{Store: store.New(), Company: "usrt"}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	s.URL = ts.URL
+	post := func(body string) (int, http.Header, map[string]any) {
+		res, err := http.Post(ts.URL+"/data/Prospects", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return res.StatusCode, res.Header, m
+	}
+	status, h, body := post(`{"PersonFirstName":"Ana","PersonLastName":"Silva","IsB2BProspect":"Yes"}`)
+	if status != 201 || h.Get("Location") != ts.URL+"/data/Prospects(dataAreaId='usrt',ProspectId='P-000001')" {
+		t.Fatalf("create: %d, Location %q", status, h.Get("Location"))
+	}
+	for f, want := range map[string]any{"dataAreaId": "usrt", "ProspectId": "P-000001", "ProspectName": "Ana Silva",
+		"B2BProspectStatus": "Pending", "ProspectPartyNumber": "000001001", "FollowUpDate": "1900-01-01T00:00:00Z"} {
+		if body[f] != want {
+			t.Errorf("%s = %v, want %v", f, body[f], want)
+		}
+	}
+	status, _, body = post(`{"IsB2BProspect":"Maybe"}`)
+	msg := "An error has occurred: the value 'Maybe' is not valid for the enum field IsB2BProspect (valid: No, Yes)."
+	want := map[string]any{"error": map[string]any{"code": "", "message": msg, "innererror": map[string]any{
+		"message": msg, "type": "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataException", "stacktrace": "",
+	}}}
+	if status != 400 {
+		t.Errorf("bad enum: %d, want 400", status)
+	}
+	if diff := cmp.Diff(want, body); diff != "" {
+		t.Errorf("bad enum (-want +got):\n%s", diff)
+	}
+	if n := s.Store.FinOps("Prospects").Len(); n != 1 {
+		t.Errorf("%d prospects, want 1", n)
+	}
+}
