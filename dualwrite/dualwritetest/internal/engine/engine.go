@@ -40,7 +40,7 @@ func (t *tx) checkSyncFail(names ...string) error {
 
 // dvView returns a Dataverse record with the dotted lookup values of map m
 // filled in, as ToFinOps expects.
-func (t *tx) dvView(m dualwrite.Map, rec record) map[string]any {
+func (t *tx) dvView(m dualwrite.Map, rec store.Record) map[string]any {
 	v := map[string]any{}
 	if rec == nil {
 		return v
@@ -58,7 +58,7 @@ func (t *tx) dvView(m dualwrite.Map, rec record) map[string]any {
 
 // changedToFinOps returns the Finance and Operations fields of map m whose
 // Dataverse columns differ between prev and rec.
-func (t *tx) changedToFinOps(m dualwrite.Map, prev, rec record) (map[string]any, error) {
+func (t *tx) changedToFinOps(m dualwrite.Map, prev, rec store.Record) (map[string]any, error) {
 	pv, rv := t.dvView(m, prev), t.dvView(m, rec)
 	changed := map[string]any{}
 	for _, f := range m.Fields {
@@ -77,7 +77,7 @@ func (t *tx) changedToFinOps(m dualwrite.Map, prev, rec record) (map[string]any,
 
 // afterDataverseWrite runs dual-write for a Dataverse record just written
 // by a client.
-func (t *tx) afterDataverseWrite(tb *table, id string, prev, rec record) error {
+func (t *tx) afterDataverseWrite(tb *store.Table, id string, prev, rec store.Record) error {
 	switch tb.Logical {
 	case "lead":
 		return t.leadChanged(tb, id, prev, rec)
@@ -89,7 +89,7 @@ func (t *tx) afterDataverseWrite(tb *table, id string, prev, rec record) error {
 	return nil
 }
 
-func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
+func (t *tx) leadChanged(leads *store.Table, id string, prev, rec store.Record) error {
 	if !dualwrite.Prospects.AppliesToDataverse(rec) {
 		return nil
 	}
@@ -145,7 +145,7 @@ func Find(tb *store.Table, field string, v any) (string, *store.Entry) {
 
 // customerChanged writes an account or contact that passes its map's filter
 // to CustomersV3, allocating its customer account and party number.
-func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite.Map, numberCol, partyType string) error {
+func (t *tx) customerChanged(tb *store.Table, id string, prev, rec store.Record, m dualwrite.Map, numberCol, partyType string) error {
 	if tb.Logical == "contact" && rec["msdyn_sellable"] == true && str(rec[numberCol]) == "" {
 		var err error
 		if rec, err = t.dvApply(tb, id, rec, map[string]any{numberCol: t.e.FinOps.NewCustomerAccount(t.Tx)}); err != nil {
@@ -179,7 +179,7 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 		return err
 	}
 	ct := t.Store().FinOps("customersv3")
-	row := record{"dataAreaId": t.e.FinOps.Company, "PartyType": partyType}
+	row := store.Record{"dataAreaId": t.e.FinOps.Company, "PartyType": partyType}
 	key, e := Find(ct, "CustomerAccount", rec[numberCol])
 	if e != nil {
 		row = store.Clone(e.Rec)
@@ -196,7 +196,7 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 
 // afterCommerceWrite runs dual-write for a Commerce row just written by a
 // client.
-func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
+func (t *tx) afterCommerceWrite(tb *store.Table, prev, row store.Record) error {
 	switch tb.Name {
 	case "Prospects":
 		if !dualwrite.Prospects.AppliesToFinOps(row) {
@@ -251,7 +251,7 @@ func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
 
 // customerToDataverse writes a CustomersV3 row to its account or contact,
 // creating it when needed, and returns the record id.
-func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (string, error) {
+func (t *tx) customerToDataverse(m dualwrite.Map, col string, row store.Record) (string, error) {
 	tb := t.Store().Dataverse(m.DataverseTable)
 	dv, err := m.ToDataverse(row)
 	if err != nil {
@@ -261,7 +261,7 @@ func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (strin
 		return "", err
 	}
 	id, e := Find(tb, col, row["CustomerAccount"])
-	var prev record
+	var prev store.Record
 	if e != nil {
 		prev = e.Rec
 	} else {
@@ -279,7 +279,7 @@ func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (strin
 }
 
 // createLead writes a new B2B prospect as a lead with its timeline note.
-func (t *tx) createLead(p record) (string, error) {
+func (t *tx) createLead(p store.Record) (string, error) {
 	dv, err := dualwrite.Prospects.ToDataverse(p)
 	if err != nil {
 		return "", syncError("leads", err)
@@ -315,13 +315,13 @@ func (t *tx) createLead(p record) (string, error) {
 // Organization and Person customers (reusing those the qualified lead's
 // account and contact became) and the B2B customer hierarchy with the
 // requester as its Admin node, all mirrored to Dataverse.
-func (t *tx) approveProspect(p record, leadID string) error {
+func (t *tx) approveProspect(p store.Record, leadID string) error {
 	ct := t.Store().FinOps("customersv3")
-	var lead record
+	var lead store.Record
 	if e := t.Store().Dataverse("lead").Get(leadID); e != nil {
 		lead = e.Rec
 	}
-	customer := func(lookup, table, col string) *entry {
+	customer := func(lookup, table, col string) *store.Entry {
 		if lead == nil {
 			return nil
 		}
@@ -342,7 +342,7 @@ func (t *tx) approveProspect(p record, leadID string) error {
 	if err := t.checkSyncFail("CustomersV3"); err != nil {
 		return err
 	}
-	newCustomer := func(m dualwrite.Map, col string, row record) (*entry, error) {
+	newCustomer := func(m dualwrite.Map, col string, row store.Record) (*store.Entry, error) {
 		row["dataAreaId"] = company
 		row["CustomerAccount"] = t.e.FinOps.NewCustomerAccount(t.Tx)
 		row["PartyNumber"] = t.e.FinOps.NewPartyNumber(t.Tx)
@@ -357,13 +357,13 @@ func (t *tx) approveProspect(p record, leadID string) error {
 	}
 	var err error
 	if org == nil {
-		org, err = newCustomer(dualwrite.CustomerAccounts, "accountnumber", record{"PartyType": "Organization", "OrganizationName": p["CompanyName"], "PrimaryContactEmail": p["PrimaryEmailAddress"]})
+		org, err = newCustomer(dualwrite.CustomerAccounts, "accountnumber", store.Record{"PartyType": "Organization", "OrganizationName": p["CompanyName"], "PrimaryContactEmail": p["PrimaryEmailAddress"]})
 		if err != nil {
 			return err
 		}
 	}
 	if person == nil {
-		person, err = newCustomer(dualwrite.CustomerContacts, "msdyn_contactpersonid", record{"PartyType": "Person", "PersonFirstName": p["PersonFirstName"], "PersonLastName": p["PersonLastName"], "PrimaryContactEmail": p["PrimaryEmailAddress"]})
+		person, err = newCustomer(dualwrite.CustomerContacts, "msdyn_contactpersonid", store.Record{"PartyType": "Person", "PersonFirstName": p["PersonFirstName"], "PersonLastName": p["PersonLastName"], "PrimaryContactEmail": p["PrimaryEmailAddress"]})
 		if err != nil {
 			return err
 		}
@@ -374,18 +374,18 @@ func (t *tx) approveProspect(p record, leadID string) error {
 	ht, nt := t.Store().FinOps("customerhiearchies"), t.Store().FinOps("customerhierarchynodes")
 	orgParty := org.Rec["PartyNumber"]
 	_, h := Find(ht, "OrganizationPartyNumber", orgParty)
-	var hrow record
+	var hrow store.Record
 	if h != nil {
 		hrow = h.Rec
 	} else {
-		hrow = record{"CustomerHierarchyId": fmt.Sprintf("CH-%06d", t.Next("hierarchy")), "Name": p["CompanyName"],
+		hrow = store.Record{"CustomerHierarchyId": fmt.Sprintf("CH-%06d", t.Next("hierarchy")), "Name": p["CompanyName"],
 			"Purpose": "B2BOrganization", "OrganizationPartyNumber": orgParty, "SellerChannel": p["RetailChannelOperatingUnitPartyNumber"]}
 		t.Put(ht, finops.Key(ht, hrow), hrow)
 		if err := t.mirror(dualwrite.CustomerHierarchies, hrow); err != nil {
 			return err
 		}
 	}
-	node := record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.Rec["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
+	node := store.Record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.Rec["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
 	if nt.Get(finops.Key(nt, node)) == nil {
 		t.Put(nt, finops.Key(nt, node), node)
 		if err := t.mirror(dualwrite.CustomerHierarchyNodes, node); err != nil {
@@ -396,7 +396,7 @@ func (t *tx) approveProspect(p record, leadID string) error {
 }
 
 // mirror creates the Dataverse record of a new Commerce row.
-func (t *tx) mirror(m dualwrite.Map, row record) error {
+func (t *tx) mirror(m dualwrite.Map, row store.Record) error {
 	tb := t.Store().EnsureDataverse(m.DataverseTable)
 	if err := t.checkSyncFail(tb.Name, tb.Logical); err != nil {
 		return err
@@ -435,12 +435,6 @@ func (e *Engine) AfterCommerceWrite(t *store.Tx, tb *store.Table, prev, row stor
 	return (&tx{Tx: t, e: e}).afterCommerceWrite(tb, prev, row)
 }
 
-type (
-	record = store.Record
-	entry  = store.Entry
-	table  = store.Table
-)
-
 // tx is a transaction of the engine.
 type tx struct {
 	*store.Tx
@@ -448,11 +442,11 @@ type tx struct {
 }
 
 // dvApply writes a Dataverse record with its record rules.
-func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (record, error) {
+func (t *tx) dvApply(tb *store.Table, id string, prev store.Record, body map[string]any) (store.Record, error) {
 	return t.e.Dataverse.Apply(t.Tx, tb, id, prev, body)
 }
 
 // dotted returns the value behind a dotted lookup name for a record.
-func (t *tx) dotted(rec record, dotted string) any { return t.e.Dataverse.Dotted(rec, dotted) }
+func (t *tx) dotted(rec store.Record, dotted string) any { return t.e.Dataverse.Dotted(rec, dotted) }
 
 func str(v any) string { return store.Text(v) }

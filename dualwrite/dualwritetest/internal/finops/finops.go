@@ -32,7 +32,7 @@ var enums = map[string][]string{
 }
 
 // Key is the map key of a Commerce row: its key fields, lower-cased.
-func Key(tb *table, row record) string {
+func Key(tb *store.Table, row store.Record) string {
 	parts := make([]string, len(tb.Keys))
 	for i, k := range tb.Keys {
 		parts[i] = strings.ToLower(str(row[k]))
@@ -40,11 +40,11 @@ func Key(tb *table, row record) string {
 	return strings.Join(parts, "|")
 }
 
-func etag(e *entry) string {
+func etag(e *store.Entry) string {
 	return `W/"` + base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("'1,%d;1,%d'", 5637144575+e.Seq, 5637144575+e.Version))) + `"`
 }
 
-func (s *Service) out(e *entry, sel []string) map[string]any {
+func (s *Service) out(e *store.Entry, sel []string) map[string]any {
 	out := map[string]any{"@odata.etag": etag(e)}
 	if len(sel) == 0 {
 		for k, v := range e.Rec {
@@ -60,13 +60,13 @@ func (s *Service) out(e *entry, sel []string) map[string]any {
 
 // lookup finds the row of a key predicate, answering 400 or 404 when
 // there is none.
-func (s *Service) lookup(d *request, tb *table, key string, cross bool) (string, *entry, bool) {
+func (s *Service) lookup(d *request, tb *store.Table, key string, cross bool) (string, *store.Entry, bool) {
 	vals, err := dataverse.ParseKeyValues(key)
 	if err != nil {
 		d.writeError(http.StatusBadRequest, err.Error())
 		return "", nil, false
 	}
-	row := record{}
+	row := store.Record{}
 	if v, ok := vals[""]; ok && len(tb.Keys) == 1 {
 		row[tb.Keys[0]] = v
 	} else {
@@ -85,7 +85,7 @@ func (s *Service) lookup(d *request, tb *table, key string, cross bool) (string,
 	k := Key(tb, row)
 	e := tb.Get(k)
 	if e == nil || (tb.Company && !cross && !strings.EqualFold(str(e.Rec["dataAreaId"]), s.Company) && vals["dataAreaId"] == nil) {
-		d.writeError(http.StatusNotFound, fmt.Sprintf("No %s record with key (%s) was found.", tb.Name, key))
+		d.writeError(http.StatusNotFound, fmt.Sprintf("No %s store.Record with key (%s) was found.", tb.Name, key))
 		return "", nil, false
 	}
 	return k, e, true
@@ -99,15 +99,15 @@ func (s *Service) serviceDocument(d *request) {
 	wire.WriteJSON(d.w, http.StatusOK, map[string]any{"@odata.context": d.base + "$metadata", "value": sets})
 }
 
-func (s *Service) get(d *request, tb *table, e *entry) {
+func (s *Service) get(d *request, tb *store.Table, e *store.Entry) {
 	out := s.out(e, wire.SelectList(d.r.URL.Query().Get("$select")))
 	out["@odata.context"] = d.base + "$metadata#" + tb.Name + "/$entity"
 	wire.WriteJSON(d.w, http.StatusOK, out)
 }
 
-func (s *Service) update(d *request, tb *table, k string, e *entry) {
+func (s *Service) update(d *request, tb *store.Table, k string, e *store.Entry) {
 	if im := d.r.Header.Get("If-Match"); im != "" && im != "*" && im != etag(e) {
-		d.writeError(http.StatusPreconditionFailed, "The record has been changed by another user since it was read (the ETag does not match).")
+		d.writeError(http.StatusPreconditionFailed, "The store.Record has been changed by another user since it was read (the ETag does not match).")
 		return
 	}
 	body, err := wire.ReadBody(d.r)
@@ -128,7 +128,7 @@ func (s *Service) update(d *request, tb *table, k string, e *entry) {
 	s.commit(d, tb, k, e.Rec, next, func() { wire.NoContent(d.w) })
 }
 
-func (s *Service) remove(d *request, tb *table, k string) {
+func (s *Service) remove(d *request, tb *store.Table, k string) {
 	t := s.Store.Begin()
 	t.Delete(tb, k)
 	wire.NoContent(d.w)
@@ -136,7 +136,7 @@ func (s *Service) remove(d *request, tb *table, k string) {
 
 // commit validates and stores a row and runs dual-write, answering with
 // done on success.
-func (s *Service) commit(d *request, tb *table, key string, prev, row record, done func()) {
+func (s *Service) commit(d *request, tb *store.Table, key string, prev, row store.Record, done func()) {
 	for f, members := range enums {
 		v, ok := row[f]
 		if !ok || v == nil {
@@ -165,14 +165,14 @@ func (s *Service) commit(d *request, tb *table, key string, prev, row record, do
 	done()
 }
 
-func (s *Service) create(d *request, tb *table) {
+func (s *Service) create(d *request, tb *store.Table) {
 	w, r, base := d.w, d.r, d.base
 	body, err := wire.ReadBody(r)
 	if err != nil {
 		d.writeError(http.StatusBadRequest, err.Error())
 		return
 	}
-	row := record{}
+	row := store.Record{}
 	for f, v := range body {
 		if !strings.Contains(f, "@") {
 			row[f] = v
@@ -182,7 +182,7 @@ func (s *Service) create(d *request, tb *table) {
 	s.Defaults(t, tb, row)
 	key := Key(tb, row)
 	if tb.Get(key) != nil {
-		d.writeError(http.StatusBadRequest, fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: The record already exists.", tb.Name))
+		d.writeError(http.StatusBadRequest, fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: The store.Record already exists.", tb.Name))
 		return
 	}
 	s.commit(d, tb, key, nil, row, func() {
@@ -196,7 +196,7 @@ func (s *Service) create(d *request, tb *table) {
 
 // Defaults fills what Finance and Operations fills on create: the
 // company, allocated numbers and enum defaults.
-func (s *Service) Defaults(t *store.Tx, tb *table, row record) {
+func (s *Service) Defaults(t *store.Tx, tb *store.Table, row store.Record) {
 	if tb.Company && str(row["dataAreaId"]) == "" {
 		row["dataAreaId"] = s.Company
 	}
@@ -234,7 +234,7 @@ func (s *Service) Defaults(t *store.Tx, tb *table, row record) {
 	}
 }
 
-func keyLiteral(tb *table, row record) string {
+func keyLiteral(tb *store.Table, row store.Record) string {
 	parts := make([]string, len(tb.Keys))
 	for i, k := range tb.Keys {
 		parts[i] = k + "='" + strings.ReplaceAll(str(row[k]), "'", "''") + "'"
@@ -242,10 +242,10 @@ func keyLiteral(tb *table, row record) string {
 	return strings.Join(parts, ",")
 }
 
-func (s *Service) list(d *request, tb *table, cross bool) {
+func (s *Service) list(d *request, tb *store.Table, cross bool) {
 	w, r, base := d.w, d.r, d.base
 	q := r.URL.Query()
-	var rows []*entry
+	var rows []*store.Entry
 	for _, e := range tb.Sorted() {
 		if !tb.Company || cross || strings.EqualFold(str(e.Rec["dataAreaId"]), s.Company) {
 			rows = append(rows, e)

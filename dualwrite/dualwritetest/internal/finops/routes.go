@@ -38,12 +38,6 @@ type Service struct {
 	Company string
 }
 
-type (
-	record = store.Record
-	entry  = store.Entry
-	table  = store.Table
-)
-
 // request is a Finance and Operations request being answered.
 type request struct {
 	w    http.ResponseWriter
@@ -113,7 +107,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 }
 
 // sync runs dual-write for a row just written, when there is a Syncer.
-func (s *Service) sync(t *store.Tx, tb *table, prev, row record) error {
+func (s *Service) sync(t *store.Tx, tb *store.Table, prev, row store.Record) error {
 	if s.Sync == nil {
 		return nil
 	}
