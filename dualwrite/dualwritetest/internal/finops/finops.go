@@ -85,7 +85,7 @@ func (s *Service) lookup(d *request, tb *store.Table, key string, cross bool) (s
 	k := Key(tb, row)
 	e := tb.Get(k)
 	if e == nil || (tb.Company && !cross && !strings.EqualFold(str(e.Rec["dataAreaId"]), s.Company) && vals["dataAreaId"] == nil) {
-		d.writeError(http.StatusNotFound, fmt.Sprintf("No %s store.Record with key (%s) was found.", tb.Name, key))
+		d.writeError(http.StatusNotFound, fmt.Sprintf("No %s record with key (%s) was found.", tb.Name, key))
 		return "", nil, false
 	}
 	return k, e, true
@@ -107,7 +107,7 @@ func (s *Service) get(d *request, tb *store.Table, e *store.Entry) {
 
 func (s *Service) update(d *request, tb *store.Table, k string, e *store.Entry) {
 	if im := d.r.Header.Get("If-Match"); im != "" && im != "*" && im != etag(e) {
-		d.writeError(http.StatusPreconditionFailed, "The store.Record has been changed by another user since it was read (the ETag does not match).")
+		d.writeError(http.StatusPreconditionFailed, "The record has been changed by another user since it was read (the ETag does not match).")
 		return
 	}
 	body, err := wire.ReadBody(d.r)
@@ -182,7 +182,7 @@ func (s *Service) create(d *request, tb *store.Table) {
 	s.Defaults(t, tb, row)
 	key := Key(tb, row)
 	if tb.Get(key) != nil {
-		d.writeError(http.StatusBadRequest, fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: The store.Record already exists.", tb.Name))
+		d.writeError(http.StatusBadRequest, fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: The record already exists.", tb.Name))
 		return
 	}
 	s.commit(d, tb, key, nil, row, func() {
