@@ -166,8 +166,7 @@ func (s *Service) commit(d *request, tb *store.Table, key string, prev, row stor
 }
 
 func (s *Service) create(d *request, tb *store.Table) {
-	w, r, base := d.w, d.r, d.base
-	body, err := wire.ReadBody(r)
+	body, err := wire.ReadBody(d.r)
 	if err != nil {
 		d.writeError(http.StatusBadRequest, err.Error())
 		return
@@ -188,9 +187,9 @@ func (s *Service) create(d *request, tb *store.Table) {
 	s.commit(d, tb, key, nil, row, func() {
 		e := tb.Get(key)
 		out := s.out(e, nil)
-		out["@odata.context"] = base + "$metadata#" + tb.Name + "/$entity"
-		w.Header().Set("Location", base+tb.Name+"("+keyLiteral(tb, row)+")")
-		wire.WriteJSON(w, http.StatusCreated, out)
+		out["@odata.context"] = d.base + "$metadata#" + tb.Name + "/$entity"
+		d.w.Header().Set("Location", d.base+tb.Name+"("+keyLiteral(tb, row)+")")
+		wire.WriteJSON(d.w, http.StatusCreated, out)
 	})
 }
 
@@ -243,8 +242,7 @@ func keyLiteral(tb *store.Table, row store.Record) string {
 }
 
 func (s *Service) list(d *request, tb *store.Table, cross bool) {
-	w, r, base := d.w, d.r, d.base
-	q := r.URL.Query()
+	q := d.r.URL.Query()
 	var rows []*store.Entry
 	for _, e := range tb.Sorted() {
 		if !tb.Company || cross || strings.EqualFold(str(e.Rec["dataAreaId"]), s.Company) {
@@ -264,11 +262,11 @@ func (s *Service) list(d *request, tb *store.Table, cross bool) {
 	skip, _ := strconv.Atoi(q.Get("$skip"))
 	skip = min(max(skip, 0), len(rows))
 	pageSize := maxPageSize
-	if n, ok := wire.MaxPageSize(strings.Join(r.Header.Values("Prefer"), ",")); ok {
+	if n, ok := wire.MaxPageSize(strings.Join(d.r.Header.Values("Prefer"), ",")); ok {
 		if n > 0 && n < maxPageSize {
 			pageSize = n
 		}
-		w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(pageSize))
+		d.w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(pageSize))
 	}
 	end := min(skip+pageSize, len(rows))
 	sel := wire.SelectList(q.Get("$select"))
@@ -276,7 +274,7 @@ func (s *Service) list(d *request, tb *store.Table, cross bool) {
 	for _, e := range rows[skip:end] {
 		value = append(value, s.out(e, sel))
 	}
-	out := map[string]any{"@odata.context": base + "$metadata#" + tb.Name + wire.SelectContext(sel), "value": value}
+	out := map[string]any{"@odata.context": d.base + "$metadata#" + tb.Name + wire.SelectContext(sel), "value": value}
 	if q.Get("$count") == "true" {
 		out["@odata.count"] = total
 	}
@@ -286,9 +284,9 @@ func (s *Service) list(d *request, tb *store.Table, cross bool) {
 			nq[k] = v
 		}
 		nq.Set("$skip", strconv.Itoa(end))
-		out["@odata.nextLink"] = base + tb.Name + "?" + wire.EncodeQuery(nq)
+		out["@odata.nextLink"] = d.base + tb.Name + "?" + wire.EncodeQuery(nq)
 	}
-	wire.WriteJSON(w, http.StatusOK, out)
+	wire.WriteJSON(d.w, http.StatusOK, out)
 }
 
 // NewCustomerAccount allocates a customer account number of the company,

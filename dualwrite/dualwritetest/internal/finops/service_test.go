@@ -53,3 +53,50 @@ func TestServiceAlone(t *testing.T) {
 		t.Errorf("%d prospects, want 1", n)
 	}
 }
+
+func TestRefusals(t *testing.T) {
+	s := &Service{Store: store.New(), Company: "usrt"}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	s.URL = ts.URL
+	send := func(method, path, body string, headers ...string) (int, string) {
+		req, err := http.NewRequest(method, ts.URL+"/data/"+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m struct{ Error struct{ Message string } }
+		json.NewDecoder(res.Body).Decode(&m)
+		return res.StatusCode, m.Error.Message
+	}
+	type answer struct {
+		Status  int
+		Message string
+	}
+	if st, msg := send("POST", "Prospects", `{"ProspectId":"P-1"}`); st != 201 {
+		t.Fatalf("create: %d %s", st, msg)
+	}
+	for _, c := range []struct {
+		method, path, body string
+		headers            []string
+		want               answer
+	}{
+		{"POST", "Prospects", `{"ProspectId":"P-1"}`, nil, answer{400, "Write failed for table row of type 'Prospects'. Infolog: Error: The record already exists."}},
+		{"GET", "Prospects(ProspectId='P-2')", "", nil, answer{404, "No Prospects record with key (ProspectId='P-2') was found."}},
+		{"PATCH", "Prospects(ProspectId='P-1')", `{}`, []string{"If-Match", `W/"x"`}, answer{412, "The record has been changed by another user since it was read (the ETag does not match)."}},
+		{"GET", "prospects", "", nil, answer{404, "Resource not found for the segment 'prospects'."}},
+		{"GET", "CustomerHierarchyNodes(CustomerHierarchyId='CH-1')", "", nil, answer{400, "The key of CustomerHierarchyNodes needs the field NodePartyNumber."}},
+	} {
+		st, msg := send(c.method, c.path, c.body, c.headers...)
+		if diff := cmp.Diff(c.want, answer{st, msg}); diff != "" {
+			t.Errorf("%s %s (-want +got):\n%s", c.method, c.path, diff)
+		}
+	}
+}
