@@ -112,8 +112,9 @@ func EncodeQuery(q url.Values) string {
 
 var maxPageRE = regexp.MustCompile(`odata\.maxpagesize=(\d+)`)
 
-// MaxPageSize returns the odata.maxpagesize of Prefer header values (0 when
-// the number does not parse) and whether there is one.
+// MaxPageSize returns the odata.maxpagesize of Prefer header values, as
+// strconv.Atoi reads it (the largest int when it overflows), and whether
+// there is one.
 func MaxPageSize(prefer string) (int, bool) {
 	m := maxPageRE.FindStringSubmatch(prefer)
 	if m == nil {
