@@ -1,14 +1,12 @@
 package dataverse
 
 import (
-	"encoding/json"
 	"errors"
-	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire/wiretest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -29,28 +27,7 @@ func serve(t *testing.T, sync Syncer) (*Service, *httptest.Server) {
 	return s, ts
 }
 
-func do(t *testing.T, method, url, body string, headers ...string) (*http.Response, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var m map[string]any
-	if res.StatusCode != http.StatusNoContent {
-		if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
-			t.Fatalf("%s %s: %d, body is not JSON: %v", method, url, res.StatusCode, err)
-		}
-	}
-	return res, m
-}
+var do = wiretest.Do
 
 func TestServiceAlone(t *testing.T) {
 	var synced []string

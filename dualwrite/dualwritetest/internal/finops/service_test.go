@@ -1,13 +1,12 @@
 package finops
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire/wiretest"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -17,15 +16,7 @@ func TestServiceAlone(t *testing.T) {
 	defer ts.Close()
 	s.URL = ts.URL
 	post := func(body string) (int, http.Header, map[string]any) {
-		res, err := http.Post(ts.URL+"/data/Prospects", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var m map[string]any
-		if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
-			t.Fatal(err)
-		}
+		res, m := wiretest.Do(t, "POST", ts.URL+"/data/Prospects", body, "Content-Type", "application/json")
 		return res.StatusCode, res.Header, m
 	}
 	status, h, body := post(`{"PersonFirstName":"Ana","PersonLastName":"Silva","IsB2BProspect":"Yes"}`)
@@ -60,21 +51,10 @@ func TestRefusals(t *testing.T) {
 	defer ts.Close()
 	s.URL = ts.URL
 	send := func(method, path, body string, headers ...string) (int, string) {
-		req, err := http.NewRequest(method, ts.URL+"/data/"+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var m struct{ Error struct{ Message string } }
-		json.NewDecoder(res.Body).Decode(&m)
-		return res.StatusCode, m.Error.Message
+		res, m := wiretest.Do(t, method, ts.URL+"/data/"+path, body, headers...)
+		e, _ := m["error"].(map[string]any)
+		msg, _ := e["message"].(string)
+		return res.StatusCode, msg
 	}
 	type answer struct {
 		Status  int
