@@ -35,7 +35,8 @@
 // the same handler as a single request; CreateMultiple and UpdateMultiple
 // write all their targets in one transaction. The service protection
 // limits and the faults count a $batch or a bulk request as ONE request
-// (real Dataverse also weighs the requests inside; see batch.go).
+// (real Dataverse also weighs the requests inside; see
+// internal/dataverse/batch.go).
 //
 // Commerce: Prospects, CustomersV3, CustomerHiearchies,
 // CustomerHierarchyNodes and DualWriteProjectConfigurations (seeded with the
@@ -74,6 +75,39 @@
 // creating a prospect from a lead made in Dataverse, and propagating
 // deletes. Error codes for state
 // rule violations are close to Dataverse's but not guaranteed equal.
+//
+// # Layout
+//
+// This package is the control surface: [Options], [NewServer], the URLs
+// and [Server.Credential], faults ([Server.InjectFault], [Server.FailNext],
+// [Server.FailSync], [Faults]), service protection [Limits], inspection
+// ([Server.Requests], [Server.Count], [Server.Rows]), the seeded records
+// (seed.go), [Server.SubmitOnboardingRequest] and [Server.SetMapStatus].
+// pipeline.go is what every request goes through before its handler:
+// authentication, faults, limits, the request log, and the one lock under
+// which handlers run. The rest lives in internal packages, none of which
+// imports the SDK's sales or commerce packages:
+//
+//   - internal/store: the tables and entities, records with creation order
+//     and row versions, transactions (Tx: a request's writes, undone
+//     together) and snapshots (a change set's), behind the Store interface.
+//   - internal/dataverse: the Web API handlers (records, queries and the
+//     $filter dialect, actions, $batch, bulk messages); its route table is
+//     Service.route in routes.go, its error writer WriteError in errors.go,
+//     and the record rules (binds, defaults, state rules, annotations) are
+//     Service.Apply and Service.out in records.go.
+//   - internal/finops: the Finance and Operations OData handlers; route
+//     table in routes.go, WriteError in errors.go.
+//   - internal/engine: dual-write between the two, the Syncer both
+//     services call after every write, in the same transaction.
+//   - internal/multipart: the $batch codec (multipart/mixed requests and
+//     answers), testable alone.
+//   - internal/wire: what both services share: JSON answers and bodies,
+//     paths, $select, an error carrying its status and code.
+//
+// Handlers take a per-service request value (the request, its answer and
+// the service root) and answer errors with its writeError method, so a new
+// handler is a method of the service plus a line in its route table.
 //
 // [dualwrite]: https://pkg.go.dev/github.com/b2bflow/d365/dualwrite
 package dualwritetest

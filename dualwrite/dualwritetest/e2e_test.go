@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/b2bflow/d365/dualwrite"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
 )
 
 func submit(t *testing.T, s *Server, company string) *Submitted {
@@ -29,10 +30,7 @@ func prospect(t *testing.T, s *Server, sub *Submitted) map[string]any {
 	return call(t, "GET", data(s)+key, nil).want(t, 200).body
 }
 
-func num(v any) int {
-	n, _ := toInt(v)
-	return n
-}
+func num(v any) int { return dataverse.IntOf(v) }
 
 func TestEndToEndApprove(t *testing.T) {
 	s := NewServer(nil)

@@ -94,3 +94,21 @@ func (lm *limiter) acquire(r *http.Request, h http.Header) (release func(), stat
 		lm.mu.Unlock()
 	}, 0, "", "", 0
 }
+
+// MaxBatchRequests is the most requests the emulator accepts in one $batch,
+// as Dataverse; a $batch with more is refused with 400 and nothing runs.
+//
+// The service protection limits ([Options.Limits]) and the faults count a
+// $batch as one request, whatever it holds; its requests are never
+// limited nor faulted one by one. Real Dataverse is stricter: the
+// combined execution time limit adds up the work of every request inside
+// a batch (the emulator does not model that limit), so large batches can
+// be throttled there when they are not here.
+const MaxBatchRequests = 1000
+
+// MaxBulkTargets is the most targets the emulator accepts in one
+// CreateMultiple or UpdateMultiple (more: 400, nothing written); the
+// limits count such a request as one, whatever its size. The cap is the
+// same as a $batch's; whether Dataverse enforces exactly this number for
+// bulk messages is not verified here.
+const MaxBulkTargets = 1000

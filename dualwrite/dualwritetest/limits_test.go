@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
 )
 
 func TestRequestLimit(t *testing.T) {
@@ -206,5 +208,14 @@ func TestConcurrentClients(t *testing.T) {
 	}
 	if s.Count("leads") != 50 || s.Count("CustomersV3") != 100 || s.Count("CustomerHiearchies") != 25 {
 		t.Fatalf("leads %d customers %d hierarchies %d", s.Count("leads"), s.Count("CustomersV3"), s.Count("CustomerHiearchies"))
+	}
+}
+
+// TestCapsAreTheHandlersCaps checks that the documented caps are the ones
+// the Dataverse handlers enforce.
+func TestCapsAreTheHandlersCaps(t *testing.T) {
+	if MaxBatchRequests != dataverse.MaxBatchRequests || MaxBulkTargets != dataverse.MaxBulkTargets {
+		t.Errorf("MaxBatchRequests %d, MaxBulkTargets %d; the handlers enforce %d and %d",
+			MaxBatchRequests, MaxBulkTargets, dataverse.MaxBatchRequests, dataverse.MaxBulkTargets)
 	}
 }

@@ -6,6 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/engine"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
 
 // OnboardingPath is the path, on SalesURL, where programs that cannot call
@@ -48,7 +53,7 @@ func (s *Server) serveOnboarding(w http.ResponseWriter, r *http.Request) {
 	defer func() { s.record(Request{Service: "sales", Method: r.Method, Path: r.URL.Path, Status: status}) }()
 	fail := func(code int, msg string) {
 		status = code
-		writeJSON(w, code, map[string]any{"error": map[string]any{"code": "", "message": msg}})
+		wire.WriteJSON(w, code, map[string]any{"error": map[string]any{"code": "", "message": msg}})
 	}
 	if r.Header.Get("Authorization") != "Bearer "+Token {
 		fail(http.StatusUnauthorized, "the Authorization header must be 'Bearer "+Token+"'")
@@ -68,7 +73,7 @@ func (s *Server) serveOnboarding(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, err.Error())
 		return
 	}
-	writeJSON(w, status, sub)
+	wire.WriteJSON(w, status, sub)
 }
 
 // SubmitOnboardingRequest stands in for the B2B site and the headquarters
@@ -92,9 +97,9 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.begin()
-	tb := s.store.fo["prospects"]
-	row := record{
+	t := s.store.Begin()
+	tb := s.store.FinOps("prospects")
+	row := store.Record{
 		"ProspectName": strings.TrimSpace(r.FirstName + " " + r.LastName), "CompanyName": r.Company,
 		"PrimaryEmailAddress": r.Email, "PrimaryPhoneNumber": r.Phone, "AddressZipCode": r.ZipCode,
 		"Note": r.Comments, "CurrencyCode": cur, "ProspectPartyType": "Organization",
@@ -106,12 +111,12 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 	if r.CustomerGroupID != "" {
 		row["CustomerGroupId"] = r.CustomerGroupID
 	}
-	s.foDefaults(t, tb, row)
-	t.put(tb, foKey(tb, row), row)
-	if err := t.afterCommerceWrite(tb, nil, row); err != nil {
-		t.rollback()
+	s.fo.Defaults(t, tb, row)
+	t.Put(tb, finops.Key(tb, row), row)
+	if err := s.engine.AfterCommerceWrite(t, tb, nil, row); err != nil {
+		t.Rollback()
 		return nil, fmt.Errorf("dualwritetest: submit onboarding request: %w", err)
 	}
-	leadID, _ := t.findDV(s.store.dv["lead"], "msdyn_prospectid", row["ProspectId"])
-	return &Submitted{ProspectID: str(row["ProspectId"]), PartyNumber: str(row["ProspectPartyNumber"]), Company: str(row["dataAreaId"]), LeadID: leadID}, nil
+	leadID, _ := engine.Find(s.store.Dataverse("lead"), "msdyn_prospectid", row["ProspectId"])
+	return &Submitted{ProspectID: store.Text(row["ProspectId"]), PartyNumber: store.Text(row["ProspectPartyNumber"]), Company: store.Text(row["dataAreaId"]), LeadID: leadID}, nil
 }

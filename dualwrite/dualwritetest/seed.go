@@ -2,6 +2,8 @@ package dualwritetest
 
 import (
 	"github.com/b2bflow/d365/dualwrite"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 )
 
 // Fixed ids of the seeded records, so that tests and examples can use them.
@@ -16,7 +18,6 @@ const (
 	// are not B2B prospects).
 	MyOpenLeadsViewID = "8d0b9d36-6b7f-4b8e-9e1a-00000000b2b2"
 
-	usdID          = USDCurrencyID
 	systemUserID   = "a1e5f0c2-7d0e-4f55-8c36-0000000005e1"
 	businessUnitID = "a1e5f0c2-7d0e-4f55-8c36-00000000b001"
 	organizationID = "a1e5f0c2-7d0e-4f55-8c36-00000000f001"
@@ -25,17 +26,17 @@ const (
 func (s *Server) seed() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.begin()
+	t := s.store.Begin()
 	st := s.store
 	put := func(logical, id string, body map[string]any) {
-		if _, err := t.dvApply(st.dv[logical], id, nil, body); err != nil {
+		if _, err := s.dv.Apply(t, st.Dataverse(logical), id, nil, body); err != nil {
 			panic("dualwritetest: seed: " + err.Error())
 		}
 	}
 	put("transactioncurrency", USDCurrencyID, map[string]any{"isocurrencycode": "USD", "currencyname": "US Dollar", "currencysymbol": "$", "exchangerate": 1})
 	put("transactioncurrency", EURCurrencyID, map[string]any{"isocurrencycode": "EUR", "currencyname": "Euro", "currencysymbol": "€", "exchangerate": 0.92})
 	put("systemuser", systemUserID, map[string]any{"fullname": "Dual-write Test", "domainname": "admin@dualwritetest.example", "azureactivedirectoryobjectid": "00000000-0000-0000-0000-0000000000a1"})
-	s.views = map[string]string{
+	s.dv.Views = map[string]string{
 		B2BLeadsViewID:    "msdyn_b2bcommerceprospect eq true and statecode eq 0",
 		MyOpenLeadsViewID: "statecode eq 0 and (msdyn_b2bcommerceprospect eq false or msdyn_b2bcommerceprospect eq null)",
 	}
@@ -43,11 +44,11 @@ func (s *Server) seed() {
 		"fetchxml": `<fetch version="1.0" mapping="logical"><entity name="lead"><attribute name="fullname"/><attribute name="companyname"/><attribute name="msdyn_b2bprospectstatus"/><attribute name="createdon"/><order attribute="createdon" descending="true"/><filter type="and"><condition attribute="msdyn_b2bcommerceprospect" operator="eq" value="1"/><condition attribute="statecode" operator="eq" value="0"/></filter></entity></fetch>`})
 	put("savedquery", MyOpenLeadsViewID, map[string]any{"name": "My open leads", "returnedtypecode": "lead", "querytype": 0,
 		"fetchxml": `<fetch version="1.0" mapping="logical"><entity name="lead"><attribute name="fullname"/><filter type="and"><condition attribute="statecode" operator="eq" value="0"/><condition attribute="msdyn_b2bcommerceprospect" operator="ne" value="1"/></filter></entity></fetch>`})
-	cfg := st.fo["dualwriteprojectconfigurations"]
+	cfg := st.FinOps("dualwriteprojectconfigurations")
 	for _, m := range dualwrite.Required() {
-		row := record{"ProjectName": m.Name, "InternalEntityName": m.FinOpsEntity, "ExternalEntityName": m.DataverseEntitySet,
+		row := store.Record{"ProjectName": m.Name, "InternalEntityName": m.FinOpsEntity, "ExternalEntityName": m.DataverseEntitySet,
 			"Status": dualwrite.Enabled.String(), "QueryFilterExpression": m.FinOpsFilter, "FieldMap": fieldMap(m)}
-		t.put(cfg, foKey(cfg, row), row)
+		t.Put(cfg, finops.Key(cfg, row), row)
 	}
 }
 
@@ -68,12 +69,12 @@ func fieldMap(m dualwrite.Map) string {
 func (s *Server) SetMapStatus(projectName string, status dualwrite.MapStatus) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cfg := s.store.fo["dualwriteprojectconfigurations"]
-	for k, e := range cfg.rows {
-		if e.rec["ProjectName"] == projectName {
-			row := cloneRecord(e.rec)
+	cfg := s.store.FinOps("dualwriteprojectconfigurations")
+	for k, e := range cfg.All() {
+		if e.Rec["ProjectName"] == projectName {
+			row := store.Clone(e.Rec)
 			row["Status"] = status.String()
-			s.begin().put(cfg, k, row)
+			s.store.Begin().Put(cfg, k, row)
 			return true
 		}
 	}

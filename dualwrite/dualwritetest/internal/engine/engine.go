@@ -1,40 +1,39 @@
-package dualwritetest
+// Package engine is the emulator's dual-write: live sync between
+// Dataverse and Commerce, driven by the dualwrite maps, inside the
+// transaction of the request that made the change, as live sync is. A
+// write the other side refuses (or that [Engine.Fail] fails) rolls the
+// whole request back with a 0x80040265 error.
+//
+// It also runs the B2B onboarding business logic of the Commerce solution:
+// a B2B prospect becomes a lead with a timeline note, a qualified lead's
+// account and contact become customers, and approving the prospect creates
+// the customers and the customer hierarchy on both sides.
+//
+// An [Engine] is the Syncer of the dataverse and finops services; it
+// writes through their record rules (dataverse.Service.Apply,
+// finops.Service numbers and keys). It runs under the caller's lock.
+package engine
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/b2bflow/d365/dualwrite"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 	"github.com/google/uuid"
 )
-
-// This file is the dual-write engine: live sync between the two sides,
-// driven by the dualwrite maps, inside the transaction of the request that
-// made the change.
-
-// lookupTables maps the dotted lookup names of the maps to their tables.
-var lookupTables = func() map[string]string {
-	m := map[string]string{}
-	for _, mp := range dualwrite.Required() {
-		for _, f := range mp.Fields {
-			if f.IsLookup() {
-				m[f.Dataverse] = f.LookupTable
-			}
-		}
-	}
-	return m
-}()
 
 // syncError is the error live sync answers when the other side refuses a
 // write.
 func syncError(target string, err error) error {
-	return &apiError{http.StatusBadRequest, "0x80040265",
-		fmt.Sprintf("Dual-write: unable to write data to %s: %v. The transaction was rolled back.", target, err)}
+	return wire.BadRequest("0x80040265", "Dual-write: unable to write data to %s: %v. The transaction was rolled back.", target, err)
 }
 
 func (t *tx) checkSyncFail(names ...string) error {
-	if t.s.takeSyncFail(names...) {
+	if t.e.Fail != nil && t.e.Fail(names...) {
 		return syncError(names[0], fmt.Errorf("the write failed (injected)"))
 	}
 	return nil
@@ -42,7 +41,7 @@ func (t *tx) checkSyncFail(names ...string) error {
 
 // dvView returns a Dataverse record with the dotted lookup values of map m
 // filled in, as ToFinOps expects.
-func (t *tx) dvView(m dualwrite.Map, rec record) map[string]any {
+func (t *tx) dvView(m dualwrite.Map, rec store.Record) map[string]any {
 	v := map[string]any{}
 	if rec == nil {
 		return v
@@ -60,7 +59,7 @@ func (t *tx) dvView(m dualwrite.Map, rec record) map[string]any {
 
 // changedToFinOps returns the Finance and Operations fields of map m whose
 // Dataverse columns differ between prev and rec.
-func (t *tx) changedToFinOps(m dualwrite.Map, prev, rec record) (map[string]any, error) {
+func (t *tx) changedToFinOps(m dualwrite.Map, prev, rec store.Record) (map[string]any, error) {
 	pv, rv := t.dvView(m, prev), t.dvView(m, rec)
 	changed := map[string]any{}
 	for _, f := range m.Fields {
@@ -79,8 +78,8 @@ func (t *tx) changedToFinOps(m dualwrite.Map, prev, rec record) (map[string]any,
 
 // afterDataverseWrite runs dual-write for a Dataverse record just written
 // by a client.
-func (t *tx) afterDataverseWrite(tb *table, id string, prev, rec record) error {
-	switch tb.logical {
+func (t *tx) afterDataverseWrite(tb *store.Table, id string, prev, rec store.Record) error {
+	switch tb.Logical {
 	case "lead":
 		return t.leadChanged(tb, id, prev, rec)
 	case "account":
@@ -91,12 +90,12 @@ func (t *tx) afterDataverseWrite(tb *table, id string, prev, rec record) error {
 	return nil
 }
 
-func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
+func (t *tx) leadChanged(leads *store.Table, id string, prev, rec store.Record) error {
 	if !dualwrite.Prospects.AppliesToDataverse(rec) {
 		return nil
 	}
 	// Disqualifying a pending B2B lead rejects the prospect.
-	if mustInt(rec["statecode"]) == 2 && (prev == nil || mustInt(prev["statecode"]) != 2) &&
+	if dataverse.IntOf(rec["statecode"]) == 2 && (prev == nil || dataverse.IntOf(prev["statecode"]) != 2) &&
 		(rec["msdyn_b2bprospectstatus"] == nil || dualwrite.Equal(rec["msdyn_b2bprospectstatus"], dualwrite.DataversePending)) {
 		var err error
 		if rec, err = t.dvApply(leads, id, rec, map[string]any{"msdyn_b2bprospectstatus": dualwrite.DataverseRejected}); err != nil {
@@ -107,8 +106,8 @@ func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
 	if pid == "" {
 		return nil
 	}
-	pt := t.st.fo["prospects"]
-	pkey, pe := t.findFO(pt, "ProspectId", pid)
+	pt := t.Store().FinOps("prospects")
+	pkey, pe := Find(pt, "ProspectId", pid)
 	if pe == nil {
 		return nil
 	}
@@ -123,30 +122,22 @@ func (t *tx) leadChanged(leads *table, id string, prev, rec record) error {
 	if err := t.checkSyncFail("Prospects"); err != nil {
 		return err
 	}
-	row := cloneRecord(pe.rec)
+	row := store.Clone(pe.Rec)
 	for k, v := range changes {
 		row[k] = v
 	}
-	t.put(pt, pkey, row)
+	t.Put(pt, pkey, row)
 	if s, ok := changes["B2BProspectStatus"]; ok && dualwrite.Equal(s, "Approved") {
 		return t.approveProspect(row, id)
 	}
 	return nil
 }
 
-// findFO finds a Commerce row by a field value (any company).
-func (t *tx) findFO(tb *table, field string, v any) (string, *entry) {
-	for k, e := range tb.rows {
-		if dualwrite.Equal(e.rec[field], v) {
-			return k, e
-		}
-	}
-	return "", nil
-}
-
-func (t *tx) findDV(tb *table, col string, v any) (string, *entry) {
-	for k, e := range tb.rows {
-		if dualwrite.Equal(e.rec[col], v) {
+// Find finds a row by a field or column value (compared as dual-write
+// compares values), in no particular order; "" and nil when none.
+func Find(tb *store.Table, field string, v any) (string, *store.Entry) {
+	for k, e := range tb.All() {
+		if dualwrite.Equal(e.Rec[field], v) {
 			return k, e
 		}
 	}
@@ -155,10 +146,10 @@ func (t *tx) findDV(tb *table, col string, v any) (string, *entry) {
 
 // customerChanged writes an account or contact that passes its map's filter
 // to CustomersV3, allocating its customer account and party number.
-func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite.Map, numberCol, partyType string) error {
-	if tb.logical == "contact" && rec["msdyn_sellable"] == true && str(rec[numberCol]) == "" {
+func (t *tx) customerChanged(tb *store.Table, id string, prev, rec store.Record, m dualwrite.Map, numberCol, partyType string) error {
+	if tb.Logical == "contact" && rec["msdyn_sellable"] == true && str(rec[numberCol]) == "" {
 		var err error
-		if rec, err = t.dvApply(tb, id, rec, map[string]any{numberCol: t.newCustomerAccount()}); err != nil {
+		if rec, err = t.dvApply(tb, id, rec, map[string]any{numberCol: t.e.FinOps.NewCustomerAccount(t.Tx)}); err != nil {
 			return err
 		}
 	}
@@ -167,10 +158,10 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 	}
 	upd := map[string]any{}
 	if str(rec[numberCol]) == "" {
-		upd[numberCol] = t.newCustomerAccount()
+		upd[numberCol] = t.e.FinOps.NewCustomerAccount(t.Tx)
 	}
 	if rec["_msdyn_partyid_value"] == nil {
-		upd["msdyn_partyid.msdyn_partynumber"] = t.newPartyNumber()
+		upd["msdyn_partyid.msdyn_partynumber"] = t.e.FinOps.NewPartyNumber(t.Tx)
 	}
 	if len(upd) > 0 {
 		var err error
@@ -188,38 +179,32 @@ func (t *tx) customerChanged(tb *table, id string, prev, rec record, m dualwrite
 	if err := t.checkSyncFail("CustomersV3"); err != nil {
 		return err
 	}
-	ct := t.st.fo["customersv3"]
-	row := record{"dataAreaId": t.s.company, "PartyType": partyType}
-	key, e := t.findFO(ct, "CustomerAccount", rec[numberCol])
+	ct := t.Store().FinOps("customersv3")
+	row := store.Record{"dataAreaId": t.e.FinOps.Company, "PartyType": partyType}
+	key, e := Find(ct, "CustomerAccount", rec[numberCol])
 	if e != nil {
-		row = cloneRecord(e.rec)
+		row = store.Clone(e.Rec)
 	}
 	for k, v := range changes {
 		row[k] = v
 	}
 	if key == "" {
-		key = foKey(ct, row)
+		key = finops.Key(ct, row)
 	}
-	t.put(ct, key, row)
+	t.Put(ct, key, row)
 	return nil
 }
 
-func (t *tx) newCustomerAccount() string {
-	return fmt.Sprintf("%s-%03d", strings.ToUpper(t.s.company[:min(2, len(t.s.company))]), t.st.next("customer"))
-}
-
-func (t *tx) newPartyNumber() string { return fmt.Sprintf("%09d", 1000+t.st.next("party")) }
-
 // afterCommerceWrite runs dual-write for a Commerce row just written by a
 // client.
-func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
-	switch tb.name {
+func (t *tx) afterCommerceWrite(tb *store.Table, prev, row store.Record) error {
+	switch tb.Name {
 	case "Prospects":
 		if !dualwrite.Prospects.AppliesToFinOps(row) {
 			return nil
 		}
-		leads := t.st.dv["lead"]
-		leadID, le := t.findDV(leads, "msdyn_prospectid", row["ProspectId"])
+		leads := t.Store().Dataverse("lead")
+		leadID, le := Find(leads, "msdyn_prospectid", row["ProspectId"])
 		if le == nil {
 			if prev != nil && dualwrite.Prospects.AppliesToFinOps(prev) {
 				return nil // the lead is gone; nothing to update
@@ -244,7 +229,7 @@ func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
 				if err := t.checkSyncFail("leads", "lead"); err != nil {
 					return err
 				}
-				if _, err := t.dvApply(leads, leadID, le.rec, dv); err != nil {
+				if _, err := t.dvApply(leads, leadID, le.Rec, dv); err != nil {
 					return syncError("leads", err)
 				}
 			}
@@ -268,19 +253,19 @@ func (t *tx) afterCommerceWrite(tb *table, prev, row record) error {
 
 // customerToDataverse writes a CustomersV3 row to its account or contact,
 // creating it when needed, and returns the record id.
-func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (string, error) {
-	tb := t.st.dv[m.DataverseTable]
+func (t *tx) customerToDataverse(m dualwrite.Map, col string, row store.Record) (string, error) {
+	tb := t.Store().Dataverse(m.DataverseTable)
 	dv, err := m.ToDataverse(row)
 	if err != nil {
-		return "", syncError(tb.name, err)
+		return "", syncError(tb.Name, err)
 	}
-	if err := t.checkSyncFail(tb.name, tb.logical); err != nil {
+	if err := t.checkSyncFail(tb.Name, tb.Logical); err != nil {
 		return "", err
 	}
-	id, e := t.findDV(tb, col, row["CustomerAccount"])
-	var prev record
+	id, e := Find(tb, col, row["CustomerAccount"])
+	var prev store.Record
 	if e != nil {
-		prev = e.rec
+		prev = e.Rec
 	} else {
 		id = uuid.NewString()
 		if m.DataverseTable == "account" {
@@ -290,13 +275,13 @@ func (t *tx) customerToDataverse(m dualwrite.Map, col string, row record) (strin
 		}
 	}
 	if _, err := t.dvApply(tb, id, prev, dv); err != nil {
-		return "", syncError(tb.name, err)
+		return "", syncError(tb.Name, err)
 	}
 	return id, nil
 }
 
 // createLead writes a new B2B prospect as a lead with its timeline note.
-func (t *tx) createLead(p record) (string, error) {
+func (t *tx) createLead(p store.Record) (string, error) {
 	dv, err := dualwrite.Prospects.ToDataverse(p)
 	if err != nil {
 		return "", syncError("leads", err)
@@ -314,16 +299,16 @@ func (t *tx) createLead(p record) (string, error) {
 		dv["msdyn_b2bprospectstatus"] = dualwrite.DataversePending
 	}
 	id := uuid.NewString()
-	if _, err := t.dvApply(t.st.dv["lead"], id, nil, dv); err != nil {
+	if _, err := t.dvApply(t.Store().Dataverse("lead"), id, nil, dv); err != nil {
 		return "", syncError("leads", err)
 	}
 	note := map[string]any{
 		"subject":                  "Created by dual-write",
 		"notetext":                 fmt.Sprintf("This lead was created by dual-write from the Commerce B2B prospect %v (company %v). Approve it by qualifying the lead and winning the opportunity; reject it by disqualifying the lead.", p["ProspectId"], p["dataAreaId"]),
-		"objectid_lead@odata.bind": bindOf("leads", id),
+		"objectid_lead@odata.bind": dataverse.Bind("leads", id),
 		"objecttypecode":           "lead",
 	}
-	if _, err := t.dvApply(t.st.dv["annotation"], uuid.NewString(), nil, note); err != nil {
+	if _, err := t.dvApply(t.Store().Dataverse("annotation"), uuid.NewString(), nil, note); err != nil {
 		return "", syncError("annotations", err)
 	}
 	return id, nil
@@ -333,41 +318,41 @@ func (t *tx) createLead(p record) (string, error) {
 // Organization and Person customers (reusing those the qualified lead's
 // account and contact became) and the B2B customer hierarchy with the
 // requester as its Admin node, all mirrored to Dataverse.
-func (t *tx) approveProspect(p record, leadID string) error {
-	ct := t.st.fo["customersv3"]
-	var lead record
-	if e := t.st.dv["lead"].rows[leadID]; e != nil {
-		lead = e.rec
+func (t *tx) approveProspect(p store.Record, leadID string) error {
+	ct := t.Store().FinOps("customersv3")
+	var lead store.Record
+	if e := t.Store().Dataverse("lead").Get(leadID); e != nil {
+		lead = e.Rec
 	}
-	customer := func(lookup, table, col string) *entry {
+	customer := func(lookup, table, col string) *store.Entry {
 		if lead == nil {
 			return nil
 		}
 		id, _ := lead[lookup].(string)
-		e := t.st.dv[table].rows[id]
-		if id == "" || e == nil || e.rec[col] == nil {
+		e := t.Store().Dataverse(table).Get(id)
+		if id == "" || e == nil || e.Rec[col] == nil {
 			return nil
 		}
-		_, c := t.findFO(ct, "CustomerAccount", e.rec[col])
+		_, c := Find(ct, "CustomerAccount", e.Rec[col])
 		return c
 	}
 	org := customer("_parentaccountid_value", "account", "accountnumber")
 	person := customer("_parentcontactid_value", "contact", "msdyn_contactpersonid")
 	company := str(p["dataAreaId"])
 	if company == "" {
-		company = t.s.company
+		company = t.e.FinOps.Company
 	}
 	if err := t.checkSyncFail("CustomersV3"); err != nil {
 		return err
 	}
-	newCustomer := func(m dualwrite.Map, col string, row record) (*entry, error) {
+	newCustomer := func(m dualwrite.Map, col string, row store.Record) (*store.Entry, error) {
 		row["dataAreaId"] = company
-		row["CustomerAccount"] = t.newCustomerAccount()
-		row["PartyNumber"] = t.newPartyNumber()
+		row["CustomerAccount"] = t.e.FinOps.NewCustomerAccount(t.Tx)
+		row["PartyNumber"] = t.e.FinOps.NewPartyNumber(t.Tx)
 		row["CustomerGroupId"] = p["CustomerGroupId"]
 		row["SalesCurrencyCode"] = p["CurrencyCode"]
 		row["CreditLimit"] = 0
-		e := t.put(ct, foKey(ct, row), row)
+		e := t.Put(ct, finops.Key(ct, row), row)
 		if _, err := t.customerToDataverse(m, col, row); err != nil {
 			return nil, err
 		}
@@ -375,14 +360,14 @@ func (t *tx) approveProspect(p record, leadID string) error {
 	}
 	var err error
 	if org == nil {
-		org, err = newCustomer(dualwrite.CustomerAccounts, "accountnumber", record{"PartyType": "Organization", "OrganizationName": p["CompanyName"], "PrimaryContactEmail": p["PrimaryEmailAddress"]})
+		org, err = newCustomer(dualwrite.CustomerAccounts, "accountnumber", store.Record{"PartyType": "Organization", "OrganizationName": p["CompanyName"], "PrimaryContactEmail": p["PrimaryEmailAddress"]})
 		if err != nil {
 			return err
 		}
 	}
 	if person == nil {
 		first, last := splitName(str(p["ProspectName"]))
-		person, err = newCustomer(dualwrite.CustomerContacts, "msdyn_contactpersonid", record{"PartyType": "Person", "PersonFirstName": first, "PersonLastName": last, "PrimaryContactEmail": p["PrimaryEmailAddress"]})
+		person, err = newCustomer(dualwrite.CustomerContacts, "msdyn_contactpersonid", store.Record{"PartyType": "Person", "PersonFirstName": first, "PersonLastName": last, "PrimaryContactEmail": p["PrimaryEmailAddress"]})
 		if err != nil {
 			return err
 		}
@@ -390,23 +375,23 @@ func (t *tx) approveProspect(p record, leadID string) error {
 	if err := t.checkSyncFail("CustomerHiearchies"); err != nil {
 		return err
 	}
-	ht, nt := t.st.fo["customerhiearchies"], t.st.fo["customerhierarchynodes"]
-	orgParty := org.rec["PartyNumber"]
-	_, h := t.findFO(ht, "OrganizationPartyNumber", orgParty)
-	var hrow record
+	ht, nt := t.Store().FinOps("customerhiearchies"), t.Store().FinOps("customerhierarchynodes")
+	orgParty := org.Rec["PartyNumber"]
+	_, h := Find(ht, "OrganizationPartyNumber", orgParty)
+	var hrow store.Record
 	if h != nil {
-		hrow = h.rec
+		hrow = h.Rec
 	} else {
-		hrow = record{"CustomerHierarchyId": fmt.Sprintf("CH-%06d", t.st.next("hierarchy")), "Name": p["CompanyName"],
+		hrow = store.Record{"CustomerHierarchyId": fmt.Sprintf("CH-%06d", t.Next("hierarchy")), "Name": p["CompanyName"],
 			"Purpose": "B2BOrganization", "OrganizationPartyNumber": orgParty, "SellerChannel": p["RetailChannelOperatingUnitPartyNumber"]}
-		t.put(ht, foKey(ht, hrow), hrow)
+		t.Put(ht, finops.Key(ht, hrow), hrow)
 		if err := t.mirror(dualwrite.CustomerHierarchies, hrow); err != nil {
 			return err
 		}
 	}
-	node := record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.rec["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
-	if nt.rows[foKey(nt, node)] == nil {
-		t.put(nt, foKey(nt, node), node)
+	node := store.Record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.Rec["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
+	if nt.Get(finops.Key(nt, node)) == nil {
+		t.Put(nt, finops.Key(nt, node), node)
 		if err := t.mirror(dualwrite.CustomerHierarchyNodes, node); err != nil {
 			return err
 		}
@@ -415,20 +400,60 @@ func (t *tx) approveProspect(p record, leadID string) error {
 }
 
 // mirror creates the Dataverse record of a new Commerce row.
-func (t *tx) mirror(m dualwrite.Map, row record) error {
-	tb := t.st.dvEnsure(m.DataverseTable)
-	if err := t.checkSyncFail(tb.name, tb.logical); err != nil {
+func (t *tx) mirror(m dualwrite.Map, row store.Record) error {
+	tb := t.Store().EnsureDataverse(m.DataverseTable)
+	if err := t.checkSyncFail(tb.Name, tb.Logical); err != nil {
 		return err
 	}
 	dv, err := m.ToDataverse(row)
 	if err != nil {
-		return syncError(tb.name, err)
+		return syncError(tb.Name, err)
 	}
 	if _, err := t.dvApply(tb, uuid.NewString(), nil, dv); err != nil {
-		return syncError(tb.name, err)
+		return syncError(tb.Name, err)
 	}
 	return nil
 }
+
+// Engine runs dual-write between the two services.
+type Engine struct {
+	// Dataverse and FinOps are the services whose record rules the engine
+	// writes with.
+	Dataverse *dataverse.Service
+	FinOps    *finops.Service
+	// Fail reports whether the next write to one of the named tables or
+	// entities (lower case) is to fail, and consumes that failure; nil
+	// fails nothing.
+	Fail func(names ...string) bool
+}
+
+// AfterDataverseWrite runs dual-write for a Dataverse record a client
+// just wrote (prev is nil for a new record).
+func (e *Engine) AfterDataverseWrite(t *store.Tx, tb *store.Table, id string, prev, rec store.Record) error {
+	return (&tx{Tx: t, e: e}).afterDataverseWrite(tb, id, prev, rec)
+}
+
+// AfterCommerceWrite runs dual-write for a Commerce row a client just
+// wrote (prev is nil for a new row).
+func (e *Engine) AfterCommerceWrite(t *store.Tx, tb *store.Table, prev, row store.Record) error {
+	return (&tx{Tx: t, e: e}).afterCommerceWrite(tb, prev, row)
+}
+
+// tx is a transaction of the engine.
+type tx struct {
+	*store.Tx
+	e *Engine
+}
+
+// dvApply writes a Dataverse record with its record rules.
+func (t *tx) dvApply(tb *store.Table, id string, prev store.Record, body map[string]any) (store.Record, error) {
+	return t.e.Dataverse.Apply(t.Tx, tb, id, prev, body)
+}
+
+// dotted returns the value behind a dotted lookup name for a record.
+func (t *tx) dotted(rec store.Record, dotted string) any { return t.e.Dataverse.Dotted(rec, dotted) }
+
+func str(v any) string { return store.Text(v) }
 
 // splitFullName replaces the fullname the Prospects map writes (Dataverse
 // composes a lead's fullname) with the firstname and lastname it is made of.

@@ -1,10 +1,11 @@
-package dualwritetest
+package dataverse
 
 import (
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 	"github.com/google/uuid"
 )
 
@@ -24,56 +25,53 @@ import (
 // time limit, which the emulator does not model.
 
 // MaxBulkTargets is the most targets the emulator accepts in one
-// CreateMultiple or UpdateMultiple (more: 400, nothing written); the
-// limits count such a request as one, whatever its size. The cap is the
-// same as a $batch's; whether Dataverse enforces exactly this number for
-// bulk messages is not verified here.
+// CreateMultiple or UpdateMultiple (dualwritetest.MaxBulkTargets).
 const MaxBulkTargets = 1000
 
-// dvBulk answers CreateMultiple and UpdateMultiple on tb; it reports false
+// bulk answers CreateMultiple and UpdateMultiple on tb; it reports false
 // when tail names neither.
-func (s *Server) dvBulk(d *dvReq, tb *table, tail string) bool {
+func (s *Service) bulk(d *request, tb *table, tail string) bool {
 	switch strings.TrimPrefix(tail, "Microsoft.Dynamics.CRM.") {
 	case "CreateMultiple":
-		s.dvMultiple(d, tb, true)
+		s.multiple(d, tb, true)
 	case "UpdateMultiple":
-		s.dvMultiple(d, tb, false)
+		s.multiple(d, tb, false)
 	default:
 		return false
 	}
 	return true
 }
 
-func (s *Server) dvMultiple(d *dvReq, tb *table, create bool) {
+func (s *Service) multiple(d *request, tb *table, create bool) {
 	action := "UpdateMultiple"
 	if create {
 		action = "CreateMultiple"
 	}
-	body, err := readBody(d.r)
+	body, err := wire.ReadBody(d.r)
 	if err != nil {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", err.Error())
+		d.badBody(err.Error())
 		return
 	}
 	raw, ok := body["Targets"].([]any)
 	if !ok {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("The %s request must have a Targets collection of Microsoft.Dynamics.CRM.%s records.", action, tb.logical))
+		d.badBody(fmt.Sprintf("The %s request must have a Targets collection of Microsoft.Dynamics.CRM.%s records.", action, tb.Logical))
 		return
 	}
 	if len(raw) == 0 {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("The Targets collection of the %s request is empty.", action))
+		d.badBody(fmt.Sprintf("The Targets collection of the %s request is empty.", action))
 		return
 	}
 	if len(raw) > MaxBulkTargets {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("The Targets collection of the %s request holds %d records: the emulator accepts at most %d.", action, len(raw), MaxBulkTargets))
+		d.badBody(fmt.Sprintf("The Targets collection of the %s request holds %d records: the emulator accepts at most %d.", action, len(raw), MaxBulkTargets))
 		return
 	}
-	want := "Microsoft.Dynamics.CRM." + tb.logical
+	want := "Microsoft.Dynamics.CRM." + tb.Logical
 	targets := make([]map[string]any, len(raw))
 	ids := make([]string, len(raw))
 	for i, v := range raw {
 		m, ok := v.(map[string]any)
 		if !ok {
-			s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("Target %d of the %s request is not a record.", i, action))
+			d.badBody(fmt.Sprintf("Target %d of the %s request is not a record.", i, action))
 			return
 		}
 		typ, has := m["@odata.type"]
@@ -81,50 +79,50 @@ func (s *Server) dvMultiple(d *dvReq, tb *table, create bool) {
 		// UpdateMultiple targets may leave @odata.type out (the table is
 		// known from the URL); CreateMultiple ones must have it.
 		if (has || create) && strings.TrimPrefix(ts, "#") != want {
-			s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("Target %d of the %s request must have \"@odata.type\":\"%s\", not %q.", i, action, want, ts))
+			d.badBody(fmt.Sprintf("Target %d of the %s request must have \"@odata.type\":\"%s\", not %q.", i, action, want, ts))
 			return
 		}
 		targets[i] = m
-		if v, ok := m[tb.key]; ok {
+		if v, ok := m[tb.Key]; ok {
 			kv, _ := v.(string)
 			u, err := uuid.Parse(kv)
 			if err != nil {
-				s.dvError(d.w, d.r, http.StatusBadRequest, "0x80048d19", fmt.Sprintf("Cannot convert the literal '%v' to the expected type 'Edm.Guid'.", v))
+				d.badBody(fmt.Sprintf("Cannot convert the literal '%v' to the expected type 'Edm.Guid'.", v))
 				return
 			}
 			ids[i] = u.String()
 		} else if create {
 			ids[i] = uuid.NewString()
 		} else {
-			s.dvError(d.w, d.r, http.StatusBadRequest, "0x80040203", fmt.Sprintf("Target %d of the UpdateMultiple request has no %s: each target must carry its primary key.", i, tb.key))
+			d.writeError(http.StatusBadRequest, "0x80040203", fmt.Sprintf("Target %d of the UpdateMultiple request has no %s: each target must carry its primary key.", i, tb.Key))
 			return
 		}
 	}
-	t := s.begin()
+	t := s.Store.Begin()
 	for i, m := range targets {
 		id := ids[i]
 		var prev record
-		if e := tb.rows[id]; create && e != nil {
-			err = &apiError{http.StatusPreconditionFailed, "0x80040237", "A record with matching key values already exists."}
+		if e := tb.Get(id); create && e != nil {
+			err = wire.Errorf(http.StatusPreconditionFailed, "0x80040237", "A record with matching key values already exists.")
 		} else if !create && e == nil {
-			err = &apiError{http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", tb.logical, id)}
+			err = wire.Errorf(http.StatusNotFound, "0x80040217", "%s With Id = %s Does Not Exist", tb.Logical, id)
 		} else if e != nil {
-			prev = e.rec
+			prev = e.Rec
 		}
 		if err == nil {
-			err = t.dvWriteSynced(tb, id, prev, m)
+			err = s.writeSynced(t, tb, id, prev, m)
 		}
 		if err != nil {
-			t.rollback()
-			s.dvFail(d, err)
+			t.Rollback()
+			d.fail(err)
 			return
 		}
 	}
 	if !create {
-		noContent(d.w)
+		wire.NoContent(d.w)
 		return
 	}
-	writeJSON(d.w, http.StatusOK, map[string]any{
+	wire.WriteJSON(d.w, http.StatusOK, map[string]any{
 		"@odata.context": d.base + "$metadata#Microsoft.Dynamics.CRM.CreateMultipleResponse",
 		"Ids":            ids,
 	})

@@ -1,9 +1,11 @@
-package dualwritetest
+package dataverse
 
 import (
-	"fmt"
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 	"github.com/google/uuid"
 )
 
@@ -39,12 +41,12 @@ var labels = map[string]map[string]map[int]string{
 	},
 }
 
-// dvApply writes body onto the record (a copy of prev, or a new record) and
+// Apply writes body onto the record (a copy of prev, or a new record) and
 // stores it. It returns the stored record.
-func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (record, error) {
+func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map[string]any) (record, error) {
 	rec := record{}
 	if prev != nil {
-		rec = cloneRecord(prev)
+		rec = store.Clone(prev)
 	}
 	for k, v := range body {
 		switch {
@@ -55,49 +57,49 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 				delete(rec, "_"+attr+"_value")
 				continue
 			}
-			target, tid, err := t.s.parseBind(v)
+			target, tid, err := s.parseBind(v)
 			if err != nil {
 				return nil, err
 			}
-			setLookup(rec, navAttribute(nav, target.logical), nav, target.logical, tid)
+			setLookup(rec, navAttribute(nav, target.Logical), nav, target.Logical, tid)
 		case strings.Contains(k, "@"):
 			// other annotations (@odata.type ...) are ignored
 		case strings.HasPrefix(k, "_") && strings.HasSuffix(k, "_value"):
-			return nil, badRequest("0x80060888", "Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'. Set lookups with %s@odata.bind.", k, tb.logical, strings.TrimSuffix(strings.TrimPrefix(k, "_"), "_value"))
-		case k == "fullname" && (tb.logical == "lead" || tb.logical == "contact"):
+			return nil, wire.BadRequest("0x80060888", "Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'. Set lookups with %s@odata.bind.", k, tb.Logical, strings.TrimSuffix(strings.TrimPrefix(k, "_"), "_value"))
+		case k == "fullname" && (tb.Logical == "lead" || tb.Logical == "contact"):
 			// read-only: computed from firstname and lastname
 		case strings.Contains(k, "."):
-			if err := t.resolveDotted(rec, k, v); err != nil {
+			if err := s.resolveDotted(t, rec, k, v); err != nil {
 				return nil, err
 			}
 		default:
 			switch v.(type) {
 			case map[string]any, []any:
-				return nil, badRequest("0x80048d19", "Deep insert of '%s' is not supported by the emulator.", k)
+				return nil, wire.BadRequest("0x80048d19", "Deep insert of '%s' is not supported by the emulator.", k)
 			}
-			if k == tb.key {
+			if k == tb.Key {
 				continue
 			}
 			rec[k] = v
 		}
 	}
-	rec[tb.key] = id
+	rec[tb.Key] = id
 	if prev == nil {
-		rec["createdon"] = stamp(t.now)
-		if _, ok := stateRules[tb.logical]; ok {
+		rec["createdon"] = store.Stamp(t.Now)
+		if _, ok := stateRules[tb.Logical]; ok {
 			if _, ok := rec["statecode"]; !ok {
 				rec["statecode"] = 0
 			}
 			if _, ok := rec["statuscode"]; !ok {
-				rec["statuscode"] = stateRules[tb.logical][mustInt(rec["statecode"])][0]
+				rec["statuscode"] = stateRules[tb.Logical][IntOf(rec["statecode"])][0]
 			}
 		}
-		switch tb.logical {
+		switch tb.Logical {
 		case "opportunity", "lead", "account":
 			// Dataverse gives records of tables with money columns the
 			// base currency.
 			if _, ok := rec["_transactioncurrencyid_value"]; !ok {
-				setLookup(rec, "transactioncurrencyid", "transactioncurrencyid", "transactioncurrency", usdID)
+				setLookup(rec, "transactioncurrencyid", "transactioncurrencyid", "transactioncurrency", s.BaseCurrencyID)
 			}
 		case "contact":
 			if _, ok := rec["msdyn_sellable"]; !ok {
@@ -105,52 +107,66 @@ func (t *tx) dvApply(tb *table, id string, prev record, body map[string]any) (re
 			}
 		}
 	}
-	rec["modifiedon"] = stamp(t.now)
-	if tb.logical == "lead" || tb.logical == "contact" {
+	rec["modifiedon"] = store.Stamp(t.Now)
+	if tb.Logical == "lead" || tb.Logical == "contact" {
 		rec["fullname"] = strings.TrimSpace(str(rec["firstname"]) + " " + str(rec["lastname"]))
 	}
 	if err := checkState(tb, rec, prev); err != nil {
 		return nil, err
 	}
-	e := t.put(tb, id, rec)
-	rec["versionnumber"] = e.version
+	e := t.Put(tb, id, rec)
+	rec["versionnumber"] = e.Version
 	return rec, nil
 }
 
 func checkState(tb *table, rec, prev record) error {
-	rules, ok := stateRules[tb.logical]
+	rules, ok := stateRules[tb.Logical]
 	if !ok {
 		return nil
 	}
 	state, ok1 := toInt(rec["statecode"])
 	status, ok2 := toInt(rec["statuscode"])
 	if !ok1 || !ok2 {
-		return badRequest("0x80040203", "statecode and statuscode of %s must be whole numbers", tb.logical)
+		return wire.BadRequest("0x80040203", "statecode and statuscode of %s must be whole numbers", tb.Logical)
 	}
 	valid, ok := rules[state]
 	if !ok {
-		return badRequest("0x80040203", "%d is not a valid state code on %s.", state, tb.logical)
+		return wire.BadRequest("0x80040203", "%d is not a valid state code on %s.", state, tb.Logical)
 	}
 	for _, v := range valid {
 		if v == status {
 			return nil
 		}
 	}
-	return badRequest("0x8004431a", "%d is not a valid status code for state code %s.%s on %s.",
-		status, strings.ToUpper(tb.logical[:1])+tb.logical[1:]+"State", labels[tb.logical]["statecode"][state], tb.logical)
+	return wire.BadRequest("0x8004431a", "%d is not a valid status code for state code %s.%s on %s.",
+		status, strings.ToUpper(tb.Logical[:1])+tb.Logical[1:]+"State", labels[tb.Logical]["statecode"][state], tb.Logical)
 }
 
-func mustInt(v any) int { n, _ := toInt(v); return n }
+// IntOf returns the whole number a value holds, 0 when it holds none.
+func IntOf(v any) int { n, _ := toInt(v); return n }
 
-func str(v any) string {
-	if s, ok := v.(string); ok {
-		return s
+func str(v any) string { return store.Text(v) }
+
+// sync runs dual-write for a record just written, when there is a Syncer.
+func (s *Service) sync(t *store.Tx, tb *table, id string, prev, rec record) error {
+	if s.Sync == nil {
+		return nil
 	}
-	if v == nil {
-		return ""
-	}
-	return fmt.Sprint(v)
+	return s.Sync.AfterDataverseWrite(t, tb, id, prev, rec)
 }
+
+// lookupTables maps the dotted lookup names of the maps to their tables.
+var lookupTables = func() map[string]string {
+	m := map[string]string{}
+	for _, mp := range dualwrite.Required() {
+		for _, f := range mp.Fields {
+			if f.IsLookup() {
+				m[f.Dataverse] = f.LookupTable
+			}
+		}
+	}
+	return m
+}()
 
 // navAttribute turns a navigation property into its lookup attribute:
 // "objectid_lead" bound to a lead is "objectid".
@@ -172,7 +188,7 @@ func setLookup(rec record, attr, nav, logical, id string) {
 // "msdyn_partyid.msdyn_partynumber": it points the lookup to the record of
 // the target table whose column has the value, creating reference records
 // (parties, groups, channels) that do not exist yet. Currencies must exist.
-func (t *tx) resolveDotted(rec record, dotted string, v any) error {
+func (s *Service) resolveDotted(t *store.Tx, rec record, dotted string, v any) error {
 	nav, col, _ := strings.Cut(dotted, ".")
 	if v == nil || v == "" {
 		delete(rec, "_"+nav+"_value")
@@ -180,69 +196,69 @@ func (t *tx) resolveDotted(rec record, dotted string, v any) error {
 	}
 	logical := lookupTables[dotted]
 	if logical == "" {
-		return badRequest("0x80060888", "The property '%s' is not known.", dotted)
+		return wire.BadRequest("0x80060888", "The property '%s' is not known.", dotted)
 	}
-	tb := t.st.dvEnsure(logical)
-	for id, e := range tb.rows {
-		if c, ok := compareValues(e.rec[col], v); ok && c == 0 {
-			setLookup(rec, nav, nav, tb.logical, id)
+	tb := s.Store.EnsureDataverse(logical)
+	for id, e := range tb.All() {
+		if c, ok := compareValues(e.Rec[col], v); ok && c == 0 {
+			setLookup(rec, nav, nav, tb.Logical, id)
 			return nil
 		}
 	}
 	if logical == "transactioncurrency" {
-		return badRequest("0x80040217", "No transactioncurrency with isocurrencycode '%v' exists.", v)
+		return wire.BadRequest("0x80040217", "No transactioncurrency with isocurrencycode '%v' exists.", v)
 	}
 	id := uuid.NewString()
-	if _, err := t.dvApply(tb, id, nil, map[string]any{col: v}); err != nil {
+	if _, err := s.Apply(t, tb, id, nil, map[string]any{col: v}); err != nil {
 		return err
 	}
-	setLookup(rec, nav, nav, tb.logical, id)
+	setLookup(rec, nav, nav, tb.Logical, id)
 	return nil
 }
 
-// dotted returns the value behind a dotted lookup name for a record.
-func (t *tx) dotted(rec record, dotted string) any {
+// Dotted returns the value behind a dotted lookup name for a record.
+func (s *Service) Dotted(rec record, dotted string) any {
 	nav, col, _ := strings.Cut(dotted, ".")
 	id, _ := rec["_"+nav+"_value"].(string)
 	if id == "" {
 		return nil
 	}
-	tb := t.st.dvEnsure(lookupTables[dotted])
+	tb := s.Store.EnsureDataverse(lookupTables[dotted])
 	if tb == nil {
 		return nil
 	}
-	if e := tb.rows[id]; e != nil {
-		return e.rec[col]
+	if e := tb.Get(id); e != nil {
+		return e.Rec[col]
 	}
 	return nil
 }
 
-// dvOut renders a record as the Web API returns it.
-func (s *Server) dvOut(tb *table, e *entry, sel []string, annotations bool) map[string]any {
+// out renders a record as the Web API returns it.
+func (s *Service) out(tb *table, e *entry, sel []string, annotations bool) map[string]any {
 	out := map[string]any{"@odata.etag": etagOf(e)}
 	cols := sel
 	if len(cols) == 0 {
-		for k := range e.rec {
+		for k := range e.Rec {
 			if !strings.Contains(k, "@") {
 				cols = append(cols, k)
 			}
 		}
 	} else {
-		cols = append(cols, tb.key)
+		cols = append(cols, tb.Key)
 		for _, c := range sel {
-			if moneyColumns[c] && e.rec["_transactioncurrencyid_value"] != nil {
+			if moneyColumns[c] && e.Rec["_transactioncurrencyid_value"] != nil {
 				cols = append(cols, "_transactioncurrencyid_value")
 				break
 			}
 		}
 	}
 	for _, c := range cols {
-		v := e.rec[c]
+		v := e.Rec[c]
 		out[c] = v
 		if !annotations || v == nil {
 			continue
 		}
-		if l, ok := labels[tb.logical][c]; ok {
+		if l, ok := labels[tb.Logical][c]; ok {
 			if n, ok := toInt(v); ok && l[n] != "" {
 				out[c+"@OData.Community.Display.V1.FormattedValue"] = l[n]
 			}
@@ -252,11 +268,11 @@ func (s *Server) dvOut(tb *table, e *entry, sel []string, annotations bool) map[
 		}
 		if strings.HasPrefix(c, "_") && strings.HasSuffix(c, "_value") {
 			for _, term := range []string{"Microsoft.Dynamics.CRM.lookuplogicalname", "Microsoft.Dynamics.CRM.associatednavigationproperty"} {
-				if a, ok := e.rec[c+"@"+term]; ok {
+				if a, ok := e.Rec[c+"@"+term]; ok {
 					out[c+"@"+term] = a
 				}
 			}
-			if name := s.primaryName(str(e.rec[c+"@Microsoft.Dynamics.CRM.lookuplogicalname"]), str(v)); name != "" {
+			if name := s.primaryName(str(e.Rec[c+"@Microsoft.Dynamics.CRM.lookuplogicalname"]), str(v)); name != "" {
 				out[c+"@OData.Community.Display.V1.FormattedValue"] = name
 			}
 		}
@@ -264,12 +280,12 @@ func (s *Server) dvOut(tb *table, e *entry, sel []string, annotations bool) map[
 	return out
 }
 
-func (s *Server) primaryName(logical, id string) string {
-	tb := s.store.dv[logical]
-	if tb == nil || tb.rows[id] == nil {
+func (s *Service) primaryName(logical, id string) string {
+	tb := s.Store.Dataverse(logical)
+	if tb == nil || tb.Get(id) == nil {
 		return ""
 	}
-	r := tb.rows[id].rec
+	r := tb.Get(id).Rec
 	for _, c := range []string{"name", "fullname", "subject", "currencyname", "msdyn_name", "msdyn_partynumber"} {
 		if v, ok := r[c].(string); ok && v != "" {
 			return v

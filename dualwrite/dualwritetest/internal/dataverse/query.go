@@ -1,4 +1,4 @@
-package dualwritetest
+package dataverse
 
 import (
 	"fmt"
@@ -8,15 +8,16 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
 
 // This file holds Dataverse queries: $select, $filter, $orderby, $top,
 // $count, saved views and server paging with paging cookies.
 
-const dvMaxPageSize = 5000
+const maxPageSize = 5000
 
 var (
-	maxPageRE    = regexp.MustCompile(`odata\.maxpagesize=(\d+)`)
 	pageNumberRE = regexp.MustCompile(`pagenumber="(\d+)"`)
 	lastIDRE     = regexp.MustCompile(`last="\{([0-9A-Fa-f-]{36})\}"`)
 )
@@ -40,7 +41,7 @@ func orderRows(rows []*entry, orderby string) {
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		for _, k := range keys {
-			a, b := rows[i].rec[k.col], rows[j].rec[k.col]
+			a, b := rows[i].Rec[k.col], rows[j].Rec[k.col]
 			c, ok := compareValues(a, b)
 			if !ok { // nulls first
 				switch {
@@ -71,7 +72,7 @@ func filterRows(rows []*entry, filter string) ([]*entry, error) {
 	}
 	var out []*entry
 	for _, e := range rows {
-		v, err := expr.eval(func(n string) any { return e.rec[n] })
+		v, err := expr.eval(func(n string) any { return e.Rec[n] })
 		if err != nil {
 			return nil, err
 		}
@@ -82,37 +83,37 @@ func filterRows(rows []*entry, filter string) ([]*entry, error) {
 	return out, nil
 }
 
-func (s *Server) dvList(d *dvReq, tb *table) {
+func (s *Service) list(d *request, tb *table) {
 	q := d.r.URL.Query()
 	if _, ok := q["$skip"]; ok {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80060888", "The query parameter $skip is not supported")
+		d.writeError(http.StatusBadRequest, "0x80060888", "The query parameter $skip is not supported")
 		return
 	}
-	rows := tb.sorted()
+	rows := tb.Sorted()
 	var err error
 	if sq := q.Get("savedQuery"); sq != "" {
-		f, ok := s.views[strings.ToLower(sq)]
-		if !ok || tb.logical != "lead" {
-			s.dvError(d.w, d.r, http.StatusNotFound, "0x80040217", fmt.Sprintf("savedquery With Id = %s Does Not Exist", sq))
+		f, ok := s.Views[strings.ToLower(sq)]
+		if !ok || tb.Logical != "lead" {
+			d.writeError(http.StatusNotFound, "0x80040217", fmt.Sprintf("savedquery With Id = %s Does Not Exist", sq))
 			return
 		}
 		if rows, err = filterRows(rows, f); err != nil {
-			s.dvError(d.w, d.r, http.StatusBadRequest, "0x80060888", err.Error())
+			d.writeError(http.StatusBadRequest, "0x80060888", err.Error())
 			return
 		}
 	}
 	if rows, err = filterRows(rows, q.Get("$filter")); err != nil {
-		s.dvError(d.w, d.r, http.StatusBadRequest, "0x80060888", err.Error())
+		d.writeError(http.StatusBadRequest, "0x80060888", err.Error())
 		return
 	}
 	orderRows(rows, q.Get("$orderby"))
 	total := len(rows)
 
 	pageSize := 0
-	if m := maxPageRE.FindStringSubmatch(d.prefer); m != nil {
-		pageSize, _ = strconv.Atoi(m[1])
-		if pageSize > dvMaxPageSize || pageSize <= 0 {
-			pageSize = dvMaxPageSize
+	if n, ok := wire.MaxPageSize(d.prefer); ok {
+		pageSize = n
+		if pageSize > maxPageSize || pageSize <= 0 {
+			pageSize = maxPageSize
 		}
 		d.w.Header().Add("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(pageSize))
 	}
@@ -122,7 +123,7 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 		}
 	}
 	if pageSize == 0 {
-		pageSize = dvMaxPageSize
+		pageSize = maxPageSize
 	}
 	offset := 0
 	if tok := q.Get("$skiptoken"); tok != "" {
@@ -134,7 +135,7 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 		offset = -1
 		if m := lastIDRE.FindStringSubmatch(tok); m != nil {
 			for i, e := range rows {
-				if strings.EqualFold(str(e.rec[tb.key]), m[1]) {
+				if strings.EqualFold(str(e.Rec[tb.Key]), m[1]) {
 					offset = i + 1
 					break
 				}
@@ -145,7 +146,7 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 				n, _ := strconv.Atoi(m[1])
 				offset = (n - 1) * pageSize
 			} else {
-				s.dvError(d.w, d.r, http.StatusBadRequest, "0x80060888", "The $skiptoken is not a paging cookie.")
+				d.writeError(http.StatusBadRequest, "0x80060888", "The $skiptoken is not a paging cookie.")
 				return
 			}
 		}
@@ -154,19 +155,19 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 	end := min(offset+pageSize, len(rows))
 	page := rows[offset:end]
 
-	sel := selectList(q.Get("$select"))
+	sel := wire.SelectList(q.Get("$select"))
 	value := make([]any, 0, len(page))
 	for _, e := range page {
-		value = append(value, s.dvOut(tb, e, sel, d.annotations()))
+		value = append(value, s.out(tb, e, sel, d.annotations()))
 	}
-	out := map[string]any{"@odata.context": d.base + "$metadata#" + tb.name + selectContext(sel), "value": value}
+	out := map[string]any{"@odata.context": d.base + "$metadata#" + tb.Name + wire.SelectContext(sel), "value": value}
 	if q.Get("$count") == "true" {
 		out["@odata.count"] = total
 	}
 	if end < len(rows) && len(page) > 0 {
 		pageNo := offset/pageSize + 2
-		first, last := strings.ToUpper(str(page[0].rec[tb.key])), strings.ToUpper(str(page[len(page)-1].rec[tb.key]))
-		inner := fmt.Sprintf(`<cookie page="%d"><%s last="{%s}" first="{%s}" /></cookie>`, pageNo-1, tb.key, last, first)
+		first, last := strings.ToUpper(str(page[0].Rec[tb.Key])), strings.ToUpper(str(page[len(page)-1].Rec[tb.Key]))
+		inner := fmt.Sprintf(`<cookie page="%d"><%s last="{%s}" first="{%s}" /></cookie>`, pageNo-1, tb.Key, last, first)
 		cookie := fmt.Sprintf(`<cookie pagenumber="%d" pagingcookie="%s" istracking="False" />`, pageNo, escape(escape(inner)))
 		nq := url.Values{}
 		for k, v := range q {
@@ -174,16 +175,10 @@ func (s *Server) dvList(d *dvReq, tb *table) {
 				nq[k] = v
 			}
 		}
-		link := d.base + tb.name + "?" + encodeQuery(nq) + "&$skiptoken=" + url.PathEscape(cookie)
+		link := d.base + tb.Name + "?" + wire.EncodeQuery(nq) + "&$skiptoken=" + url.PathEscape(cookie)
 		out["@odata.nextLink"] = strings.Replace(link, "?&", "?", 1)
 	}
-	writeJSON(d.w, http.StatusOK, out)
-}
-
-// encodeQuery writes query parameters with "$" left readable, as the
-// services do.
-func encodeQuery(q url.Values) string {
-	return strings.ReplaceAll(q.Encode(), "%24", "$")
+	wire.WriteJSON(d.w, http.StatusOK, out)
 }
 
 // escape percent-encodes like Dataverse's paging cookies: spaces as %20.

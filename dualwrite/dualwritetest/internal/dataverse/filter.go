@@ -1,4 +1,4 @@
-package dualwritetest
+package dataverse
 
 import (
 	"encoding/json"

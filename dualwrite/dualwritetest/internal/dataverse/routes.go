@@ -1,0 +1,162 @@
+// Package dataverse is the emulator's Dataverse Web API (Dynamics 365
+// Sales): records (create, read, update, upsert, delete, alternate keys,
+// lookups), queries, the actions of the onboarding process, $batch and the
+// bulk messages, with Dataverse's error shape.
+//
+// A [Service] serves the requests under SalesURL+"/api/data/v9.x/". It
+// reads and writes a [store.Store] and hands every record a client writes
+// to its [Syncer] (the dual-write engine) in the same transaction. The
+// caller serialises the requests (the dualwritetest server holds its lock
+// around ServeHTTP), so nothing here locks.
+//
+// The route table is [Service.route]; each handler takes a *request (the
+// parsed request and its answer) and answers errors with its writeError
+// and fail methods.
+package dataverse
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
+)
+
+// Syncer runs dual-write for a Dataverse record a client just wrote, in
+// the transaction of the write: an error rolls the request back.
+type Syncer interface {
+	AfterDataverseWrite(t *store.Tx, tb *store.Table, id string, prev, rec store.Record) error
+}
+
+// Service is the Dataverse Web API. Set its fields before serving.
+type Service struct {
+	// Store holds the data.
+	Store store.Store
+	// Sync runs dual-write after each write; nil runs none.
+	Sync Syncer
+	// URL is the organization URL, such as http://127.0.0.1:41234.
+	URL string
+	// BaseCurrencyID is the transactioncurrency given to new records of
+	// tables with money columns.
+	BaseCurrencyID string
+	// UserID, BusinessUnitID and OrganizationID are what WhoAmI answers.
+	UserID, BusinessUnitID, OrganizationID string
+	// Views maps savedquery ids (lower case) to the $filter of the view,
+	// read with leads?savedQuery=<id>.
+	Views map[string]string
+}
+
+type (
+	record = store.Record
+	entry  = store.Entry
+	table  = store.Table
+)
+
+// request is a Dataverse request being answered.
+type request struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	base   string // service root, ending in "/"
+	prefer string // the Prefer header values, joined
+}
+
+func (d *request) annotations() bool {
+	return strings.Contains(d.prefer, "odata.include-annotations")
+}
+
+// ServeHTTP answers a Web API request. The caller serialises calls.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.route(w, r) }
+
+var apiPathRE = regexp.MustCompile(`^/api/data/(v9\.[0-9])/?(.*)$`)
+
+// route is the route table of the Web API, under /api/data/v9.x/:
+//
+//	""                                   GET: service document
+//	WhoAmI                               GET
+//	WinOpportunity, LoseOpportunity      POST (unbound actions)
+//	$batch                               POST
+//	<set>                                GET: query; POST: create
+//	<set>/CreateMultiple, UpdateMultiple POST (bound to the entity set)
+//	<set>(<key>)                         GET, PATCH (update or upsert), DELETE
+//	leads(<key>)/QualifyLead             POST
+//
+// Actions may be named with or without Microsoft.Dynamics.CRM. and (); a
+// key is a GUID or alternate key values. Any other path is 404 0x8006088a.
+func (s *Service) route(w http.ResponseWriter, r *http.Request) {
+	m := apiPathRE.FindStringSubmatch(r.URL.Path)
+	if m == nil {
+		d := &request{w: w, r: r}
+		d.noSegment(strings.Trim(r.URL.Path, "/"))
+		return
+	}
+	d := &request{w: w, r: r, base: s.URL + "/api/data/" + m[1] + "/", prefer: strings.Join(r.Header.Values("Prefer"), ",")}
+	if d.annotations() {
+		w.Header().Add("Preference-Applied", `odata.include-annotations="*"`)
+	}
+	rest := m[2]
+	switch strings.TrimPrefix(strings.TrimSuffix(rest, "()"), "Microsoft.Dynamics.CRM.") {
+	case "":
+		s.serviceDocument(d)
+		return
+	case "WhoAmI":
+		s.whoAmI(d)
+		return
+	case "WinOpportunity":
+		s.closeOpportunity(d, true)
+		return
+	case "LoseOpportunity":
+		s.closeOpportunity(d, false)
+		return
+	case "$batch":
+		s.batch(d)
+		return
+	}
+	seg, key, tail := wire.SplitSegment(rest)
+	tb := s.Store.EnsureDataverse(seg)
+	if tb == nil {
+		d.noSegment(seg)
+		return
+	}
+	if key == "" {
+		if tail != "" && r.Method == http.MethodPost && s.bulk(d, tb, tail) {
+			return
+		}
+		if tail != "" {
+			d.noSegment(tail)
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			s.list(d, tb)
+		case http.MethodPost:
+			s.create(d, tb)
+		default:
+			d.writeError(http.StatusMethodNotAllowed, "0x80060888", "The HTTP method '"+r.Method+"' is not allowed on a collection.")
+		}
+		return
+	}
+	id, found, err := s.resolveKey(tb, key)
+	if err != nil {
+		d.writeError(http.StatusBadRequest, "0x80060888", err.Error())
+		return
+	}
+	if tail != "" {
+		if strings.TrimPrefix(tail, "Microsoft.Dynamics.CRM.") == "QualifyLead" && tb.Logical == "lead" && r.Method == http.MethodPost {
+			s.qualifyLead(d, tb, id, found)
+			return
+		}
+		d.noSegment(tail)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		s.get(d, tb, id, found)
+	case http.MethodPatch:
+		s.update(d, tb, id, found, key)
+	case http.MethodDelete:
+		s.remove(d, tb, id, found)
+	default:
+		d.writeError(http.StatusMethodNotAllowed, "0x80060888", "The HTTP method '"+r.Method+"' is not allowed on a record.")
+	}
+}

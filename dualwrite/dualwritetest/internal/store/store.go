@@ -1,0 +1,307 @@
+// Package store holds the emulator's data: the Dataverse tables and the
+// Commerce entities, their records with creation order and row versions,
+// transactions that undo a request's writes, and snapshots that undo a
+// change set's.
+//
+// The store does no locking: the emulator serialises every request (see
+// the dualwritetest package), and everything here runs under that lock.
+// Entries are never changed in place: a write stores a new [Entry], so a
+// snapshot need only copy the row maps.
+package store
+
+import (
+	"fmt"
+	"iter"
+	"maps"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Record is a row: column (or field) names to values. Dataverse lookups are
+// stored as _<name>_value columns with their annotations.
+type Record = map[string]any
+
+// Entry is a stored record.
+type Entry struct {
+	// Seq is the creation order, kept across updates.
+	Seq int64
+	// Version is the row version (the ETag), new on every write.
+	Version int64
+	// Rec is the record. Do not change it once stored: write a new one.
+	Rec Record
+}
+
+// Table holds the rows of a Dataverse table or a Commerce entity.
+type Table struct {
+	// Name is the entity set (Dataverse) or the entity name (Commerce).
+	Name string
+	// Logical is the Dataverse logical name; "" for Commerce.
+	Logical string
+	// Key is the Dataverse primary key column.
+	Key string
+	// Keys are the Commerce key fields.
+	Keys []string
+	// Company tells, for Commerce, that rows belong to a company
+	// (dataAreaId).
+	Company bool
+
+	rows map[string]*Entry
+}
+
+// Get returns the entry stored under id, nil when none.
+func (t *Table) Get(id string) *Entry { return t.rows[id] }
+
+// Len returns the number of rows.
+func (t *Table) Len() int { return len(t.rows) }
+
+// All yields the rows by id, in no particular order.
+func (t *Table) All() iter.Seq2[string, *Entry] { return maps.All(t.rows) }
+
+// Sorted returns the rows in creation order.
+func (t *Table) Sorted() []*Entry {
+	out := make([]*Entry, 0, len(t.rows))
+	for _, e := range t.rows {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	return out
+}
+
+// Store is what the protocol handlers and the dual-write engine use of the
+// data. Writes go through a [Tx].
+type Store interface {
+	// Dataverse finds a Dataverse table by entity set or logical name, in
+	// any case; nil when there is none.
+	Dataverse(name string) *Table
+	// EnsureDataverse is Dataverse, creating any msdyn_ table (by entity
+	// set or logical name) on first use.
+	EnsureDataverse(name string) *Table
+	// DataverseTables lists the Dataverse tables by entity set name.
+	DataverseTables() []*Table
+	// FinOps finds a Commerce entity by name, in any case; nil when there
+	// is none.
+	FinOps(name string) *Table
+	// FinOpsTables lists the Commerce entities by name.
+	FinOpsTables() []*Table
+	// Begin starts a transaction stamped with the current time.
+	Begin() *Tx
+	// Snapshot remembers the whole store; Restore puts it back.
+	Snapshot() *Snapshot
+	// Restore puts the store back as it was at the snapshot.
+	Restore(*Snapshot)
+}
+
+type memory struct {
+	dv       map[string]*Table // by logical name
+	sets     map[string]*Table // by lower-case entity set
+	fo       map[string]*Table // by lower-case entity name
+	seq      int64
+	version  int64
+	counters map[string]int
+}
+
+// New returns a store holding the tables and entities of the emulator,
+// empty.
+func New() Store {
+	st := &memory{dv: map[string]*Table{}, sets: map[string]*Table{}, fo: map[string]*Table{}, counters: map[string]int{}, version: 1000000}
+	for _, t := range [][3]string{
+		{"leads", "lead", "leadid"},
+		{"opportunities", "opportunity", "opportunityid"},
+		{"accounts", "account", "accountid"},
+		{"contacts", "contact", "contactid"},
+		{"annotations", "annotation", "annotationid"},
+		{"transactioncurrencies", "transactioncurrency", "transactioncurrencyid"},
+		{"savedqueries", "savedquery", "savedqueryid"},
+		{"systemusers", "systemuser", "systemuserid"},
+		{"opportunitycloses", "opportunityclose", "activityid"},
+	} {
+		st.addDV(t[0], t[1], t[2])
+	}
+	for _, t := range []struct {
+		name    string
+		company bool
+		keys    []string
+	}{
+		{"Prospects", true, []string{"dataAreaId", "ProspectId"}},
+		{"CustomersV3", true, []string{"dataAreaId", "CustomerAccount"}},
+		{"CustomerHiearchies", false, []string{"CustomerHierarchyId"}},
+		{"CustomerHierarchyNodes", false, []string{"CustomerHierarchyId", "NodePartyNumber"}},
+		{"DualWriteProjectConfigurations", false, []string{"ProjectName"}},
+	} {
+		st.fo[strings.ToLower(t.name)] = &Table{Name: t.name, Keys: t.keys, Company: t.company, rows: map[string]*Entry{}}
+	}
+	return st
+}
+
+func (st *memory) addDV(set, logical, key string) *Table {
+	t := &Table{Name: set, Logical: logical, Key: key, rows: map[string]*Entry{}}
+	st.dv[logical] = t
+	st.sets[strings.ToLower(set)] = t
+	return t
+}
+
+func (st *memory) Dataverse(name string) *Table {
+	n := strings.ToLower(name)
+	if t := st.sets[n]; t != nil {
+		return t
+	}
+	return st.dv[n]
+}
+
+func (st *memory) EnsureDataverse(set string) *Table {
+	if t := st.Dataverse(set); t != nil {
+		return t
+	}
+	n := strings.ToLower(set)
+	if !strings.HasPrefix(n, "msdyn_") {
+		return nil
+	}
+	var logical string
+	switch {
+	case strings.HasSuffix(n, "ies"):
+		logical = strings.TrimSuffix(n, "ies") + "y"
+	case strings.HasSuffix(n, "s"):
+		logical = strings.TrimSuffix(n, "s")
+	default: // a logical name
+		logical = n
+		if strings.HasSuffix(n, "y") {
+			n = strings.TrimSuffix(n, "y") + "ies"
+		} else {
+			n += "s"
+		}
+	}
+	return st.addDV(n, logical, logical+"id")
+}
+
+func (st *memory) DataverseTables() []*Table { return byName(st.sets) }
+
+func (st *memory) FinOps(name string) *Table { return st.fo[strings.ToLower(name)] }
+
+func (st *memory) FinOpsTables() []*Table { return byName(st.fo) }
+
+func byName(m map[string]*Table) []*Table {
+	out := make([]*Table, 0, len(m))
+	for _, t := range m {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (st *memory) Begin() *Tx { return &Tx{st: st, Now: time.Now().UTC()} }
+
+// Tx collects the writes of one request so that a failure anywhere (the
+// other side of dual-write included) undoes them all.
+type Tx struct {
+	st   *memory
+	undo []func()
+	// Now is the time the transaction started, in UTC: the createdon and
+	// modifiedon of what it writes.
+	Now time.Time
+}
+
+// Store returns the store the transaction writes to.
+func (t *Tx) Store() Store { return t.st }
+
+// Rollback undoes the writes of the transaction, newest first. Numbers
+// taken with Next are not given back.
+func (t *Tx) Rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		t.undo[i]()
+	}
+	t.undo = nil
+}
+
+// Put stores rec under id with a new row version, remembering what was
+// there.
+func (t *Tx) Put(tb *Table, id string, rec Record) *Entry {
+	prev := tb.rows[id]
+	t.undo = append(t.undo, func() {
+		if prev == nil {
+			delete(tb.rows, id)
+		} else {
+			tb.rows[id] = prev
+		}
+	})
+	t.st.version++
+	e := &Entry{Version: t.st.version, Rec: rec}
+	if prev != nil {
+		e.Seq = prev.Seq
+	} else {
+		t.st.seq++
+		e.Seq = t.st.seq
+	}
+	tb.rows[id] = e
+	return e
+}
+
+// Delete removes the row id, remembering it.
+func (t *Tx) Delete(tb *Table, id string) {
+	prev := tb.rows[id]
+	if prev == nil {
+		return
+	}
+	t.undo = append(t.undo, func() { tb.rows[id] = prev })
+	delete(tb.rows, id)
+}
+
+// Next allocates the next number of a named sequence (prospect, customer,
+// party...), starting at 1.
+func (t *Tx) Next(seq string) int {
+	t.st.counters[seq]++
+	return t.st.counters[seq]
+}
+
+// Snapshot is the state of the store at a point in time.
+type Snapshot struct {
+	rows         map[*Table]map[string]*Entry
+	dv, sets, fo map[string]*Table
+	seq, version int64
+	counters     map[string]int
+}
+
+func (st *memory) Snapshot() *Snapshot {
+	sn := &Snapshot{
+		rows: map[*Table]map[string]*Entry{},
+		dv:   maps.Clone(st.dv), sets: maps.Clone(st.sets), fo: maps.Clone(st.fo),
+		seq: st.seq, version: st.version, counters: maps.Clone(st.counters),
+	}
+	for _, m := range []map[string]*Table{st.dv, st.fo} {
+		for _, t := range m {
+			sn.rows[t] = maps.Clone(t.rows)
+		}
+	}
+	return sn
+}
+
+func (st *memory) Restore(sn *Snapshot) {
+	for t, rows := range sn.rows {
+		clear(t.rows)
+		maps.Copy(t.rows, rows)
+	}
+	st.dv, st.sets, st.fo = sn.dv, sn.sets, sn.fo
+	st.seq, st.version, st.counters = sn.seq, sn.version, sn.counters
+}
+
+// Clone returns a shallow copy of a record.
+func Clone(r Record) Record {
+	c := make(Record, len(r))
+	maps.Copy(c, r)
+	return c
+}
+
+// Text returns a value as text: a string as it is, nil as "", anything
+// else formatted with fmt.
+func Text(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// Stamp writes a time as Dataverse and Finance and Operations do.
+func Stamp(t time.Time) string { return t.Format(time.RFC3339) }

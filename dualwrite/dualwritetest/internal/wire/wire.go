@@ -1,0 +1,125 @@
+// Package wire holds the HTTP and OData JSON conventions the emulated
+// services share: JSON answers, request bodies, resource paths, $select
+// and query strings, and an error that carries the status and code to
+// answer.
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Error is an error with the status and code (Dataverse's hexadecimal
+// code; "" for Finance and Operations) to answer.
+type Error struct {
+	Status int
+	Code   string
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Errorf returns an *Error whose message is formatted.
+func Errorf(status int, code, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// BadRequest returns a 400 *Error.
+func BadRequest(code, format string, args ...any) *Error {
+	return Errorf(http.StatusBadRequest, code, format, args...)
+}
+
+// WriteJSON answers status with v as JSON (HTML characters left as they
+// are) and the OData headers.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+		buf.Reset()
+		fmt.Fprintf(&buf, `{"error":{"code":"0x80040216","message":%q}}`, err.Error())
+	}
+	h := w.Header()
+	h.Set("OData-Version", "4.0")
+	h.Set("Content-Type", "application/json; odata.metadata=minimal")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// NoContent answers 204 with the OData headers.
+func NoContent(w http.ResponseWriter) {
+	w.Header().Set("OData-Version", "4.0")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ReadBody decodes a JSON object body, numbers kept as json.Number.
+func ReadBody(r *http.Request) (map[string]any, error) {
+	dec := json.NewDecoder(r.Body)
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("the request body is not a JSON object: %v", err)
+	}
+	return m, nil
+}
+
+// SplitSegment splits "leads(<key>)/tail" into its parts.
+func SplitSegment(p string) (seg, key, tail string) {
+	i := strings.IndexByte(p, '(')
+	if i < 0 {
+		seg, tail, _ = strings.Cut(p, "/")
+		return seg, "", tail
+	}
+	j := strings.LastIndexByte(p, ')')
+	if j < i {
+		return p, "", ""
+	}
+	return p[:i], p[i+1 : j], strings.TrimPrefix(p[j+1:], "/")
+}
+
+// SelectList splits a $select value into its columns.
+func SelectList(s string) []string {
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// SelectContext is the part of an @odata.context that names the selected
+// columns: "(a,b)", or "" without $select.
+func SelectContext(sel []string) string {
+	if len(sel) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(sel, ",") + ")"
+}
+
+// EncodeQuery writes query parameters with "$" left readable, as the
+// services do.
+func EncodeQuery(q url.Values) string {
+	return strings.ReplaceAll(q.Encode(), "%24", "$")
+}
+
+var maxPageRE = regexp.MustCompile(`odata\.maxpagesize=(\d+)`)
+
+// MaxPageSize returns the odata.maxpagesize of Prefer header values, as
+// strconv.Atoi reads it (the largest int when it overflows), and whether
+// there is one.
+func MaxPageSize(prefer string) (int, bool) {
+	m := maxPageRE.FindStringSubmatch(prefer)
+	if m == nil {
+		return 0, false
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n, true
+}
