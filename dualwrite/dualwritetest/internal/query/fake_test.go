@@ -91,7 +91,7 @@ func newSchema() *fakeSchema {
 	s := &fakeSchema{tables: map[string]Table{}, cols: map[string]map[string]Column{}, navs: map[string]map[string]Navigation{}}
 	s.table("account", "accounts", "accountid", "name", "name:String", "revenue:Money", "numberofemployees:Integer",
 		"address1_city:String", "address1_stateorprovince:String", "statecode:State", "statuscode:Status",
-		"accountcategorycode:Picklist", "createdon:DateTime", "creditonhold:Boolean", "telephone1:String", "description:Memo")
+		"accountcategorycode:Picklist", "createdon:DateTime", "creditonhold:Boolean", "industrycode:Picklist", "telephone1:String", "description:Memo")
 	s.table("contact", "contacts", "contactid", "fullname", "fullname:String", "firstname:String", "lastname:String",
 		"jobtitle:String", "annualincome:Money", "createdon:DateTime", "birthdate:DateTime", "statecode:State")
 	s.table("task", "tasks", "activityid", "subject", "subject:String", "description:Memo", "statecode:State", "scheduledstart:DateTime")

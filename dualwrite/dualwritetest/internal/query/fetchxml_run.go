@@ -178,11 +178,6 @@ func (e *Env) checkFetchEntity(ent *FetchEntity, aggregate bool, seen map[string
 			return notImplemented("order by alias outside an aggregate query")
 		}
 	}
-	for _, fl := range ent.Filters {
-		if err := e.checkFetchFilter(ent.Name, fl, seen); err != nil {
-			return err
-		}
-	}
 	for _, l := range ent.Links {
 		if _, dup := seen[l.Key]; dup {
 			return fetchError("The alias '%s' is used more than once.", l.Key)
@@ -201,6 +196,11 @@ func (e *Env) checkFetchEntity(ent *FetchEntity, aggregate bool, seen map[string
 			return err
 		}
 	}
+	for _, fl := range ent.Filters {
+		if err := e.checkFetchFilter(ent.Name, fl, seen); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -210,7 +210,7 @@ func (e *Env) checkFetchFilter(table string, f *FetchFilter, seen map[string]str
 		if c.EntityName != "" {
 			lt, ok := seen[c.EntityName]
 			if !ok {
-				return fetchError("The entityname '%s' of a condition is not the alias of a link-entity declared before it.", c.EntityName)
+				return fetchError("The entityname '%s' of a condition is not the alias of a link-entity of the query.", c.EntityName)
 			}
 			t = lt
 		}

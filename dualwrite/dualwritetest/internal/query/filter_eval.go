@@ -415,75 +415,88 @@ func like(s, pattern string) bool {
 	return likeMatch([]rune(strings.ToLower(s)), []rune(strings.ToLower(pattern)))
 }
 
+// likeMatch matches runes against a LIKE pattern by dynamic programming,
+// in time proportional to len(s)*len(p) whatever the pattern.
 func likeMatch(s, p []rune) bool {
-	for len(p) > 0 {
-		switch p[0] {
+	// Compile the pattern into items: any-sequence, any-one, a set, or a rune.
+	type item struct {
+		kind byte // '%', '_', '[', 'c'
+		r    rune
+		set  []rune
+		neg  bool
+	}
+	var items []item
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
 		case '%':
-			for len(p) > 0 && p[0] == '%' {
-				p = p[1:]
+			if len(items) == 0 || items[len(items)-1].kind != '%' {
+				items = append(items, item{kind: '%'})
 			}
-			if len(p) == 0 {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if likeMatch(s[i:], p) {
-					return true
-				}
-			}
-			return false
 		case '_':
-			if len(s) == 0 {
-				return false
-			}
-			s, p = s[1:], p[1:]
+			items = append(items, item{kind: '_'})
 		case '[':
 			end := -1
-			for i := 1; i < len(p); i++ {
-				if p[i] == ']' && i > 1 {
-					end = i
+			for j := i + 2; j < len(p); j++ {
+				if p[j] == ']' {
+					end = j
 					break
 				}
 			}
 			if end < 0 { // a lone '[' matches itself
-				if len(s) == 0 || s[0] != '[' {
-					return false
-				}
-				s, p = s[1:], p[1:]
+				items = append(items, item{kind: 'c', r: '['})
 				continue
 			}
-			if len(s) == 0 {
-				return false
+			set := p[i+1 : end]
+			it := item{kind: '['}
+			if len(set) > 1 && set[0] == '^' {
+				it.neg, set = true, set[1:]
 			}
-			set := p[1:end]
-			neg := len(set) > 0 && set[0] == '^'
-			if neg {
-				set = set[1:]
-			}
-			in := false
-			for i := 0; i < len(set); i++ {
-				if i+2 < len(set) && set[i+1] == '-' {
-					if s[0] >= set[i] && s[0] <= set[i+2] {
-						in = true
-					}
-					i += 2
-					continue
-				}
-				if set[i] == s[0] {
-					in = true
-				}
-			}
-			if in == neg {
-				return false
-			}
-			s, p = s[1:], p[end+1:]
+			it.set = set
+			items = append(items, it)
+			i = end
 		default:
-			if len(s) == 0 || s[0] != p[0] {
-				return false
-			}
-			s, p = s[1:], p[1:]
+			items = append(items, item{kind: 'c', r: p[i]})
 		}
 	}
-	return len(s) == 0
+	inSet := func(set []rune, c rune) bool {
+		for i := 0; i < len(set); i++ {
+			if i+2 < len(set) && set[i+1] == '-' {
+				if c >= set[i] && c <= set[i+2] {
+					return true
+				}
+				i += 2
+				continue
+			}
+			if set[i] == c {
+				return true
+			}
+		}
+		return false
+	}
+	// cur[j]: the first i runes of s match the first j items.
+	cur := make([]bool, len(items)+1)
+	next := make([]bool, len(items)+1)
+	cur[0] = true
+	for j, it := range items {
+		cur[j+1] = cur[j] && it.kind == '%'
+	}
+	for _, c := range s {
+		next[0] = false
+		for j, it := range items {
+			switch it.kind {
+			case '%':
+				next[j+1] = next[j] || cur[j+1]
+			case '_':
+				next[j+1] = cur[j]
+			case '[':
+				next[j+1] = cur[j] && inSet(it.set, c) != it.neg
+			default:
+				next[j+1] = cur[j] && c == it.r
+			}
+		}
+		cur, next = next, cur
+	}
+	return cur[len(items)]
 }
 
 func isNullLiteral(x Expr) bool {

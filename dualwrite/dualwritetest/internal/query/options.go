@@ -12,8 +12,8 @@ type Query struct {
 	Select  []string // $select; nil selects every column
 	Filter  Expr     // $filter; nil when absent
 	OrderBy []OrderItem
-	Top     *int   // $top; nil when absent
-	Count   bool   // $count=true
+	Top     *int // $top; nil when absent
+	Count   bool // $count=true
 	Expand  []*ExpandItem
 	Apply   *Apply // $apply; nil when absent
 

@@ -120,7 +120,7 @@ func TestDocumentedQueries(t *testing.T) {
 			want: []string{"Yvonne McKay (sample)"}},
 		{ref: "query-data-web-api-018.http.txt (columns the fixture has)", table: "systemuser", key: "fullname",
 			query: "$filter=(teammembership_association/any(t:t/name eq 'CITTEST'))&$select=fullname,systemuserid&$orderby=fullname",
-			want: []string{"System Administrator"}},
+			want:  []string{"System Administrator"}},
 		{ref: "filter-rows.md: Manage single quotes (In with double quotes)", table: "contact", key: "fullname",
 			query: `$select=fullname&$filter=Microsoft.Dynamics.CRM.In(PropertyName=@p1,PropertyValues=@p2)&@p1='lastname'&@p2=["OBrian","Glynn (sample)","O'Brian"]`,
 			want:  []string{"Jim Glynn (sample)"}},
