@@ -1,6 +1,7 @@
 package query
 
 import (
+	"os"
 	"strings"
 	"time"
 )
@@ -205,4 +206,12 @@ func newEnv() (*Env, *fakeData) {
 	d.add("team", Row{"teamid": "7e000000-0000-0000-0000-000000000001", "name": "CITTEST"})
 	d.assoc["systemuser|"+idUser+"|teammembership_association"] = []Row{d.rows["team"][0]}
 	return &Env{Schema: s, Data: d, Now: func() time.Time { return clock }, UserID: idUser, BaseURL: "[Organization URI]/api/data/v9.2/"}, d
+}
+
+func readRef(t interface{ Skipf(string, ...any) }, file string) (string, error) {
+	b, err := os.ReadFile(refDir + file)
+	if err != nil {
+		t.Skipf("reference file %s: %v", file, err)
+	}
+	return string(b), err
 }

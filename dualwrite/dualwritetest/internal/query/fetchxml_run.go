@@ -393,14 +393,29 @@ func (e *Env) fetchCondition(c FetchCondition, key string, tables map[string]str
 		}
 		return e.test(c.Operator, v, []any{w})
 	}
+	_, colInfo, _ := e.fetchColumn(table, c.Attribute)
 	var vals []any
 	if c.Value != nil {
-		vals = append(vals, *c.Value)
+		vals = append(vals, coerce(colInfo, *c.Value))
 	}
 	for _, x := range c.Values {
-		vals = append(vals, x)
+		vals = append(vals, coerce(colInfo, x))
 	}
 	return e.test(c.Operator, v, vals)
+}
+
+// coerce turns a FetchXML value (always text) into the column's kind:
+// booleans from "1"/"true", GUIDs without braces ("{E062...}").
+func coerce(col Column, s string) any {
+	if len(s) == 38 && s[0] == '{' && s[37] == '}' && IsGUID(s[1:37]) {
+		return strings.ToLower(s[1:37])
+	}
+	if col.Type == TypeBoolean {
+		if b, err := parseBool(s); err == nil {
+			return b
+		}
+	}
+	return s
 }
 
 // fetchSort orders rows by the order elements of the entity and its
