@@ -662,7 +662,8 @@ func (e *Env) fetchAggregate(f *Fetch, tables map[string]string, rows []joined) 
 			case method == "countcolumn" && a.Distinct:
 				method = "countdistinct"
 			}
-			v, err := aggregateValues(method, vals)
+			_, col, _ := e.fetchColumn(tables[a.key], a.Name)
+			v, err := aggregateValues(method, col.Type, vals)
 			if err != nil {
 				return nil, err
 			}
@@ -769,4 +770,23 @@ func urlEncodeLower(s string) string {
 		b.WriteByte(hex[c&15])
 	}
 	return b.String()
+}
+
+// Context returns the select part of @odata.context for a FetchXML result,
+// as web-api-query-data-sample-034 shows it: the columns, each lookup
+// followed by its navigation property name,
+// "(fullname,annualincome,_transactioncurrencyid_value,transactioncurrencyid,contactid)".
+// It is "" for an aggregate query.
+func (r *FetchResult) Context() string {
+	if len(r.Columns) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, c := range r.Columns {
+		parts = append(parts, c)
+		if n, ok := lookupColumnName(c); ok {
+			parts = append(parts, n)
+		}
+	}
+	return "(" + strings.Join(parts, ",") + ")"
 }

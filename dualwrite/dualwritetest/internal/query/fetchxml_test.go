@@ -115,6 +115,9 @@ func TestFetchRowShape(t *testing.T) {
 	if diff := cmp.Diff([]string{"fullname", "annualincome", "_transactioncurrencyid_value", "contactid"}, res.Columns); diff != "" {
 		t.Errorf("columns (-want +got):\n%s", diff)
 	}
+	if got, want := res.Context(), "(fullname,annualincome,_transactioncurrencyid_value,transactioncurrencyid,contactid)"; got != want {
+		t.Errorf("Context() = %q, want %q", got, want)
+	}
 }
 
 func TestFetchLinkEntity(t *testing.T) {
@@ -193,7 +196,7 @@ func TestFetchAggregate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []map[string]any{{"Average": 35200.0 / 9, "Count": 10, "ColumnCount": 9, "Distinct": 8, "Maximum": 6200, "Minimum": 1500, "Sum": int64(35200)}}
+	want := []map[string]any{{"Average": int64(3911), "Count": 10, "ColumnCount": 9, "Distinct": 8, "Maximum": 6200, "Minimum": 1500, "Sum": int64(35200)}}
 	if diff := cmp.Diff(want, res.Rows); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -331,5 +334,28 @@ func TestFetchRefusals(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestFetchContextMatchesDocumentedResponse(t *testing.T) {
+	// web-api-query-data-sample-033 (request) and -034 (response).
+	e, _ := newEnv()
+	res, err := runFetch(t, e, refFetch(t, "web-api-query-data-sample-033.http.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := readRef(t, "web-api-query-data-sample-034.http.txt")
+	want := `$metadata#contacts` + res.Context() + `"`
+	if !strings.Contains(body, want) {
+		t.Errorf("the documented response has no %s", want)
+	}
+	// Every documented row carries exactly these keys (with @odata.etag and
+	// formatted values, which Render adds).
+	for _, r := range res.Rows {
+		for k := range r {
+			if k != "@odata.etag" && !strings.Contains(body, `"`+k+`":`) {
+				t.Errorf("key %q is not in the documented response", k)
+			}
+		}
 	}
 }
