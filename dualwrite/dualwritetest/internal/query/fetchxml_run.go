@@ -22,6 +22,10 @@ type FetchResult struct {
 	// TotalRecordCount is @Microsoft.Dynamics.CRM.totalrecordcount when the
 	// query sets returntotalrecordcount, else -1.
 	TotalRecordCount int
+	// TotalRecordCountLimitExceeded is
+	// @Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded: more than 5000
+	// rows match.
+	TotalRecordCountLimitExceeded bool
 	// Columns are the entity's output columns, for @odata.context.
 	Columns []string
 }
@@ -69,7 +73,7 @@ func (e *Env) RunFetch(f *Fetch) (*FetchResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		res.Rows = out
+		res.Rows, res.MoreRecords = simplePage(f, out)
 		return res, nil
 	}
 	e.fetchSort(f, tables, kept)
@@ -80,6 +84,7 @@ func (e *Env) RunFetch(f *Fetch) (*FetchResult, error) {
 	}
 	if f.ReturnTotalRecordCount {
 		res.TotalRecordCount = min(len(out), 5000)
+		res.TotalRecordCountLimitExceeded = len(out) > 5000
 	}
 	switch {
 	case f.Top != nil:
@@ -789,4 +794,22 @@ func (r *FetchResult) Context() string {
 		}
 	}
 	return "(" + strings.Join(parts, ",") + ")"
+}
+
+// simplePage applies count and page to aggregated rows (no paging cookie:
+// Dataverse returns none for aggregates).
+func simplePage(f *Fetch, out []map[string]any) ([]map[string]any, bool) {
+	if f.Count == nil && f.Page == nil {
+		return out, false
+	}
+	size, page := 5000, 1
+	if f.Count != nil {
+		size = *f.Count
+	}
+	if f.Page != nil {
+		page = *f.Page
+	}
+	from := min((page-1)*size, len(out))
+	to := min(from+size, len(out))
+	return out[from:to], to < len(out)
 }

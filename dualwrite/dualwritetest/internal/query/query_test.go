@@ -244,6 +244,19 @@ func TestExpand(t *testing.T) {
 		t.Errorf("nested createdby = %v", pc["createdby"])
 	}
 
+	// join-tables.md: the nextLink of a collection with a nested $expand
+	// keeps the nested options.
+	_, out, err = runQuery(t, e, "account", "$select=name&$filter=accountid eq "+idLitware+"&$expand=contact_customer_accounts($select=fullname;$expand=createdby($select=fullname))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out[0]["contact_customer_accounts@odata.nextLink"], "[Organization URI]/api/data/v9.2/accounts("+idLitware+")/contact_customer_accounts?$select=fullname&$expand=createdby($select=fullname)"; got != want {
+		t.Errorf("nextLink = %v, want %v", got, want)
+	}
+	if got := out[0]["contact_customer_accounts"].([]any); len(got) != 1 || got[0].(map[string]any)["_parentcustomerid_value"] != idLitware {
+		t.Errorf("contact_customer_accounts = %v", got)
+	}
+
 	// A lookup that is empty expands to null.
 	_, out, err = runQuery(t, e, "account", "$select=name&$filter=accountid eq "+idChild1+"&$expand=primarycontactid($select=fullname)")
 	if err != nil {

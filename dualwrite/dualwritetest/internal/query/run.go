@@ -243,7 +243,11 @@ func (e *Env) expandValue(table string, it *ExpandItem, nested bool, r Row) (any
 	id, _ := r[tb.PrimaryKey].(string)
 	link := e.BaseURL + tb.EntitySet + "(" + id + ")/" + it.Nav
 	if it.Options != "" {
-		link += "?" + strings.ReplaceAll(it.Options, ";", "&")
+		var opts []string
+		for _, o := range splitTop(it.Options, ';') {
+			opts = append(opts, strings.TrimSpace(o))
+		}
+		link += "?" + strings.Join(opts, "&")
 	}
 	return list, map[string]any{it.Nav + "@odata.nextLink": link}, nil
 }
