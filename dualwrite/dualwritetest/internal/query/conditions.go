@@ -33,6 +33,8 @@ var webAPIFunctions = map[string]struct {
 	"EqualUserId": {"eq-userid", 0}, "NotEqualUserId": {"ne-userid", 0},
 	"EqualBusinessId": {"eq-businessid", 0}, "NotEqualBusinessId": {"ne-businessid", 0},
 	"ContainValues": {"contain-values", 2}, "DoesNotContainValues": {"not-contain-values", 2},
+	"Above": {"above", 1}, "AboveOrEqual": {"eq-or-above", 1}, "Under": {"under", 1},
+	"UnderOrEqual": {"eq-or-under", 1}, "NotUnder": {"not-under", 1},
 }
 
 // notImplementedFunctions are documented query functions this package
@@ -42,8 +44,7 @@ var notImplementedFunctions = map[string]bool{
 	"InFiscalPeriod": true, "InFiscalPeriodAndYear": true, "InFiscalYear": true, "InOrAfterFiscalPeriodAndYear": true,
 	"InOrBeforeFiscalPeriodAndYear": true, "LastFiscalPeriod": true, "LastFiscalYear": true, "LastXFiscalPeriods": true,
 	"LastXFiscalYears": true, "NextFiscalPeriod": true, "NextFiscalYear": true, "NextXFiscalPeriods": true,
-	"NextXFiscalYears": true, "ThisFiscalPeriod": true, "ThisFiscalYear": true, "Above": true, "AboveOrEqual": true,
-	"Under": true, "UnderOrEqual": true, "NotUnder": true, "EqualUserOrUserHierarchy": true,
+	"NextXFiscalYears": true, "ThisFiscalPeriod": true, "ThisFiscalYear": true, "EqualUserOrUserHierarchy": true,
 	"EqualUserOrUserHierarchyAndTeams": true, "EqualUserOrUserTeams": true, "EqualUserTeams": true,
 	"EqualUserLanguage": true, "Contains": true, "DoesNotContain": true,
 }
@@ -65,12 +66,12 @@ var fetchOperators = map[string]int{
 	"on": 1, "on-or-before": 1, "on-or-after": 1,
 	"eq-userid": 0, "ne-userid": 0, "eq-businessid": 0, "ne-businessid": 0,
 	"contain-values": -1, "not-contain-values": -1,
+	"above": 1, "eq-or-above": 1, "under": 1, "eq-or-under": 1, "not-under": 1,
 }
 
 // notImplementedOperators are documented FetchXML operators this package
 // does not evaluate.
 var notImplementedOperators = map[string]bool{
-	"above": true, "eq-or-above": true, "under": true, "eq-or-under": true, "not-under": true,
 	"eq-useroruserhierarchy": true, "eq-useroruserhierarchyandteams": true, "eq-useroruserteams": true,
 	"eq-userteams": true, "eq-userlanguage": true, "in-fiscal-period": true, "in-fiscal-period-and-year": true,
 	"in-fiscal-year": true, "in-or-after-fiscal-period-and-year": true, "in-or-before-fiscal-period-and-year": true,
@@ -150,6 +151,15 @@ func (e *Env) checkOperator(op string, col Column, table string, value any) erro
 	if isDateOperator(op) && col.Type != TypeDateTime {
 		return badRequest(CodeQuery, "The operator '%s' is only valid on date and time columns; '%s' of table '%s' is %s.", op, col.Name, table, col.Type)
 	}
+	if isHierarchyOperator(op) {
+		tb, _ := e.table(table)
+		if col.Name != tb.PrimaryKey && !col.IsLookup() {
+			return badRequest(CodeQuery, "The operator '%s' is only valid on the primary key or a lookup; '%s' of table '%s' is %s.", op, col.Name, table, col.Type)
+		}
+		if _, err := e.hierarchyColumn(table); err != nil {
+			return err
+		}
+	}
 	switch op {
 	case "eq-userid", "ne-userid", "eq-businessid", "ne-businessid":
 		if !col.IsLookup() && col.Type != TypeUniqueidentifier {
@@ -201,6 +211,9 @@ func (e *Env) function(table string, f Function, row Row, sc *scope) (any, error
 		vals = []any{f.Params["PropertyValue"]}
 	case 2:
 		vals, _ = f.Params["PropertyValues"].([]any)
+	}
+	if isHierarchyOperator(spec.op) {
+		return e.testHierarchy(table, spec.op, row[pr.name], vals[0])
 	}
 	return e.test(spec.op, row[pr.name], vals)
 }

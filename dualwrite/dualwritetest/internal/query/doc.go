@@ -47,7 +47,8 @@
 //	             Weeks Months Years, OlderThanX Minutes Hours Days Weeks Months
 //	             Years, On OnOrBefore OnOrAfter, EqualUserId NotEqualUserId
 //	             EqualBusinessId NotEqualBusinessId, ContainValues
-//	             DoesNotContainValues (Env.Now and Env.Location are the clock
+//	             DoesNotContainValues, Above AboveOrEqual Under UnderOrEqual
+//	             NotUnder (with a HierarchySchema) (Env.Now and Env.Location are the clock
 //	             and the user's time zone; weeks start on Sunday).
 //	$select      columns and _x_value lookups; adds the primary key and, for a
 //	             money column, _transactioncurrencyid_value.
@@ -71,7 +72,8 @@
 //	             non-fiscal, non-hierarchy operator (eq ne neq gt ge lt le like
 //	             not-like begins-with ends-with and their negations, in not-in
 //	             between not-between null not-null, the date operators, eq-userid
-//	             ne-userid eq-businessid ne-businessid, contain-values), value
+//	             ne-userid eq-businessid ne-businessid, contain-values, above
+//	             eq-or-above under eq-or-under not-under), value
 //	             elements, valueof, entityname; link-entity inner/outer/any/
 //	             not any/exists/in with from, to, alias (else <name><n>), nested;
 //	             aggregates count countcolumn (distinct) sum avg min max,
@@ -83,8 +85,8 @@
 // # What is refused with 501
 //
 // OData functions other than contains/startswith/endswith (tolower, toupper,
-// length, year...), the in/has/arithmetic operators, hierarchy (Above, Under,
-// eq-or-under...), fiscal-period and team functions and operators,
+// length, year...), the in/has/arithmetic operators, fiscal-period, team and
+// user-hierarchy functions and operators,
 // EqualUserLanguage, link-type all/not all/matchfirstrowusingcrossapply,
 // rowaggregate, fiscal dategrouping, $orderby through a navigation property,
 // selecting a navigation property, $expand=*, $apply transformations other

@@ -14,6 +14,14 @@ type fakeSchema struct {
 	navs   map[string]map[string]Navigation
 }
 
+// Hierarchy implements HierarchySchema: accounts have parent accounts.
+func (s *fakeSchema) Hierarchy(t string) (string, bool) {
+	if t == "account" {
+		return "parentaccountid", true
+	}
+	return "", false
+}
+
 func (s *fakeSchema) Table(t string) (Table, bool) { tb, ok := s.tables[t]; return tb, ok }
 func (s *fakeSchema) Column(t, c string) (Column, bool) {
 	col, ok := s.cols[t][c]

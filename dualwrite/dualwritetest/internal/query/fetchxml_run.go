@@ -406,6 +406,9 @@ func (e *Env) fetchCondition(c FetchCondition, key string, tables map[string]str
 	for _, x := range c.Values {
 		vals = append(vals, coerce(colInfo, x))
 	}
+	if isHierarchyOperator(c.Operator) {
+		return e.testHierarchy(table, c.Operator, v, vals[0])
+	}
 	return e.test(c.Operator, v, vals)
 }
 

@@ -292,7 +292,8 @@ func TestRefusals(t *testing.T) {
 		{"not applies to a boolean", "account", "$filter=not name eq 'x'", 400, CodeQuery, "A unary operator with an incompatible type was detected. Found operand type 'Edm.String' for operator kind 'Not'."},
 		{"tolower is not implemented", "account", "$filter=tolower(name) eq 'x'", 501, CodeQuery, "The emulator does not implement the OData function 'tolower' in $filter."},
 		{"in operator is not implemented", "account", "$filter=name in ('a','b')", 501, CodeQuery, "The emulator does not implement the $filter operator 'in'."},
-		{"hierarchy functions are not implemented", "account", "$filter=Microsoft.Dynamics.CRM.Under(PropertyName='accountid',PropertyValue='" + idAdvWorks + "')", 501, CodeQuery, "The emulator does not implement the query function Microsoft.Dynamics.CRM.Under."},
+		{"hierarchy functions need a hierarchy", "contact", "$filter=Microsoft.Dynamics.CRM.Under(PropertyName='contactid',PropertyValue='" + idNancy + "')", 400, CodeQuery, "The table 'contact' has no hierarchical relationship: the hierarchy operators cannot be used on it."},
+		{"team functions are not implemented", "account", "$filter=Microsoft.Dynamics.CRM.EqualUserTeams(PropertyName='ownerid')", 501, CodeQuery, "The emulator does not implement the query function Microsoft.Dynamics.CRM.EqualUserTeams."},
 		{"unknown query function", "account", "$filter=Microsoft.Dynamics.CRM.Foo(PropertyName='name')", 400, CodeQuery, "An unknown function with name 'Microsoft.Dynamics.CRM.Foo' was found. This may also be a function import or a key lookup on a navigation property, which is not allowed."},
 		{"date function on a string column", "account", "$filter=Microsoft.Dynamics.CRM.Today(PropertyName='name')", 400, CodeQuery, "The operator 'today' is only valid on date and time columns; 'name' of table 'account' is String."},
 		{"Between needs two values", "account", "$filter=Microsoft.Dynamics.CRM.Between(PropertyName='numberofemployees',PropertyValues=[\"5\"])", 400, CodeQuery, "The function 'Microsoft.Dynamics.CRM.Between' requires exactly two PropertyValues."},
@@ -374,6 +375,38 @@ func TestQueryFunctions(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestHierarchy(t *testing.T) {
+	// query-hierarchical-data: the two sample child accounts are under
+	// Adventure Works; a grandchild is under both.
+	e, d := newEnv()
+	d.add("account", Row{"accountid": "9c000000-0000-0000-0000-000000000001", "name": "Grandchild", "_parentaccountid_value": idChild1})
+	for _, tc := range []struct {
+		filter string
+		want   []string
+	}{
+		{"Microsoft.Dynamics.CRM.Under(PropertyName='accountid',PropertyValue='" + idAdvWorks + "')", []string{"Sample Child Account 1", "Sample Child Account 2", "Grandchild"}},
+		{"Microsoft.Dynamics.CRM.UnderOrEqual(PropertyName='accountid',PropertyValue='" + idChild1 + "')", []string{"Sample Child Account 1", "Grandchild"}},
+		{"Microsoft.Dynamics.CRM.Above(PropertyName='accountid',PropertyValue='9c000000-0000-0000-0000-000000000001')", []string{"Adventure Works (sample)", "Sample Child Account 1"}},
+		{"Microsoft.Dynamics.CRM.AboveOrEqual(PropertyName='accountid',PropertyValue='" + idChild2 + "')", []string{"Adventure Works (sample)", "Sample Child Account 2"}},
+		{"Microsoft.Dynamics.CRM.NotUnder(PropertyName='accountid',PropertyValue='" + idAdvWorks + "') and numberofemployees gt 6000", []string{"A. Datum Corporation (sample)"}},
+	} {
+		_, out, err := runQuery(t, e, "account", "$select=name&$filter="+tc.filter)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.filter, err)
+		}
+		if diff := cmp.Diff(tc.want, names(out, "name")); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.filter, diff)
+		}
+	}
+	res, err := runFetch(t, e, `<fetch><entity name='account'><attribute name='name'/><filter><condition attribute='accountid' operator='eq-or-under' value='{`+strings.ToUpper(idChild1)+`}'/></filter></entity></fetch>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Sample Child Account 1", "Grandchild"}, names(res.Rows, "name")); diff != "" {
+		t.Errorf("fetch eq-or-under (-want +got):\n%s", diff)
 	}
 }
 
