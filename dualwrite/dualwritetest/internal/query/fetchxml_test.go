@@ -359,3 +359,55 @@ func TestFetchContextMatchesDocumentedResponse(t *testing.T) {
 		}
 	}
 }
+
+func TestFetchMore(t *testing.T) {
+	e, _ := newEnv()
+	// distinct='true' removes duplicate output rows.
+	res, err := runFetch(t, e, `<fetch distinct='true'><entity name='account'><attribute name='address1_city'/><attribute name='statecode'/><filter><condition attribute='address1_city' operator='eq' value='Redmond'/></filter></entity></fetch>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The primary key is always returned, so rows stay distinct by key.
+	if len(res.Rows) != 3 {
+		t.Errorf("distinct with key: %d rows, want 3", len(res.Rows))
+	}
+	res, err = runFetch(t, e, `<fetch distinct='true' aggregate='true'><entity name='account'><attribute name='address1_city' alias='city' groupby='true'/><filter><condition attribute='address1_city' operator='like' value='R%'/></filter></entity></fetch>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]map[string]any{{"city": "Redmond"}}, res.Rows); diff != "" {
+		t.Errorf("groupby as distinct (-want +got):\n%s", diff)
+	}
+	// An aggregate over no rows is one row of zero counts.
+	res, err = runFetch(t, e, `<fetch aggregate='true'><entity name='account'><attribute name='accountid' alias='n' aggregate='count'/><attribute name='numberofemployees' alias='s' aggregate='sum'/><attribute name='numberofemployees' alias='m' aggregate='max'/><filter><condition attribute='name' operator='eq' value='nobody'/></filter></entity></fetch>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]map[string]any{{"n": 0, "s": int64(0), "m": nil}}, res.Rows); diff != "" {
+		t.Errorf("empty aggregate (-want +got):\n%s", diff)
+	}
+	// Aggregated rows page with count and page; descending order by alias.
+	res, err = runFetch(t, e, `<fetch aggregate='true' count='2' page='2'><entity name='account'><attribute name='address1_city' alias='City' groupby='true'/><attribute name='accountid' alias='n' aggregate='count'/><order alias='City' descending='true'/></entity></fetch>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Phoenix", "Missoula"}, names(res.Rows, "City")); diff != "" || !res.MoreRecords {
+		t.Errorf("aggregate page 2 more=%v (-want +got):\n%s", res.MoreRecords, diff)
+	}
+	// returntotalrecordcount.
+	res, err = runFetch(t, e, `<fetch returntotalrecordcount='true' count='1'><entity name='contact'><attribute name='fullname'/></entity></fetch>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TotalRecordCount != 8 || res.TotalRecordCountLimitExceeded || len(res.Rows) != 1 {
+		t.Errorf("total = %d exceeded=%v rows=%d", res.TotalRecordCount, res.TotalRecordCountLimitExceeded, len(res.Rows))
+	}
+	// Boolean values are written 0/1 or true/false.
+	res, err = runFetch(t, e, `<fetch><entity name='account'><attribute name='name'/><filter><condition attribute='creditonhold' operator='ne' value='1'/><condition attribute='address1_city' operator='eq' value='Dallas'/></filter></entity></fetch>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Litware, Inc. (sample)"}, names(res.Rows, "name")); diff != "" {
+		t.Errorf("boolean (-want +got):\n%s", diff)
+	}
+}

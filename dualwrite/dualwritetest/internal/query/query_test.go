@@ -519,3 +519,26 @@ func TestParseRawQueryKeepsSemicolons(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+func TestApplyOrderAndTop(t *testing.T) {
+	e, _ := newEnv()
+	_, out, err := runQuery(t, e, "account", "$apply=groupby((address1_city),aggregate($count as n))&$orderby=address1_city desc&$top=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]map[string]any{{"address1_city": "Santa Cruz", "n": 1}, {"address1_city": "Redmond", "n": 3}}, out); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	_, out, err = runQuery(t, e, "account", "$apply=groupby((primarycontactid/fullname),aggregate($count as n))&$orderby=primarycontactid/fullname desc&$filter=_primarycontactid_value ne null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"Yvonne McKay (sample)", "Susanna Stubberod (sample)", "Nancy Anderson (sample)"}, names(out, "contact_fullname")); diff != "" {
+		t.Errorf("nav order (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"$apply=groupby((name),aggregate(name with sum as s))", "$apply=topcount(2,revenue)", "$apply=groupby(name)", "$apply=filter(name eq 'x')", "$apply=aggregate(revenue with median as m)"} {
+		if _, _, err := runQuery(t, e, "account", bad); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
