@@ -542,3 +542,35 @@ func TestApplyOrderAndTop(t *testing.T) {
 		}
 	}
 }
+
+func TestNestedExpandPaging(t *testing.T) {
+	// join-tables.md: with a nested $expand and odata.maxpagesize=1, each
+	// expanded collection is paged and its nextLink carries a skiptoken with
+	// countOfRecords and lower-case keys.
+	e, _ := newEnv()
+	e.MaxPageSize = 1
+	_, _, err := runQuery(t, e, "account", "$select=name,accountid&$filter=accountid eq "+idAdvWorks+"&$expand=Account_Tasks($select=subject),contact_customer_accounts($select=fullname;$expand=owninguser($select=fullname))")
+	if err == nil {
+		t.Fatal("owninguser is not in the fixture: want an unknown property error")
+	}
+	_, out, err := runQuery(t, e, "account", "$select=name,accountid&$filter=accountid eq "+idAdvWorks+"&$expand=Account_Tasks($select=subject),contact_customer_accounts($select=fullname;$expand=createdby($select=fullname))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := out[0]["Account_Tasks"].([]any)
+	if len(tasks) != 1 {
+		t.Fatalf("Account_Tasks has %d rows, want 1 (paged)", len(tasks))
+	}
+	want := "[Organization URI]/api/data/v9.2/accounts(" + idAdvWorks + ")/Account_Tasks?$select=subject&$skiptoken=%3Ccookie%20pagenumber=%222%22%20pagingcookie=%22%253ccookie%2520page%253d%25221%2522%2520countOfRecords%253d%25221%2522%253e%253cactivityid%2520last%253d%2522%257bf68393c1-34cb-ed11-b597-000d3a993550%257d%2522%2520first%253d%2522%257bf68393c1-34cb-ed11-b597-000d3a993550%257d%2522%2520%252f%253e%253c%252fcookie%253e%22%20istracking=%22False%22%20/%3E"
+	if got := out[0]["Account_Tasks@odata.nextLink"]; got != want {
+		t.Errorf("nextLink =\n%v\nwant\n%v", got, want)
+	}
+	// Without a nested $expand the page size does not apply to expansions.
+	_, out, err = runQuery(t, e, "account", "$select=name&$filter=accountid eq "+idAdvWorks+"&$expand=Account_Tasks($select=subject)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out[0]["Account_Tasks"].([]any)); n != 2 {
+		t.Errorf("single $expand: %d tasks, want 2", n)
+	}
+}

@@ -239,14 +239,26 @@ func (e *Env) expandValue(table string, it *ExpandItem, nested bool, r Row) (any
 		}
 		list = append(list, o)
 	}
+	more := false
+	if nested && e.MaxPageSize > 0 && len(list) > e.MaxPageSize {
+		list, children, more = list[:e.MaxPageSize], children[:e.MaxPageSize], true
+	}
 	tb, _ := e.table(table)
 	id, _ := r[tb.PrimaryKey].(string)
 	link := e.BaseURL + tb.EntitySet + "(" + id + ")/" + it.Nav
+	var opts []string
 	if it.Options != "" {
-		var opts []string
 		for _, o := range splitTop(it.Options, ';') {
 			opts = append(opts, strings.TrimSpace(o))
 		}
+	}
+	if more {
+		pk := tt.PrimaryKey
+		first, _ := children[0][pk].(string)
+		last, _ := children[len(children)-1][pk].(string)
+		opts = append(opts, "$skiptoken="+NestedSkipToken(pk, 1, len(children), first, last))
+	}
+	if len(opts) > 0 {
 		link += "?" + strings.Join(opts, "&")
 	}
 	return list, map[string]any{it.Nav + "@odata.nextLink": link}, nil

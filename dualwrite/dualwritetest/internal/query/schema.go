@@ -121,6 +121,11 @@ type Env struct {
 	// BaseURL prefixes the links Project writes (@odata.id of $ref and
 	// <nav>@odata.nextLink), such as "https://org.example/api/data/v9.2/".
 	BaseURL string
+	// MaxPageSize is the request's odata.maxpagesize preference (0 if
+	// none). When the query has a nested $expand, Dataverse pages every
+	// expanded collection with it ("Join tables using OData": Nested $expand
+	// on collection-valued navigation properties).
+	MaxPageSize int
 }
 
 func (e *Env) now() time.Time {

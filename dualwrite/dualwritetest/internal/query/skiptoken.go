@@ -24,6 +24,16 @@ func SkipToken(primaryKey string, page int, firstID, lastID string) string {
 	return r.Replace(cookie)
 }
 
+// NestedSkipToken is the $skiptoken Dataverse writes when a query has a
+// nested $expand ("Join tables using OData"): the inner cookie also counts
+// the records returned so far and keeps the keys in lower case.
+func NestedSkipToken(primaryKey string, page, count int, firstID, lastID string) string {
+	inner := fmt.Sprintf(`<cookie page="%d" countOfRecords="%d"><%s last="{%s}" first="{%s}" /></cookie>`, page, count, primaryKey, strings.ToLower(lastID), strings.ToLower(firstID))
+	cookie := fmt.Sprintf(`<cookie pagenumber="%d" pagingcookie="%s" istracking="False" />`, page+1, urlEncodeLower(urlEncodeLower(inner)))
+	r := strings.NewReplacer("<", "%3C", ">", "%3E", " ", "%20", `"`, "%22")
+	return r.Replace(cookie)
+}
+
 var (
 	pageNumberRE = regexp.MustCompile(`pagenumber="(\d+)"`)
 	lastKeyRE    = regexp.MustCompile(`last="\{([0-9A-Fa-f-]{36})\}"`)
