@@ -68,13 +68,29 @@
 //
 // # What it does not do
 //
-// $expand, $apply, FetchXML queries, UpsertMultiple and DeleteMultiple,
-// metadata ($metadata, EntityDefinitions), associate and disassociate
-// ($ref) outside a $batch, deep insert, the combined execution time limit,
-// business rules and plugins other than the B2B onboarding ones, and
-// creating a prospect from a lead made in Dataverse, and propagating
-// deletes. Error codes for state
-// rule violations are close to Dataverse's but not guaranteed equal.
+// UpsertMultiple and DeleteMultiple, deep insert, the combined execution
+// time limit, business rules and plugins other than the B2B onboarding
+// ones, creating a prospect from a lead made in Dataverse, and propagating
+// deletes. Anything it does not implement is refused loudly (501 naming
+// it, or the 400 Dataverse would send), never answered with 200.
+//
+// # Support table
+//
+// Every documented behaviour, and what the emulator does with it:
+// "supported" (as documented), "refused" (the error the real service
+// sends) or "501" (not implemented, refused loudly naming it).
+//
+// ## Dataverse records, actions and metadata
+//
+// (filled in by the strict-records work)
+//
+// ## Dataverse queries
+//
+// (filled in by the query work)
+//
+// ## Commerce headquarters
+//
+// (filled in by the Commerce work)
 //
 // # Layout
 //
