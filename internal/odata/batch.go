@@ -224,20 +224,20 @@ func (c *Client) lineUp(b *d365.Batch, status int, parts []*rawPart, readErr err
 		rp := parts[k]
 		k++
 		if p.Request != nil {
-			if rp.nested != nil || rp.err != nil {
+			if rp.changeSet {
 				misaligned = fmt.Sprintf("the $batch answer's part %d answers a change set where part %d of the batch is a single request", k, i+1)
 				unknown("", "%s", misaligned)
 				continue
 			}
-			out = append(out, c.result(rp))
+			out = append(out, c.answer(rp, ""))
 			continue
 		}
 		switch {
-		case rp.err != nil:
+		case rp.changeSet && rp.err != nil:
 			for _, id := range partIDs(p) {
 				unknown(id, "the answer to the change set (part %d of the $batch answer) could not be read: %v", k, rp.err)
 			}
-		case rp.nested == nil && rp.failed():
+		case !rp.changeSet && rp.failed():
 			// The change set failed as a whole: one error part, and none
 			// of its requests applied (a change set is atomic).
 			failed := c.result(rp)
@@ -246,7 +246,7 @@ func (c *Client) lineUp(b *d365.Batch, status int, parts []*rawPart, readErr err
 				res.ContentID = contentID(r, j)
 				out = append(out, &res)
 			}
-		case rp.nested == nil:
+		case !rp.changeSet:
 			misaligned = fmt.Sprintf("the $batch answer's part %d is a single %d answer where part %d of the batch is a change set", k, rp.status, i+1)
 			for _, id := range partIDs(p) {
 				unknown(id, "%s", misaligned)
@@ -297,9 +297,7 @@ func (c *Client) changeSetResults(reqs []*d365.BatchRequest, nested []*rawPart, 
 		case len(nps) > 1:
 			reason = fmt.Sprintf("the change set's answer (part %d of the $batch answer) holds %d parts with Content-ID %q", k, len(nps), id)
 		default:
-			res := c.result(nps[0])
-			res.ContentID = id
-			out = append(out, res)
+			out = append(out, c.answer(nps[0], id))
 			continue
 		}
 		out = append(out, &d365.BatchResult{ContentID: id, Err: outcomeUnknown(reason)})
@@ -333,6 +331,19 @@ func contentID(r *d365.BatchRequest, j int) string {
 	return fmt.Sprint(j + 1)
 }
 
+// answer is the result of the request that part answers, with Content-ID
+// id ("" outside change sets): a status outside 100-599 states nothing.
+func (c *Client) answer(p *rawPart, id string) *d365.BatchResult {
+	if p.status < 100 || p.status > 599 {
+		return &d365.BatchResult{ContentID: id, Err: outcomeUnknown(fmt.Sprintf("the answer part's status %03d is not an HTTP status", p.status))}
+	}
+	r := c.result(p)
+	if id != "" {
+		r.ContentID = id
+	}
+	return r
+}
+
 // result turns a response part into a BatchResult.
 func (c *Client) result(p *rawPart) *d365.BatchResult {
 	r := &d365.BatchResult{StatusCode: p.status, Header: p.header, Body: p.body, ContentID: p.contentID}
@@ -345,20 +356,22 @@ func (c *Client) result(p *rawPart) *d365.BatchResult {
 }
 
 // rawPart is one part of a multipart $batch response: an HTTP response, or
-// a change set's nested parts (or the error that made them unreadable).
+// a change set's answer, its nested parts (or the error that made them
+// unreadable).
 type rawPart struct {
 	contentID   string
 	status      int
 	header      http.Header
 	body        []byte
 	method, url string
+	changeSet   bool
 	nested      []*rawPart
 	err         error
 }
 
 // failed reports whether the part is an HTTP response with an error status.
 func (p *rawPart) failed() bool {
-	return p.nested == nil && p.err == nil && p.status >= 400
+	return !p.changeSet && p.status >= 400 && p.status <= 599
 }
 
 // errNotMultipart is the error of an answer that is not a multipart one.
@@ -396,7 +409,7 @@ func readMultipart(ct string, body []byte, depth int) ([]*rawPart, error) {
 			if err != nil {
 				err = fmt.Errorf("reading the change set: %w", err)
 			}
-			parts = append(parts, &rawPart{nested: nested, err: err})
+			parts = append(parts, &rawPart{changeSet: true, nested: nested, err: err})
 			continue
 		}
 		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(httpPart(data))), nil)

@@ -214,8 +214,14 @@ func FuzzReadMultipart(f *testing.F) {
 	f.Add("multipart/mixed; boundary=batchresponse_R", strings.ReplaceAll(continuedBatch, "\n", "\r\n"))
 	f.Add("multipart/mixed; boundary=b", "--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\nContent-Type: application/http\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n--c--\r\n--b--\r\n")
 	f.Add("text/html", "<html>")
+	// Whatever it reads, written again with mime/multipart (the reference
+	// encoder, fuzz_test.go), reads back the same.
 	f.Fuzz(func(t *testing.T, ct, body string) {
-		readMultipart(ct, []byte(body), 0)
+		parts, err := readMultipart(ct, []byte(body), 0)
+		if err != nil || anyPartErr(parts) {
+			return
+		}
+		roundTrip(t, parts)
 	})
 }
 
@@ -420,6 +426,23 @@ func TestBatchAnswersThatDoNotLineUp(t *testing.T) {
 		body:  batchAnswer(changeSetAnswer(answerPart(204, "1", "")), ok),
 		batch: &d365.Batch{Parts: singles(2)},
 		want:  []string{"unknown", "unknown"},
+	}, {
+		// Found by FuzzLineUp: an empty change set answer was taken for
+		// a single answer with status 0 and no error.
+		name: "an empty change set answer for a single request", status: 200,
+		body:  batchAnswer(changeSetAnswer(), ok),
+		batch: &d365.Batch{Parts: singles(2)},
+		want:  []string{"unknown", "unknown"},
+	}, {
+		name: "an empty change set answer", status: 200,
+		body:  batchAnswer(changeSetAnswer(), ok),
+		batch: &d365.Batch{Parts: []d365.BatchPart{changeSet("a"), {Request: post("leads")}}},
+		want:  []string{"a:unknown", "204"},
+	}, {
+		name: "a status that is no HTTP status", status: 200,
+		body:  batchAnswer("Content-Type: application/http\n\nHTTP/1.1 000 Zero\n\n", ok),
+		batch: &d365.Batch{Parts: singles(2)},
+		want:  []string{"unknown", "204"},
 	}, {
 		name: "a single success for a change set", status: 200,
 		body:  batchAnswer(ok, ok),
