@@ -68,11 +68,14 @@ func (a *Annotations) LookupLogicalName(column string) string {
 // JSON value. Decoders call it for every member whose name holds an '@'.
 func (a *Annotations) SetAnnotation(name string, value json.RawMessage) {
 	if name == "@odata.etag" {
+		// The last ETag given counts, whichever form it has.
 		var s string
 		if json.Unmarshal(value, &s) == nil {
 			a.ETag = s
+			delete(a.Raw, name)
 			return
 		}
+		a.ETag = ""
 	}
 	if a.Raw == nil {
 		a.Raw = make(map[string]json.RawMessage)

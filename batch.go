@@ -54,8 +54,8 @@ type Batch struct {
 
 // BatchResult is the answer to one request of a batch.
 type BatchResult struct {
-	// StatusCode is the request's status; 0 when the service did not run
-	// it because the batch stopped at an earlier failure.
+	// StatusCode is the request's status; 0 when the answer holds none for
+	// it (Err is then ErrNotRun or matches ErrOutcomeUnknown).
 	StatusCode int
 	Header     http.Header
 	Body       []byte
@@ -63,10 +63,17 @@ type BatchResult struct {
 	ContentID string
 	// Err is the request's failure: a *d365.Error for a status of 400 or
 	// more, including a change set that failed as a whole (each of its
-	// requests carries the change set's error), or ErrNotRun.
+	// requests carries the change set's error: none of them was applied);
+	// ErrNotRun; or an error matching ErrOutcomeUnknown (use errors.Is)
+	// when the answer does not state the request's fate, because it does
+	// not line up with the batch: the request may or may not have been
+	// applied, so read the data back before sending it again.
 	Err error
 }
 
 // ErrNotRun is the error of a batch request that the service did not run
-// because the batch stopped at an earlier failure.
+// because the batch stopped at an earlier failure: only without
+// ContinueOnError, for the requests after the failure that ended the batch
+// (Dataverse then answers 400 with the parts up to that failure). Such a
+// request can be sent again.
 var ErrNotRun = errors.New("d365: not run: the batch stopped at an earlier failure")

@@ -28,6 +28,17 @@ var (
 	ErrForbidden = errors.New("d365: forbidden")
 )
 
+// ErrOutcomeUnknown is the error of a request whose fate the service's
+// answer does not state: the request may or may not have been applied.
+// Read the data back before sending it again. It comes with a request of a
+// $batch whose answer does not line up with the batch (no part for the
+// request, a part of the wrong kind, more parts than requests, a change set
+// answer whose Content-IDs do not match its requests one to one, an answer
+// cut off), and with a $batch holding changes whose answer was lost or could
+// not be read whole. Match it with errors.Is: the error's text says what was
+// wrong with the answer.
+var ErrOutcomeUnknown = errors.New("d365: outcome unknown: the request may or may not have been applied; read the data back before sending it again")
+
 // Error is a failure reported by a Dynamics 365 service: any response with a
 // status of 400 or more, whatever its body (a Dataverse or Finance and
 // Operations JSON error, an HTML page from a proxy or the sign-in service, an

@@ -89,7 +89,10 @@ func NewClient(envURL string, cred d365.Credential, o *Options) (*Client, error)
 // (single requests and atomic change sets) in one HTTP request. Paths are
 // relative to the service root, such as "Prospects" or an entity key path.
 // The results come one per request, in order; the error is non-nil only
-// when the batch as a whole failed.
+// when the batch as a whole failed. A request whose fate the answer does
+// not state (an answer that does not line up with the batch) has an error
+// matching d365.ErrOutcomeUnknown: read the data back before sending it
+// again.
 func (c *Client) Batch(ctx context.Context, b *d365.Batch) ([]*d365.BatchResult, error) {
 	return c.od.Batch(ctx, b)
 }

@@ -38,7 +38,10 @@ func (o *BulkOptions) chunk() (int, error) {
 // Batch sends a $batch: up to 1,000 requests (single requests and atomic
 // change sets) in one HTTP request. Paths are relative to the Web API root,
 // such as "leads" or "leads(<id>)". The results come one per request, in
-// order; the error is non-nil only when the batch as a whole failed.
+// order; the error is non-nil only when the batch as a whole failed. A
+// request whose fate the answer does not state (an answer that does not
+// line up with the batch) has an error matching d365.ErrOutcomeUnknown:
+// read the data back before sending it again.
 func (c *Client) Batch(ctx context.Context, b *d365.Batch) ([]*d365.BatchResult, error) {
 	return c.od.Batch(ctx, b)
 }

@@ -93,7 +93,7 @@ func yieldPage[T any](body []byte, what string, yield func(T, error) bool, n *in
 
 // scanPage finds the value array and the next link of a collection page.
 func scanPage(body []byte) (value []byte, nextLink string, err error) {
-	err = members(body, func(name, v []byte) error {
+	err = pageMembers(body, func(name, v []byte) error {
 		switch string(name) {
 		case "value":
 			value = v

@@ -19,7 +19,7 @@ func DecodeRecord(data []byte, v any, ann *d365.Annotations) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return err
 	}
-	if ann == nil || bytes.IndexByte(data, '@') < 0 {
+	if ann == nil || bytes.IndexByte(data, '@') < 0 && bytes.IndexByte(data, '\\') < 0 { // "\u0040" is an '@' too
 		return nil
 	}
 	return collectAnnotations(data, ann)
