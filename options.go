@@ -23,9 +23,10 @@ type ClientOptions struct {
 	// into memory (one record, one page of a listing, one $batch answer).
 	// A larger body fails the request with an error matching
 	// ErrResponseTooLarge, and nothing past the cap is read. Reading a
-	// body takes at most this much heap when the service sends its
-	// Content-Length, and at most 1.5 times as much when it does not (a
-	// compressed or chunked answer). Zero means 128 MiB, room for a page
+	// body allocates this much heap at most when the service sends its
+	// Content-Length, and less than twice as much when it does not (a
+	// compressed or chunked answer grows its buffer by doubling, up to the
+	// cap). Zero means 128 MiB, room for a page
 	// of 5,000 Dataverse records with every annotation; a negative value
 	// is an error. The body of an error response is always read only up
 	// to its first 64 KiB.

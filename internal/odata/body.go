@@ -32,8 +32,9 @@ func (e *tooLargeError) Is(target error) bool { return target == d365.ErrRespons
 // readBody reads a success body whole, holding at most limit bytes of it.
 // With a Content-Length the buffer is allocated once at its size (a larger
 // announced body fails before anything is read); without one it grows by
-// doubling along sizes chosen so that the last step lands on limit, which
-// bounds the peak to 1.5 × limit. A body longer than limit fails with a
+// doubling along sizes chosen so that the last step lands on limit: at most
+// 1.5 × limit is live at once, and less than 2 × limit is allocated in all.
+// A body longer than limit fails with a
 // *tooLargeError: it is never truncated silently.
 func readBody(resp *http.Response, limit int64) ([]byte, error) {
 	if n := resp.ContentLength; n >= 0 {
