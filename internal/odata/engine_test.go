@@ -500,7 +500,9 @@ func TestSilentServerTimesOut(t *testing.T) {
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		calls.Store(0)
 		var err error
-		within(t, func() { _, err = c.Do(context.Background(), &Request{Method: method, Path: "leads", Body: map[string]string{}}) })
+		within(t, func() {
+			_, err = c.Do(context.Background(), &Request{Method: method, Path: "leads", Body: map[string]string{}})
+		})
 		if !errors.Is(err, d365.ErrTimeout) || !strings.Contains(err.Error(), "ResponseHeaderTimeout") {
 			t.Errorf("%s: err = %v, want ErrTimeout naming ResponseHeaderTimeout", method, err)
 		}
@@ -684,5 +686,21 @@ func TestScrubberForms(t *testing.T) {
 	}
 	if diff := cmp.Diff("a short word", s.text("a short word")); diff != "" {
 		t.Errorf("a secret under %d bytes was scrubbed: %s", minSecret, diff)
+	}
+}
+
+// Errors built from a response's body (a $batch part) are scrubbed of the
+// request's token through Response.DecodeError.
+func TestResponseDecodeErrorScrubsTheToken(t *testing.T) {
+	c, _, _, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{}`))
+	}, func(cfg *Config) { cfg.Credential = d365.StaticTokenCredential(opaqueToken) })
+	resp, err := c.Do(context.Background(), &Request{Path: "leads"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := resp.DecodeError(400, http.Header{}, []byte(`{"error":{"code":"x","message":"echo `+opaqueToken+`"}}`), time.Now())
+	if e.Message != "echo [REDACTED]" {
+		t.Errorf("message = %q, want the token scrubbed", e.Message)
 	}
 }

@@ -98,6 +98,17 @@ type Response struct {
 	Body       []byte
 	// Attempts is how many times the request was sent.
 	Attempts int
+
+	scrub scrubber // the request's tokens, for errors built from the body
+}
+
+// DecodeError is the package's DecodeError, with the texts also scrubbed of
+// the tokens the request sent: use it for errors built from this
+// response's body (the parts of a $batch answer).
+func (r *Response) DecodeError(status int, header http.Header, body []byte, now time.Time) *d365.Error {
+	e := DecodeError(status, header, body, now)
+	r.scrub.error(e)
+	return e
 }
 
 // Decode unmarshals the JSON body into v.
@@ -234,7 +245,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		return nil, a.failure(fmt.Errorf("reading the response: %w", readErr))
 	}
 	c.lim.succeeded(resp.Header)
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts}, nil
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts, scrub: a.scrub()}, nil
 }
 
 // statusError builds, logs and returns the *d365.Error of a response with
