@@ -312,25 +312,59 @@ func TestHugeErrorBodyIsReadOnlyInPart(t *testing.T) {
 	}
 }
 
-// BenchmarkResponseBodyLimit reports the heap allocated (an upper bound of
-// the peak) to read an endless streamed body against a 64 MiB
-// MaxResponseBytes:
+// BenchmarkResponseBodyLimit reads an endless streamed body (no
+// Content-Length) against a 64 MiB MaxResponseBytes and reports the heap
+// allocated for it (alloc-MiB, an upper bound of the peak) and the peak of
+// the heap in use sampled every millisecond above the heap before
+// (peak-heap-MiB):
 //
 //	go test -run '^$' -bench BenchmarkResponseBodyLimit -benchtime 3x ./internal/odata
 func BenchmarkResponseBodyLimit(b *testing.B) {
 	const limit = 64 << 20
 	c, _, _, _ := testClient(b, chunkedBody(-1), func(cfg *Config) { cfg.Options.MaxResponseBytes = limit })
-	var worst uint64
+	var worstAlloc, worstPeak uint64
 	for b.Loop() {
 		var err error
-		alloc := allocated(func() { _, err = c.Do(context.Background(), &Request{Path: "leads"}) })
+		var peak uint64
+		alloc := allocated(func() {
+			stop := sampleHeap(&peak)
+			_, err = c.Do(context.Background(), &Request{Path: "leads"})
+			stop()
+		})
 		if !errors.Is(err, d365.ErrResponseTooLarge) {
 			b.Fatal(err)
 		}
-		worst = max(worst, alloc)
+		worstAlloc, worstPeak = max(worstAlloc, alloc), max(worstPeak, peak)
 	}
-	b.ReportMetric(float64(worst)/(1<<20), "alloc-MiB")
-	b.ReportMetric(float64(worst)/limit, "alloc/limit")
+	b.ReportMetric(float64(worstAlloc)/(1<<20), "alloc-MiB")
+	b.ReportMetric(float64(worstPeak)/(1<<20), "peak-heap-MiB")
+}
+
+// sampleHeap records in *peak the highest HeapInuse above its current
+// value, sampled every millisecond until stop is called.
+func sampleHeap(peak *uint64) (stop func()) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > base && m.HeapInuse-base > *peak {
+				*peak = m.HeapInuse - base
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // Item 5: responses that are retried are drained and closed, so that their

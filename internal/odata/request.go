@@ -214,6 +214,9 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if err := a.authorize(req.Request); err != nil {
 		return nil, err
 	}
+	// A next link is the service's text: it is scrubbed of the token like
+	// any other before it reaches a log or an error.
+	a.url = a.scrub().text(a.url)
 	rc := &retryablehttp.Client{
 		HTTPClient:     c.http,
 		RetryMax:       c.retry.maxRetries + 1, // one more for the refresh after a 401
