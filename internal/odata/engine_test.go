@@ -741,3 +741,22 @@ func TestResponseDecodeErrorScrubsTheToken(t *testing.T) {
 		t.Errorf("message = %q, want the token scrubbed", e.Message)
 	}
 }
+
+// A next link that echoes the token (to another host, or twice) ends the
+// listing with an error that does not show it.
+func TestNextLinkEchoingTheTokenIsScrubbed(t *testing.T) {
+	for _, next := range []string{"https://evil.example/leads?t={token}", "/api/data/v9.2/leads?$skiptoken={token}"} {
+		c, _, logs, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+			tok := url.QueryEscape(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+			fmt.Fprintf(w, `{"value":[],"@odata.nextLink":%q}`, strings.ReplaceAll(next, "{token}", tok))
+		}, func(cfg *Config) { cfg.Credential = d365.StaticTokenCredential(opaqueToken) })
+		var gotErr error
+		for _, err := range List[map[string]any](context.Background(), c, &Request{Path: "leads"}, 0) {
+			gotErr = err
+		}
+		if gotErr == nil {
+			t.Fatalf("next link %s: no error", next)
+		}
+		checkNoToken(t, map[string]string{"Error()": gotErr.Error(), "the log": logs.String()})
+	}
+}

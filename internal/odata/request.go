@@ -99,7 +99,7 @@ type Response struct {
 	// Attempts is how many times the request was sent.
 	Attempts int
 
-	scrub scrubber // the request's tokens, for errors built from the body
+	tokens []string // the request's tokens, to scrub from errors built from the body
 }
 
 // DecodeError is the package's DecodeError, with the texts also scrubbed of
@@ -107,9 +107,12 @@ type Response struct {
 // response's body (the parts of a $batch answer).
 func (r *Response) DecodeError(status int, header http.Header, body []byte, now time.Time) *d365.Error {
 	e := DecodeError(status, header, body, now)
-	r.scrub.error(e)
+	r.scrub().error(e)
 	return e
 }
+
+// scrub returns the scrubber of the request's tokens.
+func (r *Response) scrub() scrubber { return newScrubber(r.tokens...) }
 
 // Decode unmarshals the JSON body into v.
 func (r *Response) Decode(v any) error {
@@ -214,9 +217,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if err := a.authorize(req.Request); err != nil {
 		return nil, err
 	}
-	// A next link is the service's text: it is scrubbed of the token like
-	// any other before it reaches a log or an error.
-	a.url = a.scrub().text(a.url)
+	if r.URL != nil {
+		// A next link is the service's text: it is scrubbed of the
+		// token like any other before it reaches a log or an error.
+		a.url = a.scrub().text(a.url)
+	}
 	rc := &retryablehttp.Client{
 		HTTPClient:     c.http,
 		RetryMax:       c.retry.maxRetries + 1, // one more for the refresh after a 401
@@ -248,7 +253,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		return nil, a.failure(fmt.Errorf("reading the response: %w", readErr))
 	}
 	c.lim.succeeded(resp.Header)
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts, scrub: a.scrub()}, nil
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts, tokens: a.tokens}, nil
 }
 
 // statusError builds, logs and returns the *d365.Error of a response with

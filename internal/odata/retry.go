@@ -31,6 +31,8 @@ type attempt struct {
 	refreshed bool          // the token was refreshed after a 401
 	token     string        // the access token of the current attempt
 	tokens    []string      // every access token sent, to scrub from errors and logs
+	scrubber  *scrubber     // of tokens[:scrubbed], built when first needed
+	scrubbed  int
 	wait      time.Duration // the wait chosen by checkRetry for the next retry
 	reason    string        // why the next retry happens, for the log
 	sleepErr  error         // the context's error if a wait was cut short
@@ -222,7 +224,13 @@ type readCloser struct {
 }
 
 // scrub returns the scrubber of the tokens this request sent.
-func (a *attempt) scrub() scrubber { return newScrubber(a.tokens...) }
+func (a *attempt) scrub() scrubber {
+	if a.scrubber == nil || a.scrubbed != len(a.tokens) {
+		s := newScrubber(a.tokens...)
+		a.scrubber, a.scrubbed = &s, len(a.tokens)
+	}
+	return *a.scrubber
+}
 
 // failure wraps an error for a request that got no usable answer, with
 // every text scrubbed of the request's tokens and a transport error's URL
