@@ -26,12 +26,12 @@ type attempt struct {
 	url        string
 	idempotent bool
 
-	attempts  int           // requests sent so far
-	retries   int           // retries spent (the refresh after a 401 is free)
-	refreshed bool          // the token was refreshed after a 401
-	token     string        // the access token of the current attempt
-	tokens    []string      // every access token sent, to scrub from errors and logs
-	scrubber  *scrubber     // of tokens[:scrubbed], built when first needed
+	attempts  int       // requests sent so far
+	retries   int       // retries spent (the refresh after a 401 is free)
+	refreshed bool      // the token was refreshed after a 401
+	token     string    // the access token of the current attempt
+	tokens    []string  // every access token sent, to scrub from errors and logs
+	scrubber  *scrubber // of tokens[:scrubbed], built when first needed
 	scrubbed  int
 	wait      time.Duration // the wait chosen by checkRetry for the next retry
 	reason    string        // why the next retry happens, for the log
