@@ -32,8 +32,9 @@ type ClientOptions struct {
 	// to its first 64 KiB.
 	MaxResponseBytes int64
 
-	// ResponseHeaderTimeout bounds each attempt's wait for the response
-	// headers once the request is sent. Zero means 3 minutes (a
+	// ResponseHeaderTimeout bounds each attempt from the moment it is
+	// sent (its body included) until the response headers arrive. Zero
+	// means 3 minutes (a
 	// synchronous dual-write transaction may take two); a negative value
 	// means no bound. A request that runs out of it fails with an error
 	// matching ErrTimeout, and is retried when it is idempotent.

@@ -684,7 +684,7 @@ func TestOpaqueTokenIsScrubbedFromTransportErrors(t *testing.T) {
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want a *url.Error inside", err)
 	}
-	checkNoToken(t, map[string]string{"Error()": err.Error(), "%+v": fmt.Sprintf("%+v", err), "url.Error": ue.Error(),
+	checkNoToken(t, map[string]string{"Error()": err.Error(), "%+v": fmt.Sprintf("%+v", err), "%#v": fmt.Sprintf("%#v", ue.Err), "url.Error": ue.Error(),
 		"url.Error.Err": fmt.Sprint(ue.Err), "unwrapped": fmt.Sprint(errors.Unwrap(ue.Err)), "the log": logs.String()})
 }
 
@@ -736,6 +736,7 @@ func TestResponseDecodeErrorScrubsTheToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkNoToken(t, map[string]string{"%+v of the Response": fmt.Sprintf("%+v", resp), "%#v": fmt.Sprintf("%#v", resp)})
 	e := resp.DecodeError(400, http.Header{}, []byte(`{"error":{"code":"x","message":"echo `+opaqueToken+`"}}`), time.Now())
 	if e.Message != "echo [REDACTED]" {
 		t.Errorf("message = %q, want the token scrubbed", e.Message)

@@ -99,7 +99,10 @@ type Response struct {
 	// Attempts is how many times the request was sent.
 	Attempts int
 
-	tokens []string // the request's tokens, to scrub from errors built from the body
+	// scrubber returns the scrubber of the request's tokens, for errors
+	// built from the body. A func, so that printing a Response with
+	// %+v shows no token.
+	scrubber func() scrubber
 }
 
 // DecodeError is the package's DecodeError, with the texts also scrubbed of
@@ -112,7 +115,12 @@ func (r *Response) DecodeError(status int, header http.Header, body []byte, now 
 }
 
 // scrub returns the scrubber of the request's tokens.
-func (r *Response) scrub() scrubber { return newScrubber(r.tokens...) }
+func (r *Response) scrub() scrubber {
+	if r.scrubber == nil {
+		return scrubber{}
+	}
+	return r.scrubber()
+}
 
 // Decode unmarshals the JSON body into v.
 func (r *Response) Decode(v any) error {
@@ -253,7 +261,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		return nil, a.failure(fmt.Errorf("reading the response: %w", readErr))
 	}
 	c.lim.succeeded(resp.Header)
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts, tokens: a.tokens}, nil
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts, scrubber: a.scrub}, nil
 }
 
 // statusError builds, logs and returns the *d365.Error of a response with

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"sort"
 	"strings"
@@ -150,6 +151,9 @@ type scrubbedError struct {
 }
 
 func (e *scrubbedError) Error() string { return e.msg }
+
+// GoString keeps %#v from printing the original error.
+func (e *scrubbedError) GoString() string { return fmt.Sprintf("&odata.scrubbedError{msg:%q}", e.msg) }
 
 // Is matches what the original error matched (context.DeadlineExceeded,
 // io.ErrUnexpectedEOF, d365.ErrTimeout, ...).
