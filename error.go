@@ -26,6 +26,15 @@ var (
 	ErrUnauthorized = errors.New("d365: unauthorized")
 	// ErrForbidden: the caller lacks a privilege for the operation (403).
 	ErrForbidden = errors.New("d365: forbidden")
+	// ErrResponseTooLarge: a response body was larger than
+	// ClientOptions.MaxResponseBytes. The request may have been carried
+	// out: only its answer was refused.
+	ErrResponseTooLarge = errors.New("d365: response too large")
+	// ErrTimeout: the service sent no response headers within
+	// ClientOptions.ResponseHeaderTimeout, or a response body sent nothing
+	// for longer than ClientOptions.BodyIdleTimeout. The request may have
+	// been carried out.
+	ErrTimeout = errors.New("d365: the service stopped answering")
 )
 
 // ErrOutcomeUnknown is the error of a request whose fate the service's

@@ -11,10 +11,41 @@ import (
 // is ready to use: every field has a sensible default.
 type ClientOptions struct {
 	// HTTPClient sends the requests. Nil means a client with pooled
-	// connections and sensible timeouts. Its redirect policy should keep
-	// Go's default, which drops the Authorization header on a redirect to
-	// another host.
+	// connections. The SDK uses a copy of it (the caller's client is never
+	// modified) whose redirect policy follows a redirect only for GET and
+	// HEAD and only to the same scheme, host and port: any other redirect
+	// fails the request with an error naming its Location, and nothing is
+	// sent there. A CheckRedirect of the caller's client is consulted after
+	// that rule.
 	HTTPClient *http.Client
+
+	// MaxResponseBytes caps the size of a response body the client reads
+	// into memory (one record, one page of a listing, one $batch answer).
+	// A larger body fails the request with an error matching
+	// ErrResponseTooLarge, and nothing past the cap is read. Reading a
+	// body allocates this much heap at most when the service sends its
+	// Content-Length, and less than twice as much when it does not (a
+	// compressed or chunked answer grows its buffer by doubling, up to the
+	// cap). Zero means 128 MiB, room for a page
+	// of 5,000 Dataverse records with every annotation; a negative value
+	// is an error. The body of an error response is always read only up
+	// to its first 64 KiB.
+	MaxResponseBytes int64
+
+	// ResponseHeaderTimeout bounds each attempt from the moment it is
+	// sent (its body included) until the response headers arrive. Zero
+	// means 3 minutes (a
+	// synchronous dual-write transaction may take two); a negative value
+	// means no bound. A request that runs out of it fails with an error
+	// matching ErrTimeout, and is retried when it is idempotent.
+	ResponseHeaderTimeout time.Duration
+
+	// BodyIdleTimeout bounds how long a response body may send nothing:
+	// it is the wait for each read of the body, not a total, so a large
+	// body that keeps coming is never cut. Zero means 1 minute; a negative
+	// value means no bound. A body that stalls fails the request with an
+	// error matching ErrTimeout.
+	BodyIdleTimeout time.Duration
 
 	// Retry configures retries of throttled and failed requests.
 	Retry RetryOptions
@@ -61,8 +92,9 @@ type RetryOptions struct {
 	// MaxRetryAfter is the longest Retry-After the client waits for. When
 	// the service asks for a longer wait, the request fails at once with an
 	// *Error that matches ErrThrottled and carries the RetryAfter the
-	// service asked for, so the caller can decide. Zero means 5 minutes,
-	// the longest wait Dataverse's service protection limits impose.
+	// service asked for, so the caller can decide; the client's other
+	// requests are not paused for it. Zero means 5 minutes, the longest
+	// wait Dataverse's service protection limits impose.
 	MaxRetryAfter time.Duration
 
 	// Sleep waits between attempts. It must return early with ctx.Err()

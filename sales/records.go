@@ -159,9 +159,9 @@ func (r records[T]) update(ctx context.Context, id uuid.UUID, f *fields, o *Upda
 		if strings.ContainsAny(o.IfMatch, "\r\n") {
 			return errors.New("sales: UpdateOptions.IfMatch must not contain line breaks")
 		}
-		// A retry after an attempt that succeeded would fail on the
-		// ETag the first attempt changed: not retried.
-		req.IfMatch, req.Idempotent = o.IfMatch, false
+		// The engine never replays a write under the caller's ETag
+		// (odata.Request.Idempotent).
+		req.IfMatch = o.IfMatch
 	}
 	_, err = r.c.od.Do(ctx, req)
 	return err

@@ -13,7 +13,6 @@ import (
 
 	"github.com/b2bflow/d365"
 	"github.com/google/uuid"
-	"github.com/hashicorp/go-cleanhttp"
 )
 
 // Retry defaults; see d365.RetryOptions.
@@ -23,11 +22,6 @@ const (
 	DefaultMaxBackoff    = 30 * time.Second
 	DefaultMaxRetryAfter = 5 * time.Minute
 )
-
-// responseHeaderTimeout bounds the wait for a response's headers: dual-write
-// lets a synchronous transaction run for up to two minutes, so a write can
-// legitimately take that long.
-const responseHeaderTimeout = 3 * time.Minute
 
 // Config describes one service for New.
 type Config struct {
@@ -67,6 +61,7 @@ type Client struct {
 	bypassCache bool
 	retry       retryPolicy
 	lim         *limiter
+	maxBody     int64
 	now         func() time.Time
 	boundary    func() string
 }
@@ -90,19 +85,22 @@ func New(cfg Config) (*Client, error) {
 		baseStr:     cfg.BaseURL.String(),
 		resource:    cfg.Resource,
 		cred:        cfg.Credential,
-		http:        o.HTTPClient,
 		log:         o.Logger,
 		caller:      o.CallerObjectID,
 		bypassCache: cfg.BypassCache,
 		now:         cfg.Now,
 		boundary:    cfg.Boundary,
 	}
-	if c.http == nil {
-		c.http = cleanhttp.DefaultPooledClient()
-		if t, ok := c.http.Transport.(*http.Transport); ok {
-			t.ResponseHeaderTimeout = responseHeaderTimeout
-		}
+	c.maxBody = o.MaxResponseBytes
+	switch {
+	case c.maxBody == 0:
+		c.maxBody = DefaultMaxResponseBytes
+	case c.maxBody < 0:
+		return nil, fmt.Errorf("d365: ClientOptions.MaxResponseBytes (%d) is negative", c.maxBody)
 	}
+	c.http = newHTTPClient(o.HTTPClient,
+		bound(o.ResponseHeaderTimeout, DefaultResponseHeaderTimeout),
+		bound(o.BodyIdleTimeout, DefaultBodyIdleTimeout))
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -157,6 +155,18 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.lim = newLimiter(max(n, 0))
 	return c, nil
+}
+
+// bound applies the default of a per-attempt bound: zero means def, a
+// negative value none.
+func bound(d, def time.Duration) time.Duration {
+	switch {
+	case d == 0:
+		return def
+	case d < 0:
+		return 0
+	}
+	return d
 }
 
 // BaseURL returns the service root. The caller must not modify it.

@@ -163,6 +163,9 @@ var tagRE = regexp.MustCompile(`(?s)<[^>]*>`)
 // htmlTitle returns the page's title, or failing that the start of its text.
 func htmlTitle(body []byte) string {
 	var text string
+	if len(body) > maxErrorBody {
+		body = body[:maxErrorBody]
+	}
 	if m := titleRE.FindSubmatch(body); m != nil {
 		text = string(m[1])
 	} else {
@@ -172,8 +175,12 @@ func htmlTitle(body []byte) string {
 	return truncate(text, maxMessage)
 }
 
-// prefix returns the start of an unreadable body as valid UTF-8.
+// prefix returns the start of an unreadable body as valid UTF-8, without
+// converting more of the body than it keeps.
 func prefix(body []byte) string {
+	if len(body) > maxMessage+utf8.UTFMax {
+		body = body[:maxMessage+utf8.UTFMax]
+	}
 	return truncate(strings.ToValidUTF8(string(body), "\uFFFD"), maxMessage)
 }
 

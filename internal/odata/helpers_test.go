@@ -55,7 +55,7 @@ func (l *lockedBuffer) String() string {
 
 // testClient starts a server with handler and returns a client for it that
 // records its waits and logs everything into the returned buffer.
-func testClient(t *testing.T, handler http.HandlerFunc, mod func(*Config)) (*Client, *sleeps, *lockedBuffer, *httptest.Server) {
+func testClient(t testing.TB, handler http.HandlerFunc, mod func(*Config)) (*Client, *sleeps, *lockedBuffer, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)

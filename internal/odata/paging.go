@@ -31,7 +31,10 @@ func List[T any](ctx context.Context, c *Client, req *Request, max int) iter.Seq
 				yield(zero, err)
 				return
 			}
-			nextLink, stop := yieldPage(resp.Body, r.describe(), yield, &n, max)
+			// The page's texts (its next link) are the service's:
+			// scrubbed of the token before they reach an error.
+			scrub := resp.scrub()
+			nextLink, stop := yieldPage(resp.Body, scrub.text(r.describe()), yield, &n, max)
 			if stop {
 				return
 			}
@@ -40,13 +43,13 @@ func List[T any](ctx context.Context, c *Client, req *Request, max int) iter.Seq
 			}
 			next, err := c.nextURL(nextLink)
 			if err != nil {
-				yield(zero, err)
+				yield(zero, scrub.err(err))
 				return
 			}
 			h := fnv.New64a()
 			h.Write([]byte(nextLink))
 			if sum := h.Sum64(); seen[sum] {
-				yield(zero, fmt.Errorf("d365: the service returned the same next link twice (%s): stopping instead of looping", RedactURL(next)))
+				yield(zero, fmt.Errorf("d365: the service returned the same next link twice (%s): stopping instead of looping", scrub.text(RedactURL(next))))
 				return
 			} else {
 				seen[sum] = true

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -14,11 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/b2bflow/d365"
 	"github.com/hashicorp/go-retryablehttp"
 )
-
-// maxBody caps the size of a response body read into memory.
-const maxBody = 256 << 20
 
 // Request is one OData request.
 type Request struct {
@@ -48,6 +45,13 @@ type Request struct {
 	// effect, so that it is retried after failures that may hide a
 	// completed operation (a lost connection, 502, 504). GET, HEAD, PUT,
 	// DELETE and OPTIONS are idempotent without it.
+	//
+	// A write with a precondition of the caller's (an If-Match other than
+	// "*", or an If-None-Match) is never idempotent, whatever this field
+	// says: if a first attempt succeeded, a second one would meet the
+	// record's new ETag and report a 412 for an update that was made. It
+	// is still retried when the service says it did not act (429, 503) or
+	// the connection could not be opened.
 	Idempotent bool
 
 	// rawErrors returns a response with an error status instead of an
@@ -94,6 +98,28 @@ type Response struct {
 	Body       []byte
 	// Attempts is how many times the request was sent.
 	Attempts int
+
+	// scrubber returns the scrubber of the request's tokens, for errors
+	// built from the body. A func, so that printing a Response with
+	// %+v shows no token.
+	scrubber func() scrubber
+}
+
+// DecodeError is the package's DecodeError, with the texts also scrubbed of
+// the tokens the request sent: use it for errors built from this
+// response's body (the parts of a $batch answer).
+func (r *Response) DecodeError(status int, header http.Header, body []byte, now time.Time) *d365.Error {
+	e := DecodeError(status, header, body, now)
+	r.scrub().error(e)
+	return e
+}
+
+// scrub returns the scrubber of the request's tokens.
+func (r *Response) scrub() scrubber {
+	if r.scrubber == nil {
+		return scrubber{}
+	}
+	return r.scrubber()
 }
 
 // Decode unmarshals the JSON body into v.
@@ -191,13 +217,18 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		ctx:        ctx,
 		method:     method,
 		url:        RedactURL(u),
-		idempotent: r.Idempotent || isIdempotent(method),
+		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
 	}
 	if err := a.waitForPause(); err != nil {
 		return nil, a.failure(err)
 	}
 	if err := a.authorize(req.Request); err != nil {
 		return nil, err
+	}
+	if r.URL != nil {
+		// A next link is the service's text: it is scrubbed of the
+		// token like any other before it reaches a log or an error.
+		a.url = a.scrub().text(a.url)
 	}
 	rc := &retryablehttp.Client{
 		HTTPClient:     c.http,
@@ -219,31 +250,45 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		return nil, a.failure(err)
 	}
 	defer resp.Body.Close()
-	data, readErr := readBody(resp)
-	if resp.StatusCode >= 400 && (!r.rawErrors || readErr != nil) {
-		e := DecodeError(resp.StatusCode, resp.Header, data, c.now())
-		e.Method, e.URL, e.Attempts = method, a.url, a.attempts
-		c.log.LogAttrs(ctx, levelFor(resp.StatusCode), "d365: request failed",
-			logAttrs(a, resp.StatusCode, e.RequestID)...)
-		return nil, e
+	if resp.StatusCode >= 400 && !r.rawErrors {
+		return nil, a.statusError(resp, readErrorBody(resp))
+	}
+	data, readErr := readBody(resp, c.maxBody)
+	if resp.StatusCode >= 400 && readErr != nil {
+		return nil, a.statusError(resp, data)
 	}
 	if readErr != nil {
 		return nil, a.failure(fmt.Errorf("reading the response: %w", readErr))
 	}
 	c.lim.succeeded(resp.Header)
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts}, nil
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts, scrubber: a.scrub}, nil
 }
 
-// readBody reads a response body whole, in a buffer sized from its
-// Content-Length when the service gave one (a 5,000-record page is tens of
-// megabytes: growing a buffer step by step would copy it many times).
-func readBody(resp *http.Response) ([]byte, error) {
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 && n <= maxBody {
-		buf.Grow(int(n) + bytes.MinRead)
+// statusError builds, logs and returns the *d365.Error of a response with
+// an error status, scrubbed of the request's tokens.
+func (a *attempt) statusError(resp *http.Response, body []byte) *d365.Error {
+	e := DecodeError(resp.StatusCode, resp.Header, body, a.c.now())
+	e.Method, e.URL, e.Attempts = a.method, a.url, a.attempts
+	a.scrub().error(e)
+	a.c.log.LogAttrs(a.ctx, levelFor(resp.StatusCode), "d365: request failed",
+		logAttrs(a, resp.StatusCode, e.RequestID)...)
+	return e
+}
+
+// conditionalWrite reports whether r changes data under a precondition of
+// the caller's: an If-Match other than "*" or any If-None-Match. Sending
+// it again after an attempt that succeeded would fail the precondition.
+func conditionalWrite(r *Request, method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
 	}
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
-	return buf.Bytes(), err
+	for _, v := range append([]string{r.IfMatch}, r.Header.Values("If-Match")...) {
+		if v = strings.TrimSpace(v); v != "" && v != "*" {
+			return true
+		}
+	}
+	return r.IfNoneMatch != "" || len(r.Header.Values("If-None-Match")) > 0
 }
 
 func (c *Client) setHeaders(h *http.Request, r *Request, method string, hasBody bool) {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/b2bflow/d365"
@@ -25,10 +26,13 @@ type attempt struct {
 	url        string
 	idempotent bool
 
-	attempts  int           // requests sent so far
-	retries   int           // retries spent (the refresh after a 401 is free)
-	refreshed bool          // the token was refreshed after a 401
-	token     string        // the access token of the current attempt
+	attempts  int       // requests sent so far
+	retries   int       // retries spent (the refresh after a 401 is free)
+	refreshed bool      // the token was refreshed after a 401
+	token     string    // the access token of the current attempt
+	tokens    []string  // every access token sent, to scrub from errors and logs
+	scrubber  *scrubber // of tokens[:scrubbed], built when first needed
+	scrubbed  int
 	wait      time.Duration // the wait chosen by checkRetry for the next retry
 	reason    string        // why the next retry happens, for the log
 	sleepErr  error         // the context's error if a wait was cut short
@@ -49,6 +53,9 @@ func (a *attempt) authorize(req *http.Request) error {
 		return fmt.Errorf("d365: %s %s: the credential returned an empty token for %s", a.method, a.url, a.c.resource)
 	}
 	a.token = tok.AccessToken
+	if !slices.Contains(a.tokens, a.token) {
+		a.tokens = append(a.tokens, a.token)
+	}
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	return nil
 }
@@ -76,7 +83,7 @@ func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error
 			// connection broke: sending it again could do it twice.
 			return false, err
 		}
-		return a.retryAfterBackoff(fmt.Sprintf("connection failed: %v", err), err)
+		return a.retryAfterBackoff(fmt.Sprintf("connection failed: %v", a.scrub().err(err)), err)
 	}
 	a.c.log.LogAttrs(ctx, slog.LevelDebug, "d365: response",
 		slog.String("method", a.method), slog.String("url", a.url), slog.Int("attempt", a.attempts),
@@ -95,8 +102,14 @@ func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error
 		// The service did not act on the request: always safe to retry.
 		d, ok := RetryAfter(resp.Header, a.c.now())
 		if resp.StatusCode == http.StatusTooManyRequests {
-			// Every request of the client waits, not only this one.
-			a.c.lim.throttled(a.c.now(), d, throttleCode(resp))
+			// Every request of the client waits, not only this one; but
+			// a wait above the ceiling only fails this request (below):
+			// the client's other requests do not pause for it.
+			pause := d
+			if pause > a.c.retry.maxRetryAfter {
+				pause = 0
+			}
+			a.c.lim.throttled(a.c.now(), pause, throttleCode(resp))
 		}
 		if ok {
 			if d > a.c.retry.maxRetryAfter {
@@ -187,7 +200,9 @@ func throttleCode(resp *http.Response) string {
 		return ""
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	resp.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), resp.Body))
+	// The body is read again later (for the error) or drained and closed
+	// (for a retry): keep its Close, so that the connection is released.
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
 	if err != nil {
 		return ""
 	}
@@ -202,11 +217,29 @@ func throttleCode(resp *http.Response) string {
 	return doc.Error.Code
 }
 
-// failure wraps an error for a request that got no usable answer.
+// readCloser joins a reader and the closer of the body it reads.
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// scrub returns the scrubber of the tokens this request sent.
+func (a *attempt) scrub() scrubber {
+	if a.scrubber == nil || a.scrubbed != len(a.tokens) {
+		s := newScrubber(a.tokens...)
+		a.scrubber, a.scrubbed = &s, len(a.tokens)
+	}
+	return *a.scrubber
+}
+
+// failure wraps an error for a request that got no usable answer, with
+// every text scrubbed of the request's tokens and a transport error's URL
+// redacted.
 func (a *attempt) failure(err error) error {
+	err = a.scrub().err(err)
 	a.c.log.LogAttrs(a.ctx, slog.LevelWarn, "d365: request failed",
 		slog.String("method", a.method), slog.String("url", a.url), slog.Int("attempts", a.attempts),
-		slog.String("error", ScrubTokens(err.Error())))
+		slog.String("error", err.Error()))
 	if a.attempts > 1 {
 		return fmt.Errorf("d365: %s %s (%d attempts): %w", a.method, a.url, a.attempts, err)
 	}

@@ -128,7 +128,8 @@ func TestNonHTTPSIsRefusedExceptLoopback(t *testing.T) {
 
 // TestRedirectToAnotherHostCarriesNoAuthorization: a service URL on
 // 127.0.0.1 that redirects to another host (localhost) must not hand the
-// bearer token over, through either client.
+// bearer token over, through either client: the redirects are refused and
+// the other host receives nothing.
 func TestRedirectToAnotherHostCarriesNoAuthorization(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
@@ -164,8 +165,8 @@ func TestRedirectToAnotherHostCarriesNoAuthorization(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(got) < 4 {
-		t.Fatalf("the other host saw %d requests, want 4: the redirects were not followed", len(got))
+	if len(got) != 0 {
+		t.Errorf("the other host saw %d requests, want none: the redirects were followed", len(got))
 	}
 	for _, h := range got {
 		if h != "" {

@@ -1,0 +1,254 @@
+package odata
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/b2bflow/d365"
+	"github.com/hashicorp/go-cleanhttp"
+)
+
+// Per-attempt bounds; see d365.ClientOptions.
+const (
+	// DefaultResponseHeaderTimeout bounds the wait for a response's
+	// headers: dual-write lets a synchronous transaction run for up to two
+	// minutes, so a write can legitimately take that long.
+	DefaultResponseHeaderTimeout = 3 * time.Minute
+	// DefaultBodyIdleTimeout bounds each read of a response body.
+	DefaultBodyIdleTimeout = time.Minute
+	// DefaultMaxResponseBytes caps a response body read into memory.
+	DefaultMaxResponseBytes = 128 << 20
+)
+
+// drainLimit is how much of an unread body is drained before closing it,
+// so that its connection can be reused; a longer body closes the
+// connection instead.
+const drainLimit = 64 << 10
+
+// maxRedirects is how many same-origin redirects a GET follows.
+const maxRedirects = 10
+
+// newHTTPClient returns the client the SDK sends with: a copy of the
+// caller's (or a pooled client), with the redirect policy of
+// checkRedirect and the per-attempt bounds of attemptTransport.
+func newHTTPClient(user *http.Client, header, idle time.Duration) *http.Client {
+	var hc http.Client
+	if user != nil {
+		hc = *user
+	} else {
+		hc = *cleanhttp.DefaultPooledClient()
+	}
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	userCheck := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if err := checkRedirect(req, via); err != nil {
+			return err
+		}
+		if userCheck != nil {
+			return userCheck(req, via)
+		}
+		return nil
+	}
+	hc.Transport = &attemptTransport{next: next, header: header, idle: idle}
+	return &hc
+}
+
+// redirectError reports a redirect the client refused to follow. It is
+// permanent: sending the request again would meet the same redirect.
+type redirectError struct {
+	method   string // the method of the original request
+	status   int
+	location string // redacted
+	why      string
+}
+
+func (e *redirectError) Error() string {
+	return fmt.Sprintf("the service answered %s with a %d redirect to %s: not followed: %s",
+		e.method, e.status, e.location, e.why)
+}
+
+// Permanent marks the error as one a retry cannot fix.
+func (e *redirectError) Permanent() bool { return true }
+
+// checkRedirect allows a redirect only for GET and HEAD, and only to the
+// scheme, host and port of the original request, so that the bearer token
+// and the request body never reach anything but the service, and a POST
+// is never turned into a GET reported as a success.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0]
+	status := 0
+	if req.Response != nil {
+		status = req.Response.StatusCode
+	}
+	e := &redirectError{method: first.Method, status: status, location: RedactURL(req.URL)}
+	switch {
+	case first.Method != http.MethodGet && first.Method != http.MethodHead:
+		e.why = "only GET and HEAD requests follow redirects"
+		return e
+	case !sameOrigin(req.URL, first.URL):
+		e.why = fmt.Sprintf("a redirect may not leave %s", Origin(first.URL))
+		return e
+	case len(via) >= maxRedirects:
+		e.why = fmt.Sprintf("stopped after %d redirects", len(via))
+		return e
+	}
+	return nil
+}
+
+// sameOrigin reports whether a and b have the same scheme, host and port
+// (an explicit default port equals none).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) &&
+		strings.EqualFold(a.Hostname(), b.Hostname()) &&
+		portOf(a) == portOf(b)
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if strings.EqualFold(u.Scheme, "http") {
+		return "80"
+	}
+	return "443"
+}
+
+// stallError reports an attempt whose response stopped coming: no headers
+// within the header bound, or a body read that waited past the idle bound.
+type stallError struct {
+	what   string // "response headers" or "the response body"
+	limit  time.Duration
+	option string
+}
+
+func (e *stallError) Error() string {
+	if e.what == stallHeaders {
+		return fmt.Sprintf("no response headers within %s (ClientOptions.%s)", e.limit, e.option)
+	}
+	return fmt.Sprintf("the response body sent nothing for %s (ClientOptions.%s)", e.limit, e.option)
+}
+
+// Is makes the error match d365.ErrTimeout.
+func (e *stallError) Is(target error) bool { return target == d365.ErrTimeout }
+
+// Timeout reports true, as net.Error timeouts do.
+func (e *stallError) Timeout() bool { return true }
+
+const stallHeaders = "response headers"
+
+// attemptTransport bounds each attempt: the wait for the response headers,
+// and each read of the body. It cancels the attempt's own context when a
+// bound is passed, so it works with any transport that honours the
+// request's context. Its bodies drain a bounded remainder on Close, so that
+// a retried or refused response gives its connection back.
+type attemptTransport struct {
+	next         http.RoundTripper
+	header, idle time.Duration
+}
+
+// RoundTrip sends one attempt.
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(req.Context())
+	var timer *time.Timer
+	stalled := &stallError{what: stallHeaders, limit: t.header, option: "ResponseHeaderTimeout"}
+	if t.header > 0 {
+		timer = time.AfterFunc(t.header, func() { cancel(stalled) })
+	}
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
+	if timer != nil && !timer.Stop() {
+		// The bound passed: whatever came back is cut off.
+		if err == nil {
+			resp.Body.Close()
+		}
+		cancel(nil)
+		return nil, stalled
+	}
+	if err != nil {
+		cancel(nil)
+		return nil, err
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	resp.Body = &attemptBody{rc: resp.Body, ctx: ctx, cancel: cancel, idle: t.idle}
+	return resp, nil
+}
+
+// CloseIdleConnections forwards to the wrapped transport.
+func (t *attemptTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// attemptBody is a response body with an idle bound on each read and a
+// bounded drain on Close.
+type attemptBody struct {
+	rc     io.ReadCloser
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	idle   time.Duration
+
+	mu     sync.Mutex // guards timer and closed
+	timer  *time.Timer
+	closed bool
+}
+
+// Read reads from the body, failing with a *stallError when nothing comes
+// for the idle bound.
+func (b *attemptBody) Read(p []byte) (int, error) {
+	if b.idle > 0 {
+		b.mu.Lock()
+		if b.timer == nil {
+			stalled := &stallError{what: "the response body", limit: b.idle, option: "BodyIdleTimeout"}
+			b.timer = time.AfterFunc(b.idle, func() { b.cancel(stalled) })
+		} else {
+			b.timer.Reset(b.idle)
+		}
+		b.mu.Unlock()
+	}
+	n, err := b.rc.Read(p)
+	if b.idle > 0 {
+		b.mu.Lock()
+		b.timer.Stop()
+		b.mu.Unlock()
+	}
+	if err != nil && err != io.EOF {
+		var s *stallError
+		if cause := context.Cause(b.ctx); errors.As(cause, &s) {
+			err = s
+		}
+	}
+	return n, err
+}
+
+// Close drains what is left of the body up to drainLimit, so that the
+// connection can carry the next request, then closes it.
+func (b *attemptBody) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.mu.Unlock()
+	io.Copy(io.Discard, io.LimitReader(b, drainLimit))
+	err := b.rc.Close()
+	b.mu.Lock()
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	b.mu.Unlock()
+	b.cancel(nil)
+	return err
+}
