@@ -62,11 +62,21 @@ func (c *Client) Batch(ctx context.Context, b *d365.Batch) ([]*d365.BatchResult,
 	parts, perr := readMultipart(resp.Header.Get("Content-Type"), resp.Body, 0)
 	if errors.Is(perr, errNotMultipart) && resp.StatusCode >= 400 {
 		// The batch as a whole was refused.
-		e := DecodeError(resp.StatusCode, resp.Header, resp.Body, c.now())
+		e := resp.DecodeError(resp.StatusCode, resp.Header, resp.Body, c.now())
 		e.Method, e.URL, e.Attempts = http.MethodPost, RedactURL(c.base.JoinPath("$batch")), resp.Attempts
 		return nil, e
 	}
-	return c.lineUp(b, resp.StatusCode, parts, perr), nil
+	results := c.lineUp(b, resp.StatusCode, parts, perr)
+	// A part's error was decoded from the answer: scrub the tokens this
+	// request sent from it, as for any other error.
+	sc := resp.scrub()
+	for _, r := range results {
+		var e *d365.Error
+		if errors.As(r.Err, &e) {
+			sc.error(e)
+		}
+	}
+	return results, nil
 }
 
 // encodeBatch writes the multipart body of a batch.

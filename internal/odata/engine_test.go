@@ -761,3 +761,40 @@ func TestNextLinkEchoingTheTokenIsScrubbed(t *testing.T) {
 		checkNoToken(t, map[string]string{"Error()": gotErr.Error(), "the log": logs.String()})
 	}
 }
+
+// Item 8 for $batch: the error of a part, and the error of a refused
+// batch, are scrubbed of the token the batch was sent with.
+func TestOpaqueTokenIsScrubbedFromBatchErrors(t *testing.T) {
+	jsonEsc := `opaque\/token+123\u003c\u0026\u003e`
+	part := "--batchresponse_R\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n" +
+		"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n\r\n" +
+		`{"error":{"code":"0x80040220","message":"token ` + jsonEsc + ` refused"}}` + "\r\n--batchresponse_R--\r\n"
+	for name, tc := range map[string]struct {
+		status int
+		ctype  string
+		body   string
+	}{
+		"part":  {http.StatusOK, "multipart/mixed; boundary=batchresponse_R", part},
+		"batch": {http.StatusBadRequest, "application/json", `{"error":{"code":"0x0","message":"bad batch for ` + jsonEsc + `"}}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, _, logs, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", tc.ctype)
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			}, func(cfg *Config) { cfg.Credential = d365.StaticTokenCredential(opaqueToken) })
+			res, err := c.Batch(context.Background(), &d365.Batch{Parts: []d365.BatchPart{{Request: &d365.BatchRequest{Method: http.MethodGet, Path: "leads(1)"}}}})
+			if err == nil {
+				if len(res) != 1 || res[0].Err == nil {
+					t.Fatalf("results = %+v, want one failed request", res)
+				}
+				err = res[0].Err
+			}
+			var e *d365.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("err = %v, want a *d365.Error", err)
+			}
+			checkNoToken(t, map[string]string{"Error()": err.Error(), "Message": e.Message, "%#v": fmt.Sprintf("%#v", e), "the log": logs.String()})
+		})
+	}
+}
