@@ -147,6 +147,14 @@ func Client(t testing.TB, name string, o *Options) *http.Client {
 			}
 			return nil
 		}, recorder.OnRecorderStopHook),
+		recorder.WithHook(func(i *cassette.Interaction) error {
+			// A hand-edited body whose recorded length was not updated
+			// would be cut short (or padded) on replay: say so plainly.
+			if n := int64(len(i.Response.Body)); i.Response.ContentLength > 0 && i.Response.ContentLength != n {
+				t.Errorf("vcr: cassette %s: interaction %d: content_length %d, but its body has %d bytes", name, i.ID, i.Response.ContentLength, n)
+			}
+			return nil
+		}, recorder.BeforeResponseReplayHook),
 	)
 	if err != nil {
 		t.Fatalf("vcr: cassette %s: %v", name, err)
