@@ -6,12 +6,15 @@
 //
 // With no configuration it runs on the in-process emulator, with a few
 // requests waiting; see examples/internal/setup for real services.
+// At each request, type a (approve), r (reject, then the number of a
+// reason), s (skip: it stays pending) or q (quit).
 package main
 
 import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +27,22 @@ import (
 )
 
 func main() {
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), `Usage: review
+
+Shows each pending B2B onboarding request and asks what to do with it:
+a (approve), r (reject, then a reason), s (skip), q (quit).
+
+With no configuration it runs on the in-process emulator; set the
+D365_* variables of examples/internal/setup for real services.
+`)
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
 	if err := run(context.Background(), os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "review:", err)
 		os.Exit(1)
@@ -68,12 +87,13 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 		}
 		return strings.ToLower(strings.TrimSpace(sc.Text())), true
 	}
+	left := 0 // requests seen and left pending: skipped or failed
 	for i, r := range queue {
 		show(ctx, w, env.Sales, i+1, len(queue), r)
 	prompt:
 		answer, ok := ask("[a]pprove, [r]eject, [s]kip, [q]uit? ")
 		if !ok || answer == "q" {
-			fmt.Fprintln(w, "Stopped; the remaining requests stay pending.")
+			fmt.Fprintf(w, "Stopped; the remaining requests stay pending. Left: %s.\n", requests(left+len(queue)-i))
 			return nil
 		}
 		var out *onboarding.Outcome
@@ -94,8 +114,10 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 			out, err = svc.Reject(ctx, r.Lead.ID, &onboarding.RejectOptions{Reason: reasons[n-1], Confirm: env.Commerce != nil})
 		case "s":
 			fmt.Fprintln(w, "Skipped.")
+			left++
 			continue
 		default:
+			fmt.Fprintf(w, "Unknown answer %q: type a, r, s or q.\n", answer)
 			goto prompt
 		}
 		var conflict *onboarding.ConflictError
@@ -103,6 +125,7 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 		case errors.As(err, &conflict):
 			fmt.Fprintf(w, "Not done: %s.\n", conflict.State)
 		case err != nil:
+			left++
 			fmt.Fprintf(w, "Failed: %v\nRun the review again to finish it.\n", err)
 		default:
 			fmt.Fprintf(w, "Done: %s", out.Decision)
@@ -115,8 +138,20 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 			fmt.Fprintln(w, ".")
 		}
 	}
+	if left > 0 {
+		fmt.Fprintf(w, "Reviewed every request; %s still pending.\n", requests(left))
+		return nil
+	}
 	fmt.Fprintln(w, "The queue is empty.")
 	return nil
+}
+
+// requests is "1 request" or "n requests".
+func requests(n int) string {
+	if n == 1 {
+		return "1 request"
+	}
+	return fmt.Sprintf("%d requests", n)
 }
 
 // show prints a request: the lead, its Commerce prospect, its timeline.

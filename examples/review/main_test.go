@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -26,5 +28,56 @@ func TestReviewScriptedSession(t *testing.T) {
 		if !strings.Contains(s, want) {
 			t.Errorf("output lacks %q:\n%s", want, s)
 		}
+	}
+}
+
+// A bad key says why; after a skip the count of requests left is right
+// (the queue is not "empty" while one is pending).
+func TestReviewSkipAndBadKey(t *testing.T) {
+	t.Setenv("D365_SALES_URL", "")
+	var out bytes.Buffer
+	in := strings.NewReader("a\nz\ns\nr\n1\n")
+	if err := run(context.Background(), in, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		`Unknown answer "z": type a, r, s or q.`,
+		"Skipped.",
+		"Reviewed every request; 1 request still pending.",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "The queue is empty.") {
+		t.Errorf("says the queue is empty with a skipped request pending:\n%s", s)
+	}
+}
+
+// Quitting counts the requests left, skipped ones included.
+func TestReviewQuitCountsWhatIsLeft(t *testing.T) {
+	t.Setenv("D365_SALES_URL", "")
+	var out bytes.Buffer
+	if err := run(context.Background(), strings.NewReader("s\nq\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Stopped; the remaining requests stay pending. Left: 3 requests."; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+}
+
+// -h prints the usage and runs nothing.
+func TestReviewHelp(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "review")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "-h").CombinedOutput()
+	if err != nil {
+		t.Fatalf("review -h: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "Usage: review") || strings.Contains(string(out), "waiting for a decision") {
+		t.Errorf("review -h printed:\n%s", out)
 	}
 }
