@@ -72,7 +72,7 @@ func TestCommerce(t *testing.T) {
 		t.Errorf("seeded maps unhealthy: %s", h)
 	}
 	s.SetMapStatus(dualwrite.Prospects.Name, dualwrite.Queueing)
-	v := call(t, "GET", data(s)+"DualWriteProjectConfigurations?$filter="+url.QueryEscape("Status eq 'Queueing'"), nil).want(t, 200).values()
+	v := call(t, "GET", data(s)+"DualWriteProjectConfigurations?$filter="+url.QueryEscape("Status eq Microsoft.Dynamics.DataEntities.DualWriteProjectStatus'Queueing'"), nil).want(t, 200).values()
 	if len(v) != 1 {
 		t.Errorf("status filter: %v", v)
 	}
