@@ -78,3 +78,43 @@ func TestEnumFiltersAgainstEmulator(t *testing.T) {
 		t.Error("no enabled dual-write configuration")
 	}
 }
+
+// TestBatchAgainstEmulator sends a $batch to the emulator's /data/$batch:
+// a change set is atomic, and a failed one carries F&O's write failure.
+func TestBatchAgainstEmulator(t *testing.T) {
+	srv := dualwritetest.NewServer(nil)
+	defer srv.Close()
+	c, err := commerce.NewClient(srv.CommerceURL, srv.Credential(), &commerce.Options{Company: srv.Company()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	create := func(id string) *d365.BatchRequest {
+		return &d365.BatchRequest{Method: "POST", Path: "Prospects", Body: map[string]any{"ProspectId": id, "ProspectName": "Batch " + id}}
+	}
+	res, err := c.Batch(ctx, &d365.Batch{Parts: []d365.BatchPart{
+		{ChangeSet: []*d365.BatchRequest{create("P-B1"), {Method: "PATCH", Path: "$1", Body: map[string]any{"ProspectName": "Renamed"}}}},
+	}})
+	if err != nil || len(res) != 2 || res[0].StatusCode != 201 || res[1].StatusCode != 204 {
+		t.Fatalf("batch: %v %+v", err, res)
+	}
+	p, err := c.Prospects.Get(ctx, srv.Company(), "P-B1")
+	if err != nil || p.ProspectName != "Renamed" {
+		t.Fatalf("after the batch: %+v, %v", p, err)
+	}
+	// A duplicate in the change set: nothing of it is written.
+	res, err = c.Batch(ctx, &d365.Batch{Parts: []d365.BatchPart{
+		{ChangeSet: []*d365.BatchRequest{create("P-B2"), create("P-B1")}},
+	}})
+	if err != nil || len(res) != 2 {
+		t.Fatalf("failed batch: %v %+v", err, res)
+	}
+	var e *d365.Error
+	if !errors.As(res[1].Err, &e) || e.StatusCode != 500 || e.Message != "An error has occurred." || e.Inner == nil ||
+		e.Inner.Type != "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException" {
+		t.Errorf("failed change set: %v", res[1].Err)
+	}
+	if _, err := c.Prospects.Get(ctx, srv.Company(), "P-B2"); !errors.Is(err, d365.ErrNotFound) {
+		t.Errorf("P-B2 after the failed change set: %v", err)
+	}
+}
