@@ -358,10 +358,25 @@ func keyText(tb *store.Table, row store.Record) string {
 }
 
 // Defaults fills what Finance and Operations fills on create: the
-// company, allocated numbers and enum defaults.
+// company, allocated numbers, enum defaults, and the fields F&O always
+// returns (the non-nullable numbers as 0, dates as 1900-01-01T00:00:00Z,
+// F&O's "no date").
 func (s *Service) Defaults(t *store.Tx, tb *store.Table, row store.Record) {
 	if tb.Company && str(row["dataAreaId"]) == "" {
 		row["dataAreaId"] = s.Company
+	}
+	if ent, ok := s.schema().Entity(tb.Name); ok {
+		for _, f := range ent.Fields() {
+			if f.Nullable || row[f.Name] != nil {
+				continue
+			}
+			switch f.Type {
+			case schema.EdmInt32, schema.EdmInt64, schema.EdmDecimal:
+				row[f.Name] = 0
+			case schema.EdmDateTimeOffset:
+				row[f.Name] = noDate
+			}
+		}
 	}
 	switch tb.Name {
 	case "Prospects":
@@ -376,9 +391,6 @@ func (s *Service) Defaults(t *store.Tx, tb *store.Table, row store.Record) {
 		}
 		if str(row["ProspectPartyNumber"]) == "" {
 			row["ProspectPartyNumber"] = s.NewPartyNumber(t)
-		}
-		if row["FollowUpDate"] == nil {
-			row["FollowUpDate"] = noDate
 		}
 	case "CustomersV3":
 		if str(row["CustomerAccount"]) == "" {

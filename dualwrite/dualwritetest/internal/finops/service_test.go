@@ -37,7 +37,7 @@ func TestServiceAlone(t *testing.T) {
 		t.Fatalf("create: %d, Location %q", status, h.Get("Location"))
 	}
 	for f, want := range map[string]any{"dataAreaId": "usrt", "ProspectId": "P-000001", "ProspectName": "Ana Silva",
-		"B2BProspectStatus": "Pending", "ProspectPartyNumber": "000001001", "FollowUpDate": "1900-01-01T00:00:00Z"} {
+		"B2BProspectStatus": "Pending", "ProspectPartyNumber": "000001001", "AddressValidFrom": "1900-01-01T00:00:00Z", "CreditLimit": float64(0)} {
 		if body[f] != want {
 			t.Errorf("%s = %v, want %v", f, body[f], want)
 		}
