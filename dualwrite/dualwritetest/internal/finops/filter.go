@@ -47,7 +47,7 @@ func (s *Service) parseFilter(ent *schema.Entity, text string) (query.Expr, erro
 		if errors.As(err, &qe) {
 			for _, op := range []string{"has", "in"} {
 				if strings.Contains(qe.Message, "operator '"+op+"'") {
-					return nil, badQuery(fmt.Sprintf("The operator '%s' is not supported: Finance and Operations supports neither 'has' nor 'in'.", op))
+					return nil, operatorError(op)
 				}
 			}
 			if qe.Status == 501 {
@@ -63,6 +63,15 @@ func (s *Service) parseFilter(ent *schema.Entity, text string) (query.Expr, erro
 	return x, nil
 }
 
+// operatorError refuses an operator that is not a comparison: has and in
+// as F&O does (400), the others as not implemented.
+func operatorError(op string) error {
+	if op == "has" || op == "in" {
+		return badQuery(fmt.Sprintf("The operator '%s' is not supported: Finance and Operations supports neither 'has' nor 'in'.", op))
+	}
+	return notImplemented("the $filter operator '" + op + "' (Finance and Operations $filter)")
+}
+
 // checkExpr checks a node; boolean tells that it must be a condition.
 func (s *Service) checkExpr(ent *schema.Entity, x query.Expr, boolean bool) error {
 	switch n := x.(type) {
@@ -72,6 +81,9 @@ func (s *Service) checkExpr(ent *schema.Entity, x query.Expr, boolean bool) erro
 				return err
 			}
 			return s.checkExpr(ent, n.Right, true)
+		}
+		if _, ok := operatorKind[n.Op]; !ok {
+			return operatorError(n.Op)
 		}
 		return s.checkComparison(ent, n)
 	case query.Not:
