@@ -22,8 +22,10 @@ import (
 //   - Date: 2024-05-01
 //   - bool: true or false
 //   - integers, floats, Decimal: as numbers (NaN and infinities are refused)
-//   - Enum: a Finance and Operations enum literal,
-//     Microsoft.Dynamics.DataEntities.NoYes'Yes'
+//   - Enum, and any EnumValuer (such as commerce.ProspectStatus): a
+//     Finance and Operations enum literal,
+//     Microsoft.Dynamics.DataEntities.NoYes'Yes'; Finance and Operations
+//     refuses a plain string against an enum field
 //   - nil, or a nil pointer: null
 //   - a pointer to one of these: the value it points to
 //
@@ -55,6 +57,20 @@ type Enum struct {
 // String returns the OData enum literal.
 func (e Enum) String() string {
 	return "Microsoft.Dynamics.DataEntities." + e.Type + "'" + strings.ReplaceAll(e.Value, "'", "''") + "'"
+}
+
+// EnumValuer is implemented by the Go types of Finance and Operations enums
+// (commerce.NoYes, commerce.ProspectStatus...): Filterf and FormatLiteral
+// write such a value as its typed enum literal, so that
+//
+//	d365.Filterf("B2BProspectStatus eq %v", commerce.ProspectPending)
+//	// B2BProspectStatus eq Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Pending'
+//
+// and never as the plain string 'Pending', which Finance and Operations
+// refuses for an enum field.
+type EnumValuer interface {
+	// Enum returns the value as an enum type and member.
+	Enum() Enum
 }
 
 // literal formats one Filterf argument.
@@ -93,7 +109,15 @@ func FormatLiteral(v any) (string, error) {
 		if !isIdentifier(x.Type) || strings.Contains(x.Type, "/") {
 			return "", fmt.Errorf("d365: enum type %q is not a name", x.Type)
 		}
+		if x.Value == "" {
+			return "", fmt.Errorf("d365: enum value of type %s is empty", x.Type)
+		}
 		return x.String(), nil
+	case EnumValuer:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return "null", nil
+		}
+		return FormatLiteral(x.Enum())
 	case bool:
 		return strconv.FormatBool(x), nil
 	case float64:

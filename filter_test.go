@@ -11,11 +11,19 @@ import (
 
 type leadStatus int
 
+// status is an F&O enum type as SDK packages declare one: a string that
+// formats itself as its typed literal.
+type status string
+
+func (s status) Enum() d365.Enum { return d365.Enum{Type: "RetailB2BProspectStatus", Value: string(s)} }
+
 func TestFilterf(t *testing.T) {
 	id := uuid.MustParse("c0ffee00-0000-0000-0000-000000000001")
 	when := time.Date(2024, 5, 1, 11, 30, 0, 0, time.FixedZone("CEST", 2*3600))
 	name := "O'Neil"
 	var nilName *string
+	pending := status("Pending")
+	var nilStatus *status
 	for _, tc := range []struct {
 		got, want string
 	}{
@@ -34,6 +42,12 @@ func TestFilterf(t *testing.T) {
 		{d365.Filterf("x eq %v", math.NaN()), "x eq %!(d365: NaN has no OData literal)"},
 		{d365.Filterf("x eq %v", struct{}{}), "x eq %!(d365: no OData literal for type struct {})"},
 		{d365.Filterf("x eq %v", d365.Enum{Type: "No Yes)", Value: "Yes"}), `x eq %!(d365: enum type "No Yes)" is not a name)`},
+		{d365.Filterf("x eq %v", d365.Enum{Type: "NoYes"}), `x eq %!(d365: enum value of type NoYes is empty)`},
+		// An EnumValuer is its typed literal, never a plain string.
+		{d365.Filterf("B2BProspectStatus eq %v", status("Pending")), "B2BProspectStatus eq Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Pending'"},
+		{d365.Filterf("B2BProspectStatus ne %v", &pending), "B2BProspectStatus ne Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Pending'"},
+		{d365.Filterf("B2BProspectStatus eq %v", nilStatus), "B2BProspectStatus eq null"},
+		{d365.Filterf("B2BProspectStatus eq %v", status("")), `B2BProspectStatus eq %!(d365: enum value of type RetailB2BProspectStatus is empty)`},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got  %s\nwant %s", tc.got, tc.want)

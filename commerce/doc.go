@@ -44,18 +44,21 @@
 // # Enums
 //
 // Finance and Operations sends enum values by name ("Yes", "Pending"). The
-// enum types of this package (NoYes, ProspectStatus, PartyType,
-// HierarchyPurpose, NodeRole, NodeType, DualWriteStatus) are Go strings
-// with constants for the documented members; a value the package does not
-// know decodes without error and keeps its name, and a value sent as a
-// number is mapped to its documented name. In a filter an enum is a typed
-// literal, which NoYes.Enum and ProspectStatus.Enum give to d365.Filterf:
+// enum types of this package (NoYes, ProspectStatus, HierarchyPurpose,
+// NodeRole, NodeType, DualWriteStatus) are Go strings with constants for
+// the documented members; a value the package does not know decodes
+// without error and keeps its name, and a value sent as a number is mapped
+// to its documented name. In a filter an enum is a typed literal, and the
+// service refuses the plain string ('Approved') for an enum field: each
+// enum type implements d365.EnumValuer, so d365.Filterf writes it as its
+// typed literal:
 //
-//	d365.Filterf("B2BProspectStatus eq %v", commerce.ProspectApproved.Enum())
+//	d365.Filterf("B2BProspectStatus eq %v", commerce.ProspectApproved)
 //	// B2BProspectStatus eq Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Approved'
 //
 // Enum properties support only eq and ne: has and in are refused by the
-// service.
+// service. PartyType is a string field, not an enum, and formats as a
+// quoted string.
 //
 // # Queries and paging
 //

@@ -17,9 +17,17 @@ import (
 // the number's text.
 //
 // In a $filter, an enum is written as a typed literal such as
-// Microsoft.Dynamics.DataEntities.NoYes'Yes': use the Enum method of the
-// types whose Finance and Operations enum name is documented (NoYes,
-// ProspectStatus), with d365.Filterf. Enums support only eq and ne.
+// Microsoft.Dynamics.DataEntities.NoYes'Yes'; Finance and Operations
+// refuses the plain string 'Yes' for an enum field. Every enum type below
+// implements d365.EnumValuer, so d365.Filterf writes it as its typed
+// literal:
+//
+//	d365.Filterf("B2BProspectStatus eq %v", commerce.ProspectPending)
+//	// B2BProspectStatus eq Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Pending'
+//
+// Enums support only eq and ne. PartyType is not an enum: the PartyType
+// field of CustomersV3 (and ProspectPartyType of Prospects) is a string,
+// so it formats as a quoted string.
 
 // Finance and Operations enum type names, for d365.Enum.
 const (
@@ -27,6 +35,25 @@ const (
 	EnumNoYes = "NoYes"
 	// EnumProspectStatus is the enum of Prospects.B2BProspectStatus.
 	EnumProspectStatus = "RetailB2BProspectStatus"
+	// EnumHierarchyPurpose is the enum of CustomerHiearchies.Purpose.
+	EnumHierarchyPurpose = "CustHierarchyPurpose"
+	// EnumNodeRole is the enum of CustomerHierarchyNodes.Role.
+	EnumNodeRole = "CustHierarchyNodeRole"
+	// EnumNodeType is the enum of CustomerHierarchyNodes.NodeType.
+	EnumNodeType = "CustHierarchyNodeType"
+	// EnumDualWriteStatus is the enum of
+	// DualWriteProjectConfigurations.Status.
+	EnumDualWriteStatus = "DualWriteProjectStatus"
+)
+
+// The enum types format themselves in d365.Filterf.
+var (
+	_ d365.EnumValuer = NoYes("")
+	_ d365.EnumValuer = ProspectStatus("")
+	_ d365.EnumValuer = HierarchyPurpose("")
+	_ d365.EnumValuer = NodeRole("")
+	_ d365.EnumValuer = NodeType("")
+	_ d365.EnumValuer = DualWriteStatus("")
 )
 
 // NoYes is a Finance and Operations yes/no value (enum NoYes).
@@ -42,6 +69,7 @@ const (
 func (v NoYes) Bool() bool { return v == Yes }
 
 // Enum returns v as a filter literal: Microsoft.Dynamics.DataEntities.NoYes'Yes'.
+// d365.Filterf calls it: pass v itself.
 func (v NoYes) Enum() d365.Enum { return d365.Enum{Type: EnumNoYes, Value: string(v)} }
 
 // UnmarshalJSON accepts the member's name, its number or null.
@@ -68,6 +96,7 @@ const (
 
 // Enum returns s as a filter literal, such as
 // Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Pending'.
+// d365.Filterf calls it: pass s itself.
 func (s ProspectStatus) Enum() d365.Enum {
 	return d365.Enum{Type: EnumProspectStatus, Value: string(s)}
 }
@@ -94,6 +123,12 @@ type HierarchyPurpose string
 // organization, created when its prospect is approved.
 const PurposeB2BOrganization HierarchyPurpose = "B2BOrganization"
 
+// Enum returns p as a filter literal, such as
+// Microsoft.Dynamics.DataEntities.CustHierarchyPurpose'B2BOrganization'.
+func (p HierarchyPurpose) Enum() d365.Enum {
+	return d365.Enum{Type: EnumHierarchyPurpose, Value: string(p)}
+}
+
 // UnmarshalJSON accepts the member's name, its number or null.
 func (p *HierarchyPurpose) UnmarshalJSON(b []byte) error {
 	return decodeEnum(b, (*string)(p), map[int64]string{0: "B2BOrganization"})
@@ -111,6 +146,10 @@ const (
 	RoleUser NodeRole = "User"
 )
 
+// Enum returns r as a filter literal, such as
+// Microsoft.Dynamics.DataEntities.CustHierarchyNodeRole'Admin'.
+func (r NodeRole) Enum() d365.Enum { return d365.Enum{Type: EnumNodeRole, Value: string(r)} }
+
 // UnmarshalJSON accepts the member's name, its number or null.
 func (r *NodeRole) UnmarshalJSON(b []byte) error {
 	return decodeEnum(b, (*string)(r), map[int64]string{0: "Admin", 1: "User"})
@@ -121,6 +160,10 @@ type NodeType string
 
 // NodeCustomer is a node that is a customer.
 const NodeCustomer NodeType = "Customer"
+
+// Enum returns t as a filter literal, such as
+// Microsoft.Dynamics.DataEntities.CustHierarchyNodeType'Customer'.
+func (t NodeType) Enum() d365.Enum { return d365.Enum{Type: EnumNodeType, Value: string(t)} }
 
 // UnmarshalJSON accepts the member's name, its number or null.
 func (t *NodeType) UnmarshalJSON(b []byte) error {
@@ -139,6 +182,12 @@ const (
 	// DualWriteQueueing: the map is paused and queues changes.
 	DualWriteQueueing DualWriteStatus = "Queueing"
 )
+
+// Enum returns s as a filter literal, such as
+// Microsoft.Dynamics.DataEntities.DualWriteProjectStatus'Enabled'.
+func (s DualWriteStatus) Enum() d365.Enum {
+	return d365.Enum{Type: EnumDualWriteStatus, Value: string(s)}
+}
 
 // UnmarshalJSON accepts the member's name, its number or null.
 func (s *DualWriteStatus) UnmarshalJSON(b []byte) error {

@@ -36,7 +36,7 @@ func (s *ProspectService) ListB2B(ctx context.Context, status ProspectStatus) it
 		return func(yield func(*Prospect, error) bool) { yield(nil, err) }
 	}
 	return s.List(ctx, &ListOptions{Query: d365.Query{
-		Filter: d365.Filterf("IsB2BProspect eq %v and B2BProspectStatus eq %v", Yes.Enum(), status.Enum()),
+		Filter: d365.Filterf("IsB2BProspect eq %v and B2BProspectStatus eq %v", Yes, status),
 	}})
 }
 

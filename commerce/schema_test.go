@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/b2bflow/d365"
 )
 
 // finopsSchema is the documented Finance and Operations schema the emulator
@@ -47,10 +49,10 @@ var enumTypes = map[reflect.Type]struct {
 }{
 	reflect.TypeOf(NoYes("")):            {EnumNoYes, []string{string(No), string(Yes)}},
 	reflect.TypeOf(ProspectStatus("")):   {EnumProspectStatus, []string{string(ProspectPending), string(ProspectApproved), string(ProspectRejected), string(ProspectUnknown)}},
-	reflect.TypeOf(HierarchyPurpose("")): {"CustHierarchyPurpose", []string{string(PurposeB2BOrganization)}},
-	reflect.TypeOf(NodeRole("")):         {"CustHierarchyNodeRole", []string{string(RoleAdmin), string(RoleUser)}},
-	reflect.TypeOf(NodeType("")):         {"CustHierarchyNodeType", []string{string(NodeCustomer)}},
-	reflect.TypeOf(DualWriteStatus("")):  {"DualWriteProjectStatus", []string{string(DualWriteEnabled), string(DualWriteDisabled), string(DualWriteQueueing)}},
+	reflect.TypeOf(HierarchyPurpose("")): {EnumHierarchyPurpose, []string{string(PurposeB2BOrganization)}},
+	reflect.TypeOf(NodeRole("")):         {EnumNodeRole, []string{string(RoleAdmin), string(RoleUser)}},
+	reflect.TypeOf(NodeType("")):         {EnumNodeType, []string{string(NodeCustomer)}},
+	reflect.TypeOf(DualWriteStatus("")):  {EnumDualWriteStatus, []string{string(DualWriteEnabled), string(DualWriteDisabled), string(DualWriteQueueing)}},
 }
 
 // TestRecordsAgreeWithSchema checks every json tag of this package's record
@@ -122,6 +124,17 @@ func TestRecordsAgreeWithSchema(t *testing.T) {
 		for _, v := range en.values {
 			if _, ok := members.Members[v]; !ok {
 				t.Errorf("%s: %q is not a member of %s", typ, v, en.enum)
+			}
+			// Filterf writes the value as the documented enum's literal.
+			val := reflect.ValueOf(v).Convert(typ).Interface()
+			ev, ok := val.(d365.EnumValuer)
+			if !ok {
+				t.Errorf("%s does not implement d365.EnumValuer", typ)
+				break
+			}
+			want := "Microsoft.Dynamics.DataEntities." + en.enum + "'" + v + "'"
+			if got := d365.Filterf("%v", val); ev.Enum().Type != en.enum || got != want {
+				t.Errorf("%s(%q) formats as %s, want %s", typ, v, got, want)
 			}
 		}
 	}

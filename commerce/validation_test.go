@@ -110,4 +110,21 @@ func TestEnumLiterals(t *testing.T) {
 	if got != want {
 		t.Errorf("filter = %s\nwant     %s", got, want)
 	}
+	// The values format themselves: no Enum call needed.
+	if got := d365.Filterf("IsB2BProspect eq %v and B2BProspectStatus ne %v", commerce.Yes, commerce.ProspectRejected); got != want {
+		t.Errorf("filter = %s\nwant     %s", got, want)
+	}
+	for _, c := range []struct{ got, want string }{
+		{d365.Filterf("B2BProspectStatus eq %v", commerce.ProspectPending), "B2BProspectStatus eq Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Pending'"},
+		{d365.Filterf("Purpose eq %v", commerce.PurposeB2BOrganization), "Purpose eq Microsoft.Dynamics.DataEntities.CustHierarchyPurpose'B2BOrganization'"},
+		{d365.Filterf("Role eq %v", commerce.RoleAdmin), "Role eq Microsoft.Dynamics.DataEntities.CustHierarchyNodeRole'Admin'"},
+		{d365.Filterf("NodeType eq %v", commerce.NodeCustomer), "NodeType eq Microsoft.Dynamics.DataEntities.CustHierarchyNodeType'Customer'"},
+		{d365.Filterf("Status eq %v", commerce.DualWriteQueueing), "Status eq Microsoft.Dynamics.DataEntities.DualWriteProjectStatus'Queueing'"},
+		// PartyType is a string field, not an enum.
+		{d365.Filterf("PartyType eq %v", commerce.PartyOrganization), "PartyType eq 'Organization'"},
+	} {
+		if c.got != c.want {
+			t.Errorf("filter = %s\nwant     %s", c.got, c.want)
+		}
+	}
 }

@@ -30,7 +30,7 @@ func TestCommerce(t *testing.T) {
 	// Enum literals, eq/ne only.
 	f := "IsB2BProspect eq Microsoft.Dynamics.DataEntities.NoYes'Yes' and B2BProspectStatus eq Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Pending'"
 	rows := call(t, "GET", data(s)+"Prospects?cross-company=true&$filter="+url.QueryEscape(f), nil).want(t, 200).values()
-	if len(rows) != 1 || rows[0]["ProspectId"] != sub.ProspectID || rows[0]["FollowUpDate"] != "1900-01-01T00:00:00Z" {
+	if len(rows) != 1 || rows[0]["ProspectId"] != sub.ProspectID || rows[0]["AddressValidFrom"] != "1900-01-01T00:00:00Z" {
 		t.Fatalf("enum filter: %v", rows)
 	}
 	bad := call(t, "GET", data(s)+"Prospects?$filter="+url.QueryEscape("B2BProspectStatus gt Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Pending'"), nil).want(t, 400)
@@ -72,7 +72,7 @@ func TestCommerce(t *testing.T) {
 		t.Errorf("seeded maps unhealthy: %s", h)
 	}
 	s.SetMapStatus(dualwrite.Prospects.Name, dualwrite.Queueing)
-	v := call(t, "GET", data(s)+"DualWriteProjectConfigurations?$filter="+url.QueryEscape("Status eq 'Queueing'"), nil).want(t, 200).values()
+	v := call(t, "GET", data(s)+"DualWriteProjectConfigurations?$filter="+url.QueryEscape("Status eq Microsoft.Dynamics.DataEntities.DualWriteProjectStatus'Queueing'"), nil).want(t, 200).values()
 	if len(v) != 1 {
 		t.Errorf("status filter: %v", v)
 	}

@@ -90,7 +90,61 @@
 //
 // ## Commerce headquarters
 //
-// (filled in by the Commerce work)
+// Checked against the documented entities (internal/schema, finops.json).
+// "odata.md" is Microsoft's F&O page "Open Data Protocol (OData)"
+// (dynamics-365-unified-operations-public, articles/fin-ops-core/dev-itpro/
+// data-entities/odata.md); ODL marks ODataLib's message, on which F&O's
+// OData stack is built (not in F&O's documentation).
+//
+//	Behaviour                                     Emulator
+//	Service document, /data/$metadata (CSDL)      supported (schema.FinOpsCSDL)
+//	Entity set names, case-sensitive              supported; else 404 "Resource not found for the segment"
+//	Key naming every key field, dataAreaId too    supported (odata.md); else 400, ODL key count message
+//	  (no default company filled in)
+//	Lone key value for a single-field key         supported
+//	GET, POST, PATCH, DELETE; ETag, If-Match      supported; a stale If-Match is 412
+//	PUT, If-None-Match                            501
+//	Unknown field or wrong type in a body         refused 400 (ODL messages)
+//	Enum in a body: member name or integer        supported (stored by name)
+//	Changing a key field with PATCH               refused 400
+//	@odata.bind (navigation binding)              501
+//	Defaults on create                            company, ProspectId, party numbers, CustomerAccount,
+//	                                              CustomerHierarchyId, IsB2BProspect No, status Pending
+//	Write failure (duplicate key, missing key     500 "An error has occurred.", innererror with the
+//	  field, dual-write failure)                  cause ("Write failed for table row of type ..."),
+//	                                              AxODataWriteException and a stack trace
+//	$select, $filter, $orderby on unknown fields  refused 400 "The query specified in the URI is not
+//	                                              valid. Could not find a property named ..."
+//	$filter eq ne gt ge lt le, and or not, ( )    supported (odata.md)
+//	$filter add sub mul div divby mod             501 (documented, not implemented)
+//	$filter has, in                               refused 400 (odata.md: not supported)
+//	contains/startswith/endswith functions        refused 400 (F&O implements "contains" as a
+//	                                              wildcard instead)
+//	* wildcards in eq/ne string literals          supported (odata.md: Name eq '*retail*')
+//	String comparisons                            case-insensitive (inferred from SQL Server collation)
+//	Enum literals Namespace.Type'Member'          supported, eq and ne only (odata.md); gt/ge/lt/le,
+//	                                              an unknown member or another enum type refused 400
+//	Plain string or number against an enum        refused 400, ODL "A binary operator with incompatible
+//	                                              types was detected ..."
+//	cross-company=true; dataAreaId filters        supported (odata.md); without it, the default company
+//	$top, $skip, $count=true, <entity>/$count     supported; bad $top/$skip refused 400
+//	Server-driven paging, odata.maxpagesize       supported: 10,000 a page at most (odata.md), next link
+//	                                              with $skip (ASP.NET Web API OData's form; inferred)
+//	$expand (first level, documented)             501
+//	$search, $apply, $skiptoken, other options    501 naming them
+//	Prefer other than odata.maxpagesize,          501 naming it
+//	  return=representation|minimal,
+//	  odata.continue-on-error
+//	Property, navigation and action paths         501
+//	/data/$batch with change sets                 supported: atomic change sets (odata.md), $<Content-ID>
+//	                                              references; the batch answers 200 and a failed change
+//	                                              set holds the failed answer alone (live F&O capture);
+//	                                              stops at the first failure unless
+//	                                              odata.continue-on-error
+//	Errors                                        {"error":{"code":"","message","innererror":{"message",
+//	                                              "type","stacktrace"}}}; 400s carry the message itself
+//	                                              (Microsoft.OData.ODataException), 500s "An error has
+//	                                              occurred."
 //
 // # Layout
 //

@@ -2,13 +2,14 @@ package finops
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
-	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
@@ -17,18 +18,26 @@ import (
 // delete and queries, and what Finance and Operations fills on create.
 
 const (
+	// maxPageSize is F&O's server-driven page size ("The OData service
+	// supports serving driven paging with a maximum page size of 10,000",
+	// odata.md).
 	maxPageSize = 10000
 	noDate      = "1900-01-01T00:00:00Z"
 )
 
-// enums lists the enum fields the emulator checks, with their members.
-var enums = map[string][]string{
-	"IsB2BProspect":     {"No", "Yes"},
-	"B2BProspectStatus": {"Pending", "Approved", "Rejected", "Unknown"},
-	"PartyType":         {"None", "Person", "Organization"},
-	"Purpose":           {"B2BOrganization"},
-	"Role":              {"Admin", "User"},
-	"NodeType":          {"Customer"},
+// tableRowTypes are the names of the entities' AOT objects that F&O puts in
+// "Write failed for table row of type '...'" messages, where a capture
+// shows one (CustCustomerV3Entity: public F&O client tests' recorded
+// errors). The others are inferred as <type name>Entity.
+var tableRowTypes = map[string]string{
+	"CustomersV3": "CustCustomerV3Entity",
+}
+
+func tableRowType(ent *schema.Entity) string {
+	if t, ok := tableRowTypes[ent.Name]; ok {
+		return t
+	}
+	return ent.TypeName + "Entity"
 }
 
 // Key is the map key of a Commerce row: its key fields, lower-cased.
@@ -58,34 +67,93 @@ func (s *Service) out(e *store.Entry, sel []string) map[string]any {
 	return out
 }
 
-// lookup finds the row of a key predicate, answering 400 or 404 when
-// there is none.
-func (s *Service) lookup(d *request, tb *store.Table, key string, cross bool) (string, *store.Entry, bool) {
-	vals, err := dataverse.ParseKeyValues(key)
+// parseKey reads a key predicate: 'v' (a lone value) or Name='v',Name2=5,
+// quotes doubled inside strings. A lone value has the name "".
+func parseKey(key string) (map[string]string, error) {
+	out := map[string]string{}
+	rest := strings.TrimSpace(key)
+	for rest != "" {
+		name := ""
+		if rest[0] != '\'' {
+			i := strings.IndexAny(rest, "=,")
+			if i >= 0 && rest[i] == '=' {
+				name, rest = strings.TrimSpace(rest[:i]), strings.TrimSpace(rest[i+1:])
+			}
+		}
+		var val string
+		if strings.HasPrefix(rest, "'") {
+			var b strings.Builder
+			i, closed := 1, false
+			for i < len(rest) {
+				if rest[i] == '\'' {
+					if i+1 < len(rest) && rest[i+1] == '\'' {
+						b.WriteByte('\'')
+						i += 2
+						continue
+					}
+					closed = true
+					i++
+					break
+				}
+				b.WriteByte(rest[i])
+				i++
+			}
+			if !closed {
+				return nil, badRequest(fmt.Sprintf("Bad Request - Error in query syntax: the key predicate (%s) has an unterminated string.", key))
+			}
+			val, rest = b.String(), strings.TrimSpace(rest[i:])
+		} else {
+			i := strings.IndexByte(rest, ',')
+			if i < 0 {
+				i = len(rest)
+			}
+			val, rest = strings.TrimSpace(rest[:i]), rest[i:]
+		}
+		if _, dup := out[name]; dup {
+			return nil, badRequest(fmt.Sprintf("Bad Request - Error in query syntax: the key predicate (%s) names '%s' twice.", key, name))
+		}
+		out[name] = val
+		if rest == "" {
+			break
+		}
+		if rest[0] != ',' {
+			return nil, badRequest(fmt.Sprintf("Bad Request - Error in query syntax: the key predicate (%s) is not valid.", key))
+		}
+		rest = strings.TrimSpace(rest[1:])
+	}
+	if len(out) > 1 {
+		if _, ok := out[""]; ok {
+			return nil, badRequest(fmt.Sprintf("Bad Request - Error in query syntax: the key predicate (%s) mixes named and unnamed values.", key))
+		}
+	}
+	return out, nil
+}
+
+// lookup finds the row of a key predicate. Every key field must be named,
+// dataAreaId included (odata.md: "all fields in the entity key must be
+// provided"); a lone value addresses an entity with a single key field.
+func (s *Service) lookup(d *request, tb *store.Table, ent *schema.Entity, key string) (string, *store.Entry, bool) {
+	vals, err := parseKey(key)
 	if err != nil {
-		d.writeError(http.StatusBadRequest, err.Error())
+		d.fail(err)
+		return "", nil, false
+	}
+	if v, ok := vals[""]; ok && len(vals) == 1 && len(ent.Keys) == 1 {
+		vals = map[string]string{ent.Keys[0]: v}
+	}
+	delete(vals, "") // a lone value for a compound key: every field is missing
+	if err := ent.CheckKey(vals); err != nil {
+		d.fail(badRequest(err.Error()))
 		return "", nil, false
 	}
 	row := store.Record{}
-	if v, ok := vals[""]; ok && len(tb.Keys) == 1 {
-		row[tb.Keys[0]] = v
-	} else {
-		for _, k := range tb.Keys {
-			v, ok := vals[k]
-			if !ok && k == "dataAreaId" {
-				v, ok = s.Company, true
-			}
-			if !ok {
-				d.writeError(http.StatusBadRequest, fmt.Sprintf("The key of %s needs the field %s.", tb.Name, k))
-				return "", nil, false
-			}
-			row[k] = v
-		}
+	for _, k := range tb.Keys {
+		row[k] = vals[k]
 	}
 	k := Key(tb, row)
 	e := tb.Get(k)
-	if e == nil || (tb.Company && !cross && !strings.EqualFold(str(e.Rec["dataAreaId"]), s.Company) && vals["dataAreaId"] == nil) {
-		d.writeError(http.StatusNotFound, fmt.Sprintf("No %s record with key (%s) was found.", tb.Name, key))
+	if e == nil {
+		d.fail(&foError{status: http.StatusNotFound, msg: fmt.Sprintf("No %s record with key (%s) was found.", tb.Name, key), typ: typeAx})
 		return "", nil, false
 	}
 	return k, e, true
@@ -99,105 +167,216 @@ func (s *Service) serviceDocument(d *request) {
 	wire.WriteJSON(d.w, http.StatusOK, map[string]any{"@odata.context": d.base + "$metadata", "value": sets})
 }
 
-func (s *Service) get(d *request, tb *store.Table, e *store.Entry) {
-	out := s.out(e, wire.SelectList(d.r.URL.Query().Get("$select")))
-	out["@odata.context"] = d.base + "$metadata#" + tb.Name + "/$entity"
+func (s *Service) metadata(d *request) {
+	d.w.Header().Set("OData-Version", "4.0")
+	d.w.Header().Set("Content-Type", "application/xml")
+	d.w.WriteHeader(http.StatusOK)
+	d.w.Write(s.schema().FinOpsCSDL())
+}
+
+// checkSelect checks the fields of a $select.
+func (s *Service) checkSelect(ent *schema.Entity, sel []string) error {
+	for _, c := range sel {
+		if _, ok := ent.Field(c); !ok {
+			if ent.Navigation[c] != "" || ent.Collections[c] != "" {
+				return notImplemented("selecting the navigation property '" + c + "'")
+			}
+			return badQuery(fmt.Sprintf("Could not find a property named '%s' on type '%s.%s'.", c, schema.EnumNamespace, ent.TypeName))
+		}
+	}
+	return nil
+}
+
+func (s *Service) get(d *request, tb *store.Table, ent *schema.Entity, e *store.Entry) {
+	sel := wire.SelectList(d.r.URL.Query().Get("$select"))
+	if err := s.checkSelect(ent, sel); err != nil {
+		d.fail(err)
+		return
+	}
+	out := s.out(e, sel)
+	out["@odata.context"] = d.base + "$metadata#" + tb.Name + wire.SelectContext(sel) + "/$entity"
+	d.w.Header().Set("ETag", etag(e))
 	wire.WriteJSON(d.w, http.StatusOK, out)
 }
 
-func (s *Service) update(d *request, tb *store.Table, k string, e *store.Entry) {
-	if im := d.r.Header.Get("If-Match"); im != "" && im != "*" && im != etag(e) {
-		d.writeError(http.StatusPreconditionFailed, "The record has been changed by another user since it was read (the ETag does not match).")
-		return
-	}
+// readBody decodes a body and checks every field against the entity:
+// unknown fields, values of the wrong type, and navigation bindings (not
+// implemented). Enum values given as numbers are stored by member name.
+func (s *Service) readBody(d *request, ent *schema.Entity) (store.Record, error) {
 	body, err := wire.ReadBody(d.r)
 	if err != nil {
-		d.writeError(http.StatusBadRequest, err.Error())
+		return nil, badRequest(err.Error())
+	}
+	row := store.Record{}
+	for f, v := range body {
+		switch {
+		case f == "@odata.type":
+			if t, _ := v.(string); strings.TrimPrefix(t, "#") != schema.EnumNamespace+"."+ent.TypeName {
+				return nil, badRequest(fmt.Sprintf("A resource with type '%v' was found, but it is not assignable to the expected type '%s.%s'.", v, schema.EnumNamespace, ent.TypeName))
+			}
+			continue
+		case strings.HasSuffix(f, "@odata.bind"):
+			return nil, notImplemented("binding navigation properties ('" + f + "')")
+		case strings.Contains(f, "@"):
+			continue // instance annotations such as Field@odata.type
+		}
+		if err := ent.CheckValue(s.schema(), f, v); err != nil {
+			return nil, badRequest(err.Error())
+		}
+		row[f] = s.normalize(ent, f, v)
+	}
+	return row, nil
+}
+
+// normalize stores an enum given by its integer as its member name.
+func (s *Service) normalize(ent *schema.Entity, name string, v any) any {
+	f, _ := ent.Field(name)
+	if f == nil || f.Type != schema.EnumField {
+		return v
+	}
+	n, ok := v.(json.Number)
+	if !ok {
+		return v
+	}
+	en, ok := s.schema().Enum(f.Enum)
+	if !ok {
+		return v
+	}
+	i, err := n.Int64()
+	if err != nil {
+		return v
+	}
+	for _, m := range en.Members {
+		if m.Known && int64(m.Value) == i {
+			return m.Name
+		}
+	}
+	return v
+}
+
+func (s *Service) update(d *request, tb *store.Table, ent *schema.Entity, k string, e *store.Entry) {
+	if im := d.r.Header.Get("If-Match"); im != "" && im != "*" && im != etag(e) {
+		d.fail(&foError{status: http.StatusPreconditionFailed, msg: "The record has been changed by another user since it was read (the ETag does not match).", typ: typeAx})
+		return
+	}
+	body, err := s.readBody(d, ent)
+	if err != nil {
+		d.fail(err)
 		return
 	}
 	next := store.Clone(e.Rec)
 	for f, v := range body {
-		if strings.Contains(f, "@") {
-			continue
+		if isKey(tb, f) && !strings.EqualFold(str(v), str(e.Rec[f])) {
+			d.fail(badRequest(fmt.Sprintf("The key field '%s' of %s cannot be changed by an update.", f, tb.Name)))
+			return
 		}
 		next[f] = v
 	}
-	for _, kf := range tb.Keys { // keys cannot change
+	for _, kf := range tb.Keys {
 		next[kf] = e.Rec[kf]
 	}
-	s.commit(d, tb, k, e.Rec, next, func() { wire.NoContent(d.w) })
+	s.commit(d, tb, ent, stackUpdate, k, e.Rec, next, func() { wire.NoContent(d.w) })
 }
 
-func (s *Service) remove(d *request, tb *store.Table, k string) {
+func isKey(tb *store.Table, f string) bool {
+	for _, k := range tb.Keys {
+		if k == f {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) remove(d *request, tb *store.Table, k string, e *store.Entry) {
+	if im := d.r.Header.Get("If-Match"); im != "" && im != "*" && im != etag(e) {
+		d.fail(&foError{status: http.StatusPreconditionFailed, msg: "The record has been changed by another user since it was read (the ETag does not match).", typ: typeAx})
+		return
+	}
 	t := s.Store.Begin()
 	t.Delete(tb, k)
 	wire.NoContent(d.w)
 }
 
-// commit validates and stores a row and runs dual-write, answering with
-// done on success.
-func (s *Service) commit(d *request, tb *store.Table, key string, prev, row store.Record, done func()) {
-	for f, members := range enums {
-		v, ok := row[f]
-		if !ok || v == nil {
-			continue
-		}
-		valid := false
-		for _, m := range members {
-			valid = valid || v == m
-		}
-		if !valid {
-			d.writeError(http.StatusBadRequest, fmt.Sprintf("An error has occurred: the value '%v' is not valid for the enum field %s (valid: %s).", v, f, strings.Join(members, ", ")))
-			return
-		}
-	}
+// commit stores a row and runs dual-write, answering with done on
+// success. A dual-write failure is a write failure (500, the cause in
+// innererror) and undoes the write.
+func (s *Service) commit(d *request, tb *store.Table, ent *schema.Entity, stack, key string, prev, row store.Record, done func()) {
 	t := s.Store.Begin()
 	t.Put(tb, key, row)
 	if err := s.sync(t, tb, prev, row); err != nil {
 		t.Rollback()
-		status, msg := http.StatusInternalServerError, err.Error()
-		if ae, ok := err.(*wire.Error); ok {
-			status = ae.Status
-		}
-		d.writeError(status, msg)
+		d.fail(writeFailed(stack, fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: %s", tableRowType(ent), err.Error())))
 		return
 	}
 	done()
 }
 
-func (s *Service) create(d *request, tb *store.Table) {
-	body, err := wire.ReadBody(d.r)
+func (s *Service) create(d *request, tb *store.Table, ent *schema.Entity) {
+	row, err := s.readBody(d, ent)
 	if err != nil {
-		d.writeError(http.StatusBadRequest, err.Error())
+		d.fail(err)
 		return
-	}
-	row := store.Record{}
-	for f, v := range body {
-		if !strings.Contains(f, "@") {
-			row[f] = v
-		}
 	}
 	t := s.Store.Begin()
 	s.Defaults(t, tb, row)
+	for _, k := range tb.Keys {
+		if str(row[k]) == "" {
+			d.fail(writeFailed(stackCreate, fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: Field '%s' must be filled in.", tableRowType(ent), k)))
+			return
+		}
+	}
 	key := Key(tb, row)
 	if tb.Get(key) != nil {
-		d.writeError(http.StatusBadRequest, fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: The record already exists.", tb.Name))
+		d.fail(writeFailed(stackCreate, fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Info: Cannot create a record in %s. %s.\nThe record already exists..",
+			tableRowType(ent), tb.Name, keyText(tb, row))))
 		return
 	}
-	s.commit(d, tb, key, nil, row, func() {
+	s.commit(d, tb, ent, stackCreate, key, nil, row, func() {
 		e := tb.Get(key)
+		loc := d.base + tb.Name + "(" + keyLiteral(tb, row) + ")"
+		d.w.Header().Set("Location", loc)
+		d.w.Header().Set("ETag", etag(e))
+		if strings.Contains(d.prefer(), "return=minimal") {
+			d.w.Header().Set("OData-EntityId", loc)
+			d.w.Header().Set("Preference-Applied", "return=minimal")
+			wire.NoContent(d.w)
+			return
+		}
 		out := s.out(e, nil)
 		out["@odata.context"] = d.base + "$metadata#" + tb.Name + "/$entity"
-		d.w.Header().Set("Location", d.base+tb.Name+"("+keyLiteral(tb, row)+")")
 		wire.WriteJSON(d.w, http.StatusCreated, out)
 	})
 }
 
+// keyText describes a key as F&O's infolog does: "ProspectId: P-1".
+func keyText(tb *store.Table, row store.Record) string {
+	parts := make([]string, 0, len(tb.Keys))
+	for _, k := range tb.Keys {
+		parts = append(parts, k+": "+str(row[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Defaults fills what Finance and Operations fills on create: the
-// company, allocated numbers and enum defaults.
+// company, allocated numbers, enum defaults, and the fields F&O always
+// returns (the non-nullable numbers as 0, dates as 1900-01-01T00:00:00Z,
+// F&O's "no date").
 func (s *Service) Defaults(t *store.Tx, tb *store.Table, row store.Record) {
 	if tb.Company && str(row["dataAreaId"]) == "" {
 		row["dataAreaId"] = s.Company
+	}
+	if ent, ok := s.schema().Entity(tb.Name); ok {
+		for _, f := range ent.Fields() {
+			if f.Nullable || row[f.Name] != nil {
+				continue
+			}
+			switch f.Type {
+			case schema.EdmInt32, schema.EdmInt64, schema.EdmDecimal:
+				row[f.Name] = 0
+			case schema.EdmDateTimeOffset:
+				row[f.Name] = noDate
+			}
+		}
 	}
 	switch tb.Name {
 	case "Prospects":
@@ -212,12 +391,6 @@ func (s *Service) Defaults(t *store.Tx, tb *store.Table, row store.Record) {
 		}
 		if str(row["ProspectPartyNumber"]) == "" {
 			row["ProspectPartyNumber"] = s.NewPartyNumber(t)
-		}
-		if row["ProspectName"] == nil {
-			row["ProspectName"] = strings.TrimSpace(str(row["PersonFirstName"]) + " " + str(row["PersonLastName"]))
-		}
-		if row["FollowUpDate"] == nil {
-			row["FollowUpDate"] = noDate
 		}
 	case "CustomersV3":
 		if str(row["CustomerAccount"]) == "" {
@@ -241,49 +414,128 @@ func keyLiteral(tb *store.Table, row store.Record) string {
 	return strings.Join(parts, ",")
 }
 
-func (s *Service) list(d *request, tb *store.Table, cross bool) {
-	q := d.r.URL.Query()
+// nonNegative reads $top or $skip.
+func nonNegative(q url.Values, name string) (int, bool, error) {
+	v, ok := q[name]
+	if !ok {
+		return 0, false, nil
+	}
+	n, err := strconv.Atoi(v[0])
+	if err != nil || n < 0 || len(v) > 1 {
+		return 0, false, badQuery(fmt.Sprintf("Invalid value '%s' for %s query option found. The %s query option requires a non-negative integer value.", strings.Join(v, ","), name, name))
+	}
+	return n, true, nil
+}
+
+// matchRows returns the rows of a query: the company's (all with
+// cross-company=true), filtered and ordered.
+func (s *Service) matchRows(tb *store.Table, ent *schema.Entity, q url.Values) ([]*store.Entry, error) {
+	cross := strings.EqualFold(q.Get("cross-company"), "true")
 	var rows []*store.Entry
 	for _, e := range tb.Sorted() {
 		if !tb.Company || cross || strings.EqualFold(str(e.Rec["dataAreaId"]), s.Company) {
 			rows = append(rows, e)
 		}
 	}
-	rows, err := dataverse.FilterRows(rows, q.Get("$filter"))
+	if f := q.Get("$filter"); f != "" {
+		x, err := s.parseFilter(ent, f)
+		if err != nil {
+			return nil, err
+		}
+		kept := rows[:0]
+		for _, e := range rows {
+			if matches(x, e.Rec) {
+				kept = append(kept, e)
+			}
+		}
+		rows = kept
+	}
+	if ob := q.Get("$orderby"); ob != "" {
+		items, err := s.parseOrderBy(ent, ob)
+		if err != nil {
+			return nil, err
+		}
+		sortRows(rows, items)
+	}
+	return rows, nil
+}
+
+// count answers <entity>/$count: the number of matching rows, as text.
+func (s *Service) count(d *request, tb *store.Table, ent *schema.Entity) {
+	rows, err := s.matchRows(tb, ent, d.r.URL.Query())
 	if err != nil {
-		d.writeError(http.StatusBadRequest, "The query specified in the URI is not valid. "+err.Error())
+		d.fail(err)
 		return
 	}
-	dataverse.OrderRows(rows, q.Get("$orderby"))
+	d.w.Header().Set("OData-Version", "4.0")
+	d.w.Header().Set("Content-Type", "text/plain")
+	d.w.WriteHeader(http.StatusOK)
+	fmt.Fprint(d.w, len(rows))
+}
+
+func (s *Service) list(d *request, tb *store.Table, ent *schema.Entity) {
+	q := d.r.URL.Query()
+	sel := wire.SelectList(q.Get("$select"))
+	if err := s.checkSelect(ent, sel); err != nil {
+		d.fail(err)
+		return
+	}
+	top, hasTop, err := nonNegative(q, "$top")
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	skip, _, err := nonNegative(q, "$skip")
+	if err != nil {
+		d.fail(err)
+		return
+	}
+	withCount := false
+	switch c := q.Get("$count"); c {
+	case "", "false":
+	case "true":
+		withCount = true
+	default:
+		d.fail(badQuery(fmt.Sprintf("'%s' is not a valid count option.", c)))
+		return
+	}
+	rows, err := s.matchRows(tb, ent, q)
+	if err != nil {
+		d.fail(err)
+		return
+	}
 	total := len(rows)
-	if top, err := strconv.Atoi(q.Get("$top")); err == nil && top >= 0 && top < len(rows) {
+	rows = rows[min(skip, len(rows)):]
+	if hasTop && top < len(rows) {
 		rows = rows[:top]
 	}
-	skip, _ := strconv.Atoi(q.Get("$skip"))
-	skip = min(max(skip, 0), len(rows))
 	pageSize := maxPageSize
-	if n, ok := wire.MaxPageSize(strings.Join(d.r.Header.Values("Prefer"), ",")); ok {
+	if n, ok := wire.MaxPageSize(d.prefer()); ok {
 		if n > 0 && n < maxPageSize {
 			pageSize = n
 		}
 		d.w.Header().Set("Preference-Applied", "odata.maxpagesize="+strconv.Itoa(pageSize))
 	}
-	end := min(skip+pageSize, len(rows))
-	sel := wire.SelectList(q.Get("$select"))
-	value := make([]any, 0, end-skip)
-	for _, e := range rows[skip:end] {
+	end := min(pageSize, len(rows))
+	value := make([]any, 0, end)
+	for _, e := range rows[:end] {
 		value = append(value, s.out(e, sel))
 	}
 	out := map[string]any{"@odata.context": d.base + "$metadata#" + tb.Name + wire.SelectContext(sel), "value": value}
-	if q.Get("$count") == "true" {
+	if withCount {
 		out["@odata.count"] = total
 	}
 	if end < len(rows) {
+		// The next page link of ASP.NET Web API OData: the same query with
+		// $skip moved past this page (and $top reduced by it).
 		nq := url.Values{}
 		for k, v := range q {
 			nq[k] = v
 		}
-		nq.Set("$skip", strconv.Itoa(end))
+		nq.Set("$skip", strconv.Itoa(skip+end))
+		if hasTop {
+			nq.Set("$top", strconv.Itoa(top-end))
+		}
 		out["@odata.nextLink"] = d.base + tb.Name + "?" + wire.EncodeQuery(nq)
 	}
 	wire.WriteJSON(d.w, http.StatusOK, out)
