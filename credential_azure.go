@@ -72,7 +72,9 @@ func (c *azureCredential) String() string {
 
 // Format prints String for every verb, so that no verb shows a token the
 // Azure credential caches.
-func (c *azureCredential) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String(), c.String()) }
+func (c *azureCredential) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, c.String(), c.String())
+}
 
 // LogValue logs String.
 func (c *azureCredential) LogValue() slog.Value { return slog.StringValue(c.String()) }
@@ -111,10 +113,14 @@ func (c *tokenCredential) GetToken(ctx context.Context, o policy.TokenRequestOpt
 }
 
 // String describes the adapter by the credential it wraps.
-func (c *tokenCredential) String() string { return fmt.Sprintf("d365.AzureTokenCredential(%v)", c.cred) }
+func (c *tokenCredential) String() string {
+	return fmt.Sprintf("d365.AzureTokenCredential(%v)", c.cred)
+}
 
 // Format prints String for every verb.
-func (c *tokenCredential) Format(f fmt.State, verb rune) { formatRedacted(f, verb, c.String(), c.String()) }
+func (c *tokenCredential) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, c.String(), c.String())
+}
 
 // ResourceTokenSourceCredential adapts token sources chosen per resource to
 // a [Credential]: source is called once for each service URL the credential
