@@ -11,14 +11,20 @@ import (
 	"github.com/google/uuid"
 )
 
-// Filterf formats an OData $filter expression. Each verb (use %v) is replaced
-// by its argument written as an OData literal of its type, so that no value
-// can change the meaning of the expression:
+// Filterf formats an OData $filter expression. Each %v is replaced by its
+// argument written as an OData literal of its type, so that no value can
+// change the meaning of the expression. Other verbs (%s, %d, %q...) are not
+// honoured: they write an invalid literal naming the verb, which the
+// service refuses, rather than quietly acting as %v.
 //
 //   - string (and string kinds): in single quotes, each single quote in
 //     the text doubled (see below)
 //   - uuid.UUID: bare, as Dataverse expects for ids and lookups
-//   - time.Time: ISO 8601 in UTC, 2024-05-01T09:30:00Z
+//   - time.Time: ISO 8601 in UTC, 2024-05-01T09:30:00Z, with at most
+//     milliseconds (2024-05-01T09:30:00.25Z): Dataverse keeps date and time
+//     columns to the second (every documented example and capture is
+//     written so), and OData's parser reads at most seven fractional
+//     digits, so nanoseconds would be refused
 //   - Date: 2024-05-01
 //   - bool: true or false
 //   - integers, floats, Decimal: as numbers (NaN and infinities are refused)
@@ -76,8 +82,13 @@ type EnumValuer interface {
 // literal formats one Filterf argument.
 type literal struct{ v any }
 
-// Format implements fmt.Formatter: every verb writes the OData literal.
-func (l literal) Format(f fmt.State, _ rune) {
+// Format implements fmt.Formatter: %v writes the OData literal; any other
+// verb an invalid literal that names it.
+func (l literal) Format(f fmt.State, verb rune) {
+	if verb != 'v' {
+		fmt.Fprintf(f, "%%!%c(d365.Filterf: use %%v for every value)", verb)
+		return
+	}
 	s, err := FormatLiteral(l.v)
 	if err != nil {
 		fmt.Fprintf(f, "%%!(%v)", err)
@@ -97,7 +108,7 @@ func FormatLiteral(v any) (string, error) {
 	case uuid.UUID:
 		return x.String(), nil
 	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano), nil
+		return x.UTC().Format("2006-01-02T15:04:05.999Z07:00"), nil
 	case Date:
 		return x.String(), nil
 	case Decimal:

@@ -48,6 +48,14 @@ func TestFilterf(t *testing.T) {
 		{d365.Filterf("B2BProspectStatus ne %v", &pending), "B2BProspectStatus ne Microsoft.Dynamics.DataEntities.RetailB2BProspectStatus'Pending'"},
 		{d365.Filterf("B2BProspectStatus eq %v", nilStatus), "B2BProspectStatus eq null"},
 		{d365.Filterf("B2BProspectStatus eq %v", status("")), `B2BProspectStatus eq %!(d365: enum value of type RetailB2BProspectStatus is empty)`},
+		// Times keep at most milliseconds, trailing zeros dropped.
+		{d365.Filterf("modifiedon ge %v", time.Date(2024, 5, 1, 9, 30, 0, 250_000_000, time.UTC)), "modifiedon ge 2024-05-01T09:30:00.25Z"},
+		{d365.Filterf("modifiedon ge %v", time.Date(2024, 5, 1, 9, 30, 0, 123_456_789, time.UTC)), "modifiedon ge 2024-05-01T09:30:00.123Z"},
+		// Verbs other than %v are not honoured: an invalid literal names them.
+		{d365.Filterf("lastname eq %s", "O'Neil"), "lastname eq %!s(d365.Filterf: use %v for every value)"},
+		{d365.Filterf("statecode eq %d", 0), "statecode eq %!d(d365.Filterf: use %v for every value)"},
+		{d365.Filterf("lastname eq %q", "x"), "lastname eq %!q(d365.Filterf: use %v for every value)"},
+		{d365.Filterf("name eq %+v", "a"), "name eq 'a'"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got  %s\nwant %s", tc.got, tc.want)
