@@ -48,27 +48,77 @@ var readPreferences = map[string]bool{
 	"return": true, "odata.continue-on-error": true,
 }
 
+// preference is one Prefer preference: its name (lower case) and value
+// (unquoted).
+type preference struct{ name, value string }
+
+// preferences splits the Prefer header values at the commas outside
+// quotes: odata.include-annotations="a,b" is one preference.
+func (d *request) preferences() []preference {
+	var out []preference
+	var cur strings.Builder
+	quoted := false
+	flush := func() {
+		p := strings.TrimSpace(cur.String())
+		cur.Reset()
+		if p == "" {
+			return
+		}
+		name, v, _ := strings.Cut(p, "=")
+		out = append(out, preference{strings.ToLower(strings.TrimSpace(name)), strings.Trim(strings.TrimSpace(v), `"`)})
+	}
+	for _, r := range d.prefer {
+		switch {
+		case r == '"':
+			quoted = !quoted
+			cur.WriteRune(r)
+		case r == ',' && !quoted:
+			flush()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	flush()
+	return out
+}
+
 // checkReadPreferences answers 501 for a Prefer preference of a GET the
 // emulator does not implement (respond-async, odata.callback, wait...),
 // and reports whether the request may go on.
 func (d *request) checkReadPreferences() bool {
-	for _, p := range strings.Split(d.prefer, ",") {
-		name, _, _ := strings.Cut(strings.TrimSpace(p), "=")
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name == "" || readPreferences[name] {
+	for _, p := range d.preferences() {
+		if readPreferences[p.name] {
 			continue
 		}
-		d.notImplemented("the Prefer preference " + name)
+		d.notImplemented("the Prefer preference " + p.name)
 		return false
 	}
 	return true
 }
 
+// wantsAnnotation reports whether the request's
+// odata.include-annotations preference names the annotation term: "*",
+// the term itself, or its namespace followed by ".*".
+func (d *request) wantsAnnotation(term string) bool {
+	ns := term[:strings.LastIndex(term, ".")+1]
+	for _, p := range d.preferences() {
+		if p.name != "odata.include-annotations" {
+			continue
+		}
+		for _, t := range strings.Split(p.value, ",") {
+			t = strings.TrimSpace(t)
+			if t == "*" || t == term || t == ns+"*" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // hasPreference reports whether the Prefer header carries the preference.
 func (d *request) hasPreference(name string) bool {
-	for _, p := range strings.Split(d.prefer, ",") {
-		n, _, _ := strings.Cut(strings.TrimSpace(p), "=")
-		if strings.EqualFold(strings.TrimSpace(n), name) {
+	for _, p := range d.preferences() {
+		if p.name == name {
 			return true
 		}
 	}
@@ -324,7 +374,9 @@ func (s *Service) count(d *request, tb *table) {
 // fetchXML answers GET <set>?fetchXml=...
 func (s *Service) fetchXML(d *request, tb *table, vals url.Values) {
 	for k := range vals {
-		if k != "fetchXml" && !strings.HasPrefix(k, "@") {
+		// $count=true goes with fetchXml in the documented first-page
+		// request of "Page results using FetchXml"; it adds nothing there.
+		if k != "fetchXml" && k != "$count" && !strings.HasPrefix(k, "@") {
 			d.notImplemented("the query parameter " + k + " with fetchXml")
 			return
 		}
@@ -361,11 +413,13 @@ func (s *Service) runFetch(d *request, tb *table, xml string) {
 		out["@Microsoft.Dynamics.CRM.totalrecordcount"] = res.TotalRecordCount
 		out["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"] = res.TotalRecordCountLimitExceeded
 	}
-	if res.MoreRecords {
+	// "With the Web API you must request a paging cookie as an annotation"
+	// (Page results using FetchXml), and so the more records flag.
+	if res.MoreRecords && d.wantsAnnotation("Microsoft.Dynamics.CRM.morerecords") {
 		out["@Microsoft.Dynamics.CRM.morerecords"] = true
-		if res.PagingCookie != "" {
-			out["@Microsoft.Dynamics.CRM.fetchxmlpagingcookie"] = res.PagingCookie
-		}
+	}
+	if res.PagingCookie != "" && d.wantsAnnotation("Microsoft.Dynamics.CRM.fetchxmlpagingcookie") {
+		out["@Microsoft.Dynamics.CRM.fetchxmlpagingcookie"] = res.PagingCookie
 	}
 	wire.WriteJSON(d.w, http.StatusOK, out)
 }
