@@ -385,7 +385,15 @@ func (s *Service) fetchXML(d *request, tb *table, vals url.Values) {
 		d.notImplemented("change tracking with fetchXml")
 		return
 	}
-	s.runFetch(d, tb, vals.Get("fetchXml"))
+	xml := vals.Get("fetchXml")
+	// web-api-query-data-sample-033 sends the document URL-encoded twice
+	// ("%253Cfetch...") and Dataverse runs it: decode once more.
+	if strings.HasPrefix(strings.ToLower(xml), "%3cfetch") {
+		if u, err := url.PathUnescape(xml); err == nil {
+			xml = u
+		}
+	}
+	s.runFetch(d, tb, xml)
 }
 
 // runFetch parses and runs a FetchXML query on the table's entity set.

@@ -99,8 +99,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &request{w: w, r: r, base: s.URL + "/api/data/" + m[1] + "/", prefer: strings.Join(r.Header.Values("Prefer"), ",")}
-	if d.annotations() {
-		w.Header().Add("Preference-Applied", `odata.include-annotations="*"`)
+	for _, p := range d.preferences() {
+		if p.name == "odata.include-annotations" {
+			w.Header().Add("Preference-Applied", `odata.include-annotations="`+p.value+`"`)
+		}
 	}
 	rest := m[2]
 	switch strings.TrimPrefix(strings.TrimSuffix(rest, "()"), "Microsoft.Dynamics.CRM.") {
