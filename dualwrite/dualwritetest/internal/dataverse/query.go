@@ -26,8 +26,13 @@ func parseRawQuery(raw string) (url.Values, error) {
 	return query.ParseRawQuery(strings.ReplaceAll(raw, "+", "%20"))
 }
 
-// queryError answers an error of the query package (or any other as 400).
+// queryError answers an error of the query package (or any other as 400),
+// or 501 when the query reached a table the emulator does not have.
 func (d *request) queryError(err error) {
+	if d.missing != "" {
+		d.notImplemented(d.missing)
+		return
+	}
 	var qe *query.Error
 	if errors.As(err, &qe) {
 		d.writeError(qe.Status, qe.Code, qe.Message)
@@ -35,6 +40,10 @@ func (d *request) queryError(err error) {
 	}
 	d.writeError(http.StatusBadRequest, query.CodeQuery, err.Error())
 }
+
+// reachedMissing reports whether the query reached a table the emulator
+// does not have.
+func (d *request) reachedMissing() bool { return d.missing != "" }
 
 // notImplemented answers 501 naming what the emulator does not implement.
 func (d *request) notImplemented(what string) {
@@ -192,7 +201,7 @@ func (s *Service) list(d *request, tb *table) {
 	pageSize := d.pageSize()
 	env := s.queryEnv(d, tb, pageSize)
 	q, err := env.ParseQuery(tb.Logical, withoutToken(vals))
-	if err != nil {
+	if err != nil || d.reachedMissing() {
 		d.queryError(err)
 		return
 	}
@@ -239,6 +248,10 @@ func (s *Service) list(d *request, tb *table) {
 	for i, o := range objs {
 		value[i] = o
 	}
+	if d.reachedMissing() {
+		d.queryError(nil)
+		return
+	}
 	out := map[string]any{"@odata.context": d.base + "$metadata#" + tb.Name + q.Context(), "value": value}
 	if q.Count {
 		out["@odata.count"] = min(total, maxPageSize)
@@ -269,7 +282,12 @@ func (s *Service) resume(env *query.Env, tb *table, q *query.Query, rows []query
 	}
 	all := *q
 	all.Filter, all.Top = nil, nil
-	every, err := env.Match(tb.Logical, &all)
+	everyEnv := *env
+	if e := s.Store.Deleted(tb.Logical, lastID); e != nil && tb.Get(lastID) == nil {
+		// The row is gone: sort it among the others as it was.
+		everyEnv.Data = withRow{env.Data, tb.Logical, e.Rec}
+	}
+	every, err := everyEnv.Match(tb.Logical, &all)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -287,6 +305,22 @@ func (s *Service) resume(env *query.Env, tb *table, q *query.Query, rows []query
 		}
 	}
 	return len(rows), page, nil
+}
+
+// withRow is a query.Data with one more row in a table (appended, as the
+// newest).
+type withRow struct {
+	query.Data
+	table string
+	row   query.Row
+}
+
+func (w withRow) Rows(table string) []query.Row {
+	rows := w.Data.Rows(table)
+	if table == w.table {
+		rows = append(rows, w.row)
+	}
+	return rows
 }
 
 // withoutToken returns the query options without the paging and
@@ -354,7 +388,7 @@ func (s *Service) count(d *request, tb *table) {
 		}
 		env := s.queryEnv(d, tb, 0)
 		q, err := env.ParseQuery(tb.Logical, vals)
-		if err != nil {
+		if err != nil || d.reachedMissing() {
 			d.queryError(err)
 			return
 		}
@@ -492,7 +526,7 @@ func (s *Service) retrieve(d *request, tb *table, id string, found bool) {
 	}
 	env := s.queryEnv(d, tb, 0)
 	q, err := env.ParseQuery(tb.Logical, vals)
-	if err != nil {
+	if err != nil || d.reachedMissing() {
 		d.queryError(err)
 		return
 	}

@@ -1,6 +1,7 @@
 package dataverse
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/query"
@@ -12,8 +13,19 @@ import (
 // query.Schema over *schema.Schema, a query.Data over store.Store, and the
 // Env a request's query is evaluated in.
 
-// querySchema is the schema as the query package reads it.
-type querySchema struct{ s *schema.Schema }
+// querySchema is the schema as the query package reads it. A navigation
+// property to a table the schema documents but the emulator does not have
+// (task, email, team...) is recorded in missing, for a 501.
+type querySchema struct {
+	s       *schema.Schema
+	missing *string
+}
+
+func (q querySchema) target(nav, target string) {
+	if _, ok := q.s.Table(target); !ok && q.missing != nil && *q.missing == "" {
+		*q.missing = fmt.Sprintf("the navigation property %s: the emulator has no %s table", nav, target)
+	}
+}
 
 func (q querySchema) Table(logical string) (query.Table, bool) {
 	t, ok := q.s.Table(logical)
@@ -41,12 +53,15 @@ func (q querySchema) Navigation(table, name string) (query.Navigation, bool) {
 		return query.Navigation{}, false
 	}
 	if n, ok := t.Navigation(name); ok {
+		q.target(n.Name, n.Target)
 		return query.Navigation{Name: n.Name, Target: n.Target, Column: n.Column}, true
 	}
 	if n, ok := t.CollectionNavigation(name); ok {
+		q.target(n.Name, n.Target)
 		return query.Navigation{Name: n.Name, Target: n.Target, Collection: true, Column: n.ReferencingColumn}, true
 	}
-	if _, ok := t.ManyToMany(name); ok {
+	if e, ok := t.ManyToMany(name); ok {
+		q.target(name, e)
 		return query.Navigation{Name: name, Collection: true, ManyToMany: true}, true
 	}
 	return query.Navigation{}, false
@@ -94,7 +109,7 @@ func (s *Service) queryEnv(d *request, tb *table, pageSize int) *query.Env {
 	}
 	if s.Schema != nil {
 		if _, ok := s.Schema.Table(tb.Logical); ok {
-			env.Schema = querySchema{s.Schema}
+			env.Schema = querySchema{s: s.Schema, missing: &d.missing}
 		}
 	}
 	annotations := d.annotations()

@@ -64,6 +64,9 @@ type request struct {
 	r      *http.Request
 	base   string // service root, ending in "/"
 	prefer string // the Prefer header values, joined
+	// missing names what a query reached that the emulator does not have
+	// (queryenv.go); such a query is answered 501.
+	missing string
 }
 
 func (d *request) annotations() bool {

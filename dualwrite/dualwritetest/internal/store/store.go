@@ -97,6 +97,10 @@ type Store interface {
 	// with a version above since, oldest first, one per record: its last
 	// write or its delete.
 	Changes(logical string, since int64) []Change
+	// Deleted returns the last entry of a record deleted from the
+	// Dataverse table (logical name), nil when none was: what paging needs
+	// to resume after a row that is gone.
+	Deleted(logical, id string) *Entry
 }
 
 // Change is an entry of the change log change tracking reads: a record
@@ -116,6 +120,7 @@ type memory struct {
 	version  int64
 	counters map[string]int
 	changes  []Change // the change log, oldest first
+	deleted  map[string]*Entry // "<table>/<id>" -> the entry a delete removed
 }
 
 // New returns a store holding the tables and entities of the emulator,
@@ -280,7 +285,13 @@ func (t *Tx) Delete(tb *Table, id string) {
 	delete(tb.rows, id)
 	t.st.version++
 	t.logChange(Change{Table: tb.changeName(), ID: id, Version: t.st.version, Deleted: true})
+	if t.st.deleted == nil {
+		t.st.deleted = map[string]*Entry{}
+	}
+	t.st.deleted[tb.changeName()+"/"+id] = prev
 }
+
+func (st *memory) Deleted(logical, id string) *Entry { return st.deleted[logical+"/"+id] }
 
 func (st *memory) Version() int64 { return st.version }
 
