@@ -119,7 +119,7 @@ type memory struct {
 	seq      int64
 	version  int64
 	counters map[string]int
-	changes  []Change // the change log, oldest first
+	changes  []Change          // the change log, oldest first
 	deleted  map[string]*Entry // "<table>/<id>" -> the entry a delete removed
 }
 
