@@ -282,6 +282,9 @@ func TestQueryRefusals(t *testing.T) {
 		{"expand to a table the emulator lacks", "accounts?$expand=Account_Tasks($select=subject)", nil, 501, "task"},
 		{"$metadata parameter", "$metadata?$format=json", nil, 501, "$format"},
 		{"EntityDefinitions option", "EntityDefinitions?$top=1", nil, 501, "$top"},
+		{"GlobalOptionSetDefinitions", "GlobalOptionSetDefinitions(Name='x')", nil, 501, "GlobalOptionSetDefinitions"},
+		{"EntityDefinitions/$count", "EntityDefinitions/$count", nil, 501, "$count"},
+		{"metadata $filter beyond eq", "EntityDefinitions?$filter=" + url.QueryEscape("startswith(LogicalName,'l')"), nil, 501, "startswith"},
 		{"EntityDefinitions relationship path", "EntityDefinitions(LogicalName='lead')/OneToManyRelationships", nil, 501, "OneToManyRelationships"},
 	}
 	for _, c := range cases {

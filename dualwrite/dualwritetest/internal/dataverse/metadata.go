@@ -100,6 +100,10 @@ func (s *Service) entityDefinitions(d *request, rest string) {
 		wire.WriteJSON(d.w, http.StatusOK, map[string]any{"@odata.context": ctx, "value": list})
 		return
 	}
+	if !metaKeyRE.MatchString(rest) {
+		d.notImplemented("the EntityDefinitions path " + rest + " (keys are (LogicalName='x') or a MetadataId)")
+		return
+	}
 	ent, rest, ok := metaFind(entities, rest)
 	if !ok {
 		d.writeError(http.StatusNotFound, "0x80040217", "Could not find entity with the key "+strings.TrimPrefix(rest, "/")+".")
@@ -134,6 +138,10 @@ func (s *Service) entityDefinitions(d *request, rest string) {
 	}
 	var single map[string]any
 	if strings.HasPrefix(rest, "(") {
+		if !metaKeyRE.MatchString(rest) {
+			d.notImplemented("the Attributes key " + rest + " (keys are (LogicalName='x') or a MetadataId)")
+			return
+		}
 		a, r, ok := metaFind(attrs, rest)
 		if !ok {
 			d.writeError(http.StatusNotFound, "0x80040217", "Could not find attribute with the key "+rest+".")

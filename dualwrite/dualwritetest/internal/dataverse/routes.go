@@ -128,9 +128,15 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		s.metadata(d)
 		return
 	}
-	if rest == "EntityDefinitions" || strings.HasPrefix(rest, "EntityDefinitions(") {
+	if rest == "EntityDefinitions" || strings.HasPrefix(rest, "EntityDefinitions(") || strings.HasPrefix(rest, "EntityDefinitions/") {
 		s.entityDefinitions(d, strings.TrimPrefix(rest, "EntityDefinitions"))
 		return
+	}
+	for _, m := range []string{"GlobalOptionSetDefinitions", "RelationshipDefinitions", "ManagedPropertyDefinitions"} {
+		if rest == m || strings.HasPrefix(rest, m+"(") || strings.HasPrefix(rest, m+"/") {
+			d.notImplemented("the metadata entity set " + m + " (EntityDefinitions and $metadata are implemented)")
+			return
+		}
 	}
 	seg, key, tail := wire.SplitSegment(rest)
 	tb := s.Store.EnsureDataverse(seg)
