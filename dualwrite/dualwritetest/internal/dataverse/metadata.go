@@ -149,6 +149,12 @@ func (s *Service) entityDefinitions(d *request, rest string) {
 		}
 		single, rest = a, r
 	}
+	var sub string // OptionSet or GlobalOptionSet of a single attribute
+	for _, p := range []string{"/OptionSet", "/GlobalOptionSet"} {
+		if single != nil && strings.HasSuffix(rest, p) {
+			sub, rest = p[1:], strings.TrimSuffix(rest, p)
+		}
+	}
 	if rest != "" {
 		m := metaCastRE.FindStringSubmatch(rest)
 		if m == nil {
@@ -170,6 +176,21 @@ func (s *Service) entityDefinitions(d *request, rest string) {
 		ctx += "(" + str(ent["MetadataId"]) + ")/Attributes/Microsoft.Dynamics.CRM." + m[1]
 	} else {
 		ctx += "(" + str(ent["MetadataId"]) + ")/Attributes"
+	}
+	if single != nil && sub != "" {
+		os, _ := single[sub].(map[string]any)
+		if sub == "GlobalOptionSet" || os == nil {
+			d.w.WriteHeader(http.StatusNoContent) // a null navigation property: the schema's choices are local
+			return
+		}
+		out, err := metaShape(os, vals.Get("$select"), nil)
+		if err != nil {
+			d.queryError(err)
+			return
+		}
+		out["@odata.context"] = ctx + "/" + sub + "/$entity"
+		wire.WriteJSON(d.w, http.StatusOK, out)
+		return
 	}
 	if single != nil {
 		out, err := metaShape(single, vals.Get("$select"), expand, "OptionSet", "GlobalOptionSet")
@@ -204,8 +225,9 @@ func metaFind(list []map[string]any, rest string) (map[string]any, string, bool)
 	return nil, rest, false
 }
 
-// metaExpandItem is one $expand term: a property with its own $select.
-type metaExpandItem struct{ sel string }
+// metaExpandItem is one $expand term: a property with its own $select
+// and, for Attributes, $filter.
+type metaExpandItem struct{ sel, filter string }
 
 func metaExpand(s string) (map[string]metaExpandItem, error) {
 	out := map[string]metaExpandItem{}
@@ -220,10 +242,14 @@ func metaExpand(s string) (map[string]metaExpandItem, error) {
 			opts = strings.TrimSuffix(opts, ")")
 			for _, o := range strings.Split(opts, ";") {
 				k, v, _ := strings.Cut(o, "=")
-				if k != "$select" {
+				switch k {
+				case "$select":
+					it.sel = v
+				case "$filter":
+					it.filter = v
+				default:
 					return nil, &query.Error{Status: http.StatusNotImplemented, Code: query.CodeQuery, Message: "The emulator does not implement " + k + " inside $expand on metadata."}
 				}
-				it.sel = v
 			}
 		}
 		out[name] = it
@@ -251,7 +277,7 @@ func metaList(list []map[string]any, vals url.Values, expand map[string]metaExpa
 	return out, nil
 }
 
-var metaCondRE = regexp.MustCompile(`^\(?\s*([A-Za-z]+(?:/Value)?)\s+(eq|ne)\s+('(?:[^']|'')*'|true|false|-?\d+)\s*\)?$`)
+var metaCondRE = regexp.MustCompile(`^\(?\s*([A-Za-z]+(?:/Value)?)\s+(eq|ne)\s+('(?:[^']|'')*'|Microsoft\.Dynamics\.CRM\.[A-Za-z]+'[^']*'|true|false|-?\d+)\s*\)?$`)
 
 // metaMatch evaluates a metadata $filter: comparisons with eq or ne of a
 // property (or a complex property's /Value) to a literal, joined by and or
@@ -271,12 +297,19 @@ func metaMatch(e map[string]any, filter string) (bool, error) {
 			var v any = e
 			for _, p := range path {
 				mm, _ := v.(map[string]any)
-				v = mm[p]
+				x, ok := mm[p]
+				if !ok {
+					return false, &query.Error{Status: http.StatusNotImplemented, Code: query.CodeQuery, Message: "The emulator does not implement the metadata property " + m[1] + " (it describes the properties its schema documents)."}
+				}
+				v = x
 			}
 			var lit any
 			switch {
 			case strings.HasPrefix(m[3], "'"):
 				lit = strings.ReplaceAll(m[3][1:len(m[3])-1], "''", "'")
+			case strings.HasPrefix(m[3], "Microsoft.Dynamics.CRM."): // an enum member: Type'Member'
+				i := strings.Index(m[3], "'")
+				lit = m[3][i+1 : len(m[3])-1]
 			case m[3] == "true" || m[3] == "false":
 				lit = m[3] == "true"
 			default:
@@ -314,7 +347,7 @@ func metaShape(e map[string]any, sel string, expand map[string]metaExpandItem, e
 			p = strings.TrimSpace(p)
 			v, ok := e[p]
 			if !ok && !contains(expandable, p) {
-				return nil, &query.Error{Status: http.StatusBadRequest, Code: query.CodeQuery, Message: "Could not find a property named '" + p + "' on the metadata type."}
+				return nil, &query.Error{Status: http.StatusNotImplemented, Code: query.CodeQuery, Message: "The emulator does not implement the metadata property " + p + " (it describes the properties its schema documents)."}
 			}
 			out[p] = v
 		}
@@ -332,6 +365,21 @@ func metaShape(e map[string]any, sel string, expand map[string]metaExpandItem, e
 		v := e[x]
 		if x == "GlobalOptionSet" {
 			v = nil // the schema's choices are local option sets
+		}
+		if it.filter != "" {
+			list, _ := v.([]any)
+			var kept []any
+			for _, a := range list {
+				am, _ := a.(map[string]any)
+				ok, err := metaMatch(am, it.filter)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					kept = append(kept, a)
+				}
+			}
+			v = kept
 		}
 		if it.sel != "" {
 			switch vv := v.(type) {
