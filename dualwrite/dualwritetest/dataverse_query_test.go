@@ -193,9 +193,11 @@ func TestQueryExpandAndLookupFilter(t *testing.T) {
 	newAccount(t, s, map[string]any{"name": "Other"})
 
 	r := get(t, api(s)+"accounts("+child+")?$select=name&$expand=parentaccountid($select=name)", nil).want(t, 200)
-	if r.header.Get("ETag") == "" {
-		t.Error("no ETag header")
+	etag := r.header.Get("ETag")
+	if etag == "" || etag != r.body["@odata.etag"] {
+		t.Errorf("ETag header %q, @odata.etag %v", etag, r.body["@odata.etag"])
 	}
+	get(t, api(s)+"accounts("+child+")?$select=name&$expand=parentaccountid($select=name)", nil, "If-None-Match", etag).want(t, 304)
 	want := map[string]any{"@odata.context": api(s) + "$metadata#accounts(name,parentaccountid(name))/$entity",
 		"accountid": child, "name": "Child", "parentaccountid": map[string]any{"accountid": parent, "name": "Parent"}}
 	delete(r.body, "@odata.etag")

@@ -129,9 +129,12 @@
 //	Prefer preferences on a GET other than include-annotations,    501
 //	  maxpagesize, track-changes (respond-async, odata.callback...)
 //	$metadata (CSDL generated from the schema)                     supported
-//	EntityDefinitions: $select, $filter (eq/ne, and/or), by         supported
-//	  LogicalName or MetadataId, Attributes (also by key and cast
-//	  to a *AttributeMetadata type), $expand Attributes/OptionSet
+//	EntityDefinitions: $select, $filter (eq/ne to a literal or an  supported
+//	  enum member, x/Value, and/or), by LogicalName or MetadataId,
+//	  Attributes (by key, cast to a *AttributeMetadata type, its
+//	  /OptionSet), $expand Attributes($select;$filter)/OptionSet
+//	EntityDefinitions properties the schema does not describe       501
+//	  (in $select or $filter)
 //	EntityDefinitions other paths and options; GlobalOptionSet-    501
 //	  Definitions, RelationshipDefinitions
 //

@@ -535,6 +535,11 @@ func (s *Service) retrieve(d *request, tb *table, id string, found bool) {
 		d.notFound(tb, id)
 		return
 	}
+	if inm := d.r.Header.Get("If-None-Match"); inm != "" && inm == etagOf(e) {
+		d.w.Header().Set("OData-Version", "4.0")
+		d.w.WriteHeader(http.StatusNotModified)
+		return
+	}
 	objs, err := env.Project(tb.Logical, q, []query.Row{e.Rec})
 	if err != nil {
 		d.queryError(err)
