@@ -165,6 +165,9 @@ func (s *Service) list(d *request, tb *table) {
 	case vals.Has("fetchXml"):
 		s.fetchXML(d, tb, vals)
 		return
+	case (vals.Has("savedQuery") || vals.Has("userQuery")) && d.hasPreference("odata.track-changes"):
+		d.notImplemented("change tracking with savedQuery or userQuery")
+		return
 	case vals.Has("userQuery"):
 		s.userQuery(d, tb, vals)
 		return
@@ -505,6 +508,27 @@ func (s *Service) viewQuery(d *request, tb *table, vals url.Values, param, logic
 		return
 	}
 	s.runFetch(d, tb, xml)
+}
+
+// needsRetrieve reports whether a GET of a record has more than a
+// $select (query options, or Prefer preferences a GET does not take), so
+// that retrieve answers it (and refuses what it does not implement).
+func (d *request) needsRetrieve() bool {
+	vals, err := parseRawQuery(d.r.URL.RawQuery) // url.Query drops parameters with ';'
+	if err != nil {
+		return true
+	}
+	for k := range vals {
+		if k != "$select" {
+			return true
+		}
+	}
+	for _, p := range d.preferences() {
+		if !readPreferences[p.name] {
+			return true
+		}
+	}
+	return false
 }
 
 // retrieve answers GET <set>(<key>) with query options ($select and

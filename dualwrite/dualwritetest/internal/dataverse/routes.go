@@ -181,8 +181,8 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet:
-		if r.URL.Query().Has("$expand") {
-			s.retrieve(d, tb, id, found) // query.go: $expand through the query package
+		if d.needsRetrieve() {
+			s.retrieve(d, tb, id, found) // query.go: $expand and refusals through the query package
 			return
 		}
 		s.get(d, tb, id, found)
