@@ -441,6 +441,8 @@ func (s *Service) runFetch(d *request, tb *table, xml string) {
 		return
 	}
 	if f.Entity.Name != tb.Logical {
+		// The code is FetchXML's Invalid Argument; Dataverse's message for
+		// this case is not documented, so the text is the emulator's.
 		d.writeError(http.StatusBadRequest, query.CodeFetchXML, fmt.Sprintf("The entity name '%s' in the FetchXML does not match the entity set '%s' (entity '%s').", f.Entity.Name, tb.Name, tb.Logical))
 		return
 	}
