@@ -210,7 +210,7 @@ func (s *Service) list(d *request, tb *table) {
 	}
 	if q.Apply != nil {
 		rows, err := env.RunApply(tb.Logical, q)
-		if err != nil {
+		if err != nil || d.reachedMissing() {
 			d.queryError(err)
 			return
 		}
