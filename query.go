@@ -26,8 +26,10 @@ type Query struct {
 	// own options in parentheses when needed.
 	Expand []string
 	// Top caps the number of records returned ($top). Dataverse ignores it
-	// when a page size is set, so the clients stop reading after Top
-	// records themselves.
+	// when a page size is set: "Don't use $top with the Prefer:
+	// odata.maxpagesize request header. If you include both, $top is
+	// ignored." (Microsoft Learn, "Page results using OData"), so the
+	// clients stop reading after Top records themselves.
 	Top int
 	// PageSize asks the service for pages of at most this many records
 	// (Prefer: odata.maxpagesize). Zero means the service's default: 5,000

@@ -86,7 +86,65 @@
 //
 // ## Dataverse queries
 //
-// (filled in by the query work)
+// Evaluated by internal/query against the schema (internal/schema); the
+// tests are TestQueryContract (Microsoft's documented exchanges, replayed),
+// the TestQuery* tests and, with a third-party client,
+// testdata/interop/dynamicswebapi.
+//
+//	$select (columns, _x_value lookups; unknown name 400)          supported
+//	$filter comparisons, and/or/not, null, literals, lookups        supported
+//	$filter through lookups (parentaccountid/accountid eq ...)     supported
+//	$filter lambda any/all over one-to-many navigation             supported
+//	$filter contains/startswith/endswith                           supported
+//	$filter other OData functions (tolower, length...), in, has    501
+//	Microsoft.Dynamics.CRM.In, Between, LastXDays, Today... (query  supported
+//	  functions, as internal/query's doc lists; fiscal ones 501)
+//	$orderby (several, asc/desc, lookups by primary name)          supported
+//	$top                                                           supported
+//	$top with Prefer: odata.maxpagesize: $top ignored              supported (1)
+//	Prefer: odata.maxpagesize, @odata.nextLink with a paging       supported
+//	  cookie, Preference-Applied; max 5000
+//	$skiptoken when the page's last row left the filter or was     supported
+//	  deleted (the next page starts after it in the order)
+//	$skip, $search, $format, unknown $ options and parameters      refused (400)
+//	$levels, $compute, $index, $schemaversion, $id                 501
+//	$count=true, @odata.count (at most 5000)                       supported
+//	<set>/$count (plain text)                                      supported
+//	$expand single-valued, collection-valued, nested options,      supported
+//	  nav/$ref, on a collection and on a single record
+//	$expand=*, $expand or $filter reaching a table the emulator    501
+//	  has no rows for (task, email, team...)
+//	$apply filter/groupby/aggregate                                supported
+//	$apply other transformations (compute, top...)                 501
+//	fetchXml= (attributes, filters, link-entity, order, count/     supported
+//	  page, aggregates, distinct); entity must be the set's (400)
+//	@Microsoft.Dynamics.CRM.fetchxmlpagingcookie and morerecords   supported (2)
+//	fetchXml= with other options (but $count) or track-changes     501
+//	savedQuery=<id> (a savedquery's fetchxml; the seeded views     supported
+//	  filter as before), userQuery=<id> (a userquery's fetchxml)
+//	Prefer: odata.track-changes, @odata.deltaLink, $deltatoken     supported
+//	  (new and changed rows, then $deletedEntity rows), /$count
+//	  of a delta; $filter/$orderby/$expand/$top with it refused
+//	  (400, the documented message)
+//	Prefer preferences on a GET other than include-annotations,    501
+//	  maxpagesize, track-changes (respond-async, odata.callback...)
+//	$metadata (CSDL generated from the schema)                     supported
+//	EntityDefinitions: $select, $filter (eq/ne to a literal or an  supported
+//	  enum member, x/Value, and/or), by LogicalName or MetadataId,
+//	  Attributes (by key, cast to a *AttributeMetadata type, its
+//	  /OptionSet), $expand Attributes($select;$filter)/OptionSet
+//	EntityDefinitions properties the schema does not describe       501
+//	  (in $select or $filter)
+//	EntityDefinitions other paths and options; GlobalOptionSet-    501
+//	  Definitions, RelationshipDefinitions
+//
+// (1) "If you include both, $top is ignored." (Page results using OData).
+// The Web API query data sample of 2016 (web-api-query-data-sample-016
+// and -017) shows $top=5 winning over odata.maxpagesize=10; the emulator
+// follows the current article, and so does the SDK, which stops reading
+// after Query.Top records itself.
+// (2) Only when Prefer: odata.include-annotations asks for them ("*" or
+// their names), as "Page results using FetchXml" documents.
 //
 // ## Commerce headquarters
 //

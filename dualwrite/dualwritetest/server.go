@@ -15,6 +15,7 @@ import (
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/engine"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 )
 
@@ -124,7 +125,7 @@ func NewServer(o *Options) *Server {
 	if opt.Limits != nil {
 		s.limiter = newLimiter(*opt.Limits)
 	}
-	s.dv = &dataverse.Service{Store: s.store, BaseCurrencyID: USDCurrencyID,
+	s.dv = &dataverse.Service{Store: s.store, BaseCurrencyID: USDCurrencyID, Schema: schema.MustLoad(),
 		UserID: systemUserID, BusinessUnitID: businessUnitID, OrganizationID: organizationID}
 	s.fo = &finops.Service{Store: s.store, Company: s.company}
 	s.engine = &engine.Engine{Dataverse: s.dv, FinOps: s.fo, Fail: s.takeSyncFail}

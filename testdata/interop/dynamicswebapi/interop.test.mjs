@@ -155,11 +155,14 @@ test("FetchXML with paging cookie and aggregates", async () => {
   const tag = `fetch-${Date.now()}`;
   for (let i = 0; i < 5; i++) await newLead({ subject: tag, lastname: `F${i}` });
   const xml = `<fetch mapping="logical" count="2"><entity name="lead"><attribute name="lastname"/><attribute name="leadid"/><filter><condition attribute="subject" operator="eq" value="${tag}"/></filter><order attribute="lastname"/></entity></fetch>`;
-  const page1 = await api.fetch({ collection: "leads", fetchXml: xml, pageNumber: 1 });
+  // "With the Web API you must request a paging cookie as an annotation"
+  // (Microsoft Learn, "Page results using FetchXml").
+  const includeAnnotations = "Microsoft.Dynamics.CRM.fetchxmlpagingcookie";
+  const page1 = await api.fetch({ collection: "leads", fetchXml: xml, pageNumber: 1, includeAnnotations });
   assert.deepEqual(page1.value.map((r) => r.lastname), ["F0", "F1"]);
   assert.equal(page1.PagingInfo?.nextPage, 2);
   assert.ok(page1.PagingInfo?.cookie, "a page with more records carries the paging cookie");
-  const all = await api.fetchAll({ collection: "leads", fetchXml: xml });
+  const all = await api.fetchAll({ collection: "leads", fetchXml: xml, includeAnnotations });
   assert.deepEqual(all.value.map((r) => r.lastname), ["F0", "F1", "F2", "F3", "F4"]);
 
   const agg = `<fetch aggregate="true"><entity name="lead"><attribute name="leadid" alias="n" aggregate="count"/><filter><condition attribute="subject" operator="eq" value="${tag}"/></filter></entity></fetch>`;

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
@@ -43,8 +44,12 @@ type Service struct {
 	// UserID, BusinessUnitID and OrganizationID are what WhoAmI answers.
 	UserID, BusinessUnitID, OrganizationID string
 	// Views maps savedquery ids (lower case) to the $filter of the view,
-	// read with leads?savedQuery=<id>.
+	// read with leads?savedQuery=<id>. A savedquery not in Views runs its
+	// fetchxml column.
 	Views map[string]string
+	// Schema is what queries check names and types against and what
+	// $metadata and EntityDefinitions describe; nil checks nothing.
+	Schema *schema.Schema
 }
 
 type (
@@ -59,6 +64,9 @@ type request struct {
 	r      *http.Request
 	base   string // service root, ending in "/"
 	prefer string // the Prefer header values, joined
+	// missing names what a query reached that the emulator does not have
+	// (queryenv.go); such a query is answered 501.
+	missing string
 }
 
 func (d *request) annotations() bool {
@@ -76,9 +84,12 @@ var apiPathRE = regexp.MustCompile(`^/api/data/(v9\.[0-9])/?(.*)$`)
 //	WhoAmI                               GET
 //	WinOpportunity, LoseOpportunity      POST (unbound actions)
 //	$batch                               POST
-//	<set>                                GET: query; POST: create
+//	$metadata                            GET: CSDL (metadata.go)
+//	EntityDefinitions[(...)[/...]]       GET: table definitions (metadata.go)
+//	<set>                                GET: query (query.go); POST: create
+//	<set>/$count                         GET: the number of matching records
 //	<set>/CreateMultiple, UpdateMultiple POST (bound to the entity set)
-//	<set>(<key>)                         GET, PATCH (update or upsert), DELETE
+//	<set>(<key>)                         GET (with $expand: query.go), PATCH (update or upsert), DELETE
 //	leads(<key>)/QualifyLead             POST
 //
 // Actions may be named with or without Microsoft.Dynamics.CRM. and (); a
@@ -91,8 +102,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &request{w: w, r: r, base: s.URL + "/api/data/" + m[1] + "/", prefer: strings.Join(r.Header.Values("Prefer"), ",")}
-	if d.annotations() {
-		w.Header().Add("Preference-Applied", `odata.include-annotations="*"`)
+	for _, p := range d.preferences() {
+		if p.name == "odata.include-annotations" {
+			w.Header().Add("Preference-Applied", `odata.include-annotations="`+p.value+`"`)
+		}
 	}
 	rest := m[2]
 	switch strings.TrimPrefix(strings.TrimSuffix(rest, "()"), "Microsoft.Dynamics.CRM.") {
@@ -111,6 +124,19 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	case "$batch":
 		s.batch(d)
 		return
+	case "$metadata":
+		s.metadata(d)
+		return
+	}
+	if rest == "EntityDefinitions" || strings.HasPrefix(rest, "EntityDefinitions(") || strings.HasPrefix(rest, "EntityDefinitions/") {
+		s.entityDefinitions(d, strings.TrimPrefix(rest, "EntityDefinitions"))
+		return
+	}
+	for _, m := range []string{"GlobalOptionSetDefinitions", "RelationshipDefinitions", "ManagedPropertyDefinitions"} {
+		if rest == m || strings.HasPrefix(rest, m+"(") || strings.HasPrefix(rest, m+"/") {
+			d.notImplemented("the metadata entity set " + m + " (EntityDefinitions and $metadata are implemented)")
+			return
+		}
 	}
 	seg, key, tail := wire.SplitSegment(rest)
 	tb := s.Store.EnsureDataverse(seg)
@@ -120,6 +146,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	}
 	if key == "" {
 		if tail != "" && r.Method == http.MethodPost && s.bulk(d, tb, tail) {
+			return
+		}
+		if tail == "$count" {
+			s.count(d, tb)
 			return
 		}
 		if tail != "" {
@@ -151,6 +181,10 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.Method {
 	case http.MethodGet:
+		if d.needsRetrieve() {
+			s.retrieve(d, tb, id, found) // query.go: $expand and refusals through the query package
+			return
+		}
 		s.get(d, tb, id, found)
 	case http.MethodPatch:
 		s.update(d, tb, id, found, key)

@@ -90,6 +90,26 @@ type Store interface {
 	Snapshot() *Snapshot
 	// Restore puts the store back as it was at the snapshot.
 	Restore(*Snapshot)
+	// Version is the newest row version the store has given (a write or
+	// a delete), the starting point of change tracking.
+	Version() int64
+	// Changes returns the changes to the Dataverse table (logical name)
+	// with a version above since, oldest first, one per record: its last
+	// write or its delete.
+	Changes(logical string, since int64) []Change
+	// Deleted returns the last entry of a record deleted from the
+	// Dataverse table (logical name), nil when none was: what paging needs
+	// to resume after a row that is gone.
+	Deleted(logical, id string) *Entry
+}
+
+// Change is an entry of the change log change tracking reads: a record
+// written (Deleted false) or deleted, with the row version of that change.
+type Change struct {
+	Table   string // the Dataverse logical name, or the Commerce entity name
+	ID      string
+	Version int64
+	Deleted bool
 }
 
 type memory struct {
@@ -99,6 +119,8 @@ type memory struct {
 	seq      int64
 	version  int64
 	counters map[string]int
+	changes  []Change          // the change log, oldest first
+	deleted  map[string]*Entry // "<table>/<id>" -> the entry a delete removed
 }
 
 // New returns a store holding the tables and entities of the emulator,
@@ -113,6 +135,7 @@ func New() Store {
 		{"annotations", "annotation", "annotationid"},
 		{"transactioncurrencies", "transactioncurrency", "transactioncurrencyid"},
 		{"savedqueries", "savedquery", "savedqueryid"},
+		{"userqueries", "userquery", "userqueryid"},
 		{"systemusers", "systemuser", "systemuserid"},
 		{"opportunitycloses", "opportunityclose", "activityid"},
 	} {
@@ -233,7 +256,23 @@ func (t *Tx) Put(tb *Table, id string, rec Record) *Entry {
 		e.Seq = t.st.seq
 	}
 	tb.rows[id] = e
+	t.logChange(Change{Table: tb.changeName(), ID: id, Version: e.Version})
 	return e
+}
+
+// changeName is the name the change log files a table under.
+func (tb *Table) changeName() string {
+	if tb.Logical != "" {
+		return tb.Logical
+	}
+	return tb.Name
+}
+
+// logChange appends to the change log, taking it back on rollback.
+func (t *Tx) logChange(c Change) {
+	n := len(t.st.changes)
+	t.st.changes = append(t.st.changes, c)
+	t.undo = append(t.undo, func() { t.st.changes = t.st.changes[:n] })
 }
 
 // Delete removes the row id, remembering it.
@@ -244,6 +283,38 @@ func (t *Tx) Delete(tb *Table, id string) {
 	}
 	t.undo = append(t.undo, func() { tb.rows[id] = prev })
 	delete(tb.rows, id)
+	t.st.version++
+	t.logChange(Change{Table: tb.changeName(), ID: id, Version: t.st.version, Deleted: true})
+	if t.st.deleted == nil {
+		t.st.deleted = map[string]*Entry{}
+	}
+	t.st.deleted[tb.changeName()+"/"+id] = prev
+}
+
+func (st *memory) Deleted(logical, id string) *Entry { return st.deleted[logical+"/"+id] }
+
+func (st *memory) Version() int64 { return st.version }
+
+func (st *memory) Changes(logical string, since int64) []Change {
+	last := map[string]int{} // id -> index in out
+	var out []Change
+	for _, c := range st.changes {
+		if c.Table != logical || c.Version <= since {
+			continue
+		}
+		if i, ok := last[c.ID]; ok {
+			out[i].Version = -1 // superseded
+		}
+		last[c.ID] = len(out)
+		out = append(out, c)
+	}
+	kept := out[:0]
+	for _, c := range out {
+		if c.Version >= 0 {
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }
 
 // Next allocates the next number of a named sequence (prospect, customer,
@@ -259,6 +330,7 @@ type Snapshot struct {
 	dv, sets, fo map[string]*Table
 	seq, version int64
 	counters     map[string]int
+	changes      int // length of the change log
 }
 
 func (st *memory) Snapshot() *Snapshot {
@@ -266,6 +338,7 @@ func (st *memory) Snapshot() *Snapshot {
 		rows: map[*Table]map[string]*Entry{},
 		dv:   maps.Clone(st.dv), sets: maps.Clone(st.sets), fo: maps.Clone(st.fo),
 		seq: st.seq, version: st.version, counters: maps.Clone(st.counters),
+		changes: len(st.changes),
 	}
 	for _, m := range []map[string]*Table{st.dv, st.fo} {
 		for _, t := range m {
@@ -282,6 +355,7 @@ func (st *memory) Restore(sn *Snapshot) {
 	}
 	st.dv, st.sets, st.fo = sn.dv, sn.sets, sn.fo
 	st.seq, st.version, st.counters = sn.seq, sn.version, sn.counters
+	st.changes = st.changes[:min(sn.changes, len(st.changes))]
 }
 
 // Clone returns a shallow copy of a record.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -63,5 +64,53 @@ func TestSnapshotRestore(t *testing.T) {
 	}
 	if got := st.Begin().Next("prospect"); got != n+1 {
 		t.Errorf("next number %d after restore, want %d", got, n+1)
+	}
+}
+
+func TestChangeLog(t *testing.T) {
+	st := New()
+	accounts := st.Dataverse("accounts")
+	tx := st.Begin()
+	tx.Put(accounts, "a", Record{"id": "a"})
+	tx.Put(accounts, "b", Record{"id": "b"})
+	tx.Put(st.Dataverse("leads"), "l", Record{"id": "l"})
+	since := st.Version()
+	tx.Put(accounts, "a", Record{"id": "a", "v": 2})
+	tx.Put(accounts, "c", Record{"id": "c"})
+	tx.Delete(accounts, "b")
+	tx.Put(accounts, "c", Record{"id": "c", "v": 2})
+	got := st.Changes("account", since)
+	var summary []string
+	for i, c := range got {
+		if c.Version <= since || (i > 0 && c.Version <= got[i-1].Version) {
+			t.Errorf("change %v: versions must rise above %d", c, since)
+		}
+		summary = append(summary, fmt.Sprintf("%s deleted=%v", c.ID, c.Deleted))
+	}
+	// One entry per record, its last change, oldest first.
+	if diff := cmp.Diff([]string{"a deleted=false", "b deleted=true", "c deleted=false"}, summary); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+	if e := st.Deleted("account", "b"); e == nil || e.Rec["id"] != "b" {
+		t.Errorf("Deleted(b) = %v", e)
+	}
+	if len(st.Changes("lead", since)) != 0 {
+		t.Error("a lead change before since is listed")
+	}
+
+	// A rollback takes its changes back; a Restore those after the snapshot.
+	tx2 := st.Begin()
+	tx2.Put(accounts, "d", Record{"id": "d"})
+	tx2.Rollback()
+	sn := st.Snapshot()
+	v := st.Version()
+	tx3 := st.Begin()
+	tx3.Delete(accounts, "a")
+	st.Restore(sn)
+	if c := st.Changes("account", v); len(c) != 0 {
+		t.Errorf("changes after rollback and restore: %v", c)
+	}
+	if len(st.Changes("account", since)) != 3 {
+		t.Errorf("the committed changes are gone: %v", st.Changes("account", since))
 	}
 }
