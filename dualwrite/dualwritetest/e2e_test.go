@@ -267,9 +267,10 @@ func TestDataverseStatusPatch(t *testing.T) {
 	s := NewServer(nil)
 	defer s.Close()
 	sub := submit(t, s, "Proseware")
-	// A value the map does not know is refused by the other side: nothing changes.
+	// A value the choice does not have is refused by Dataverse itself
+	// (0x8004431a, before dual-write runs): nothing changes.
 	r := call(t, "PATCH", api(s)+"leads("+sub.LeadID+")", map[string]any{"msdyn_b2bprospectstatus": 5}).want(t, 400)
-	if r.errorCode() != "0x80040265" || !strings.Contains(r.raw, "msdyn_b2bprospectstatus") {
+	if r.errorCode() != "0x8004431a" || !strings.Contains(r.raw, "picklist value is out of the range") {
 		t.Errorf("unknown status: %s", r.raw)
 	}
 	lead := call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body

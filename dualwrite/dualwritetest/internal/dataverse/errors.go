@@ -43,7 +43,7 @@ func (d *request) badBody(msg string) { d.writeError(http.StatusBadRequest, "0x8
 // is "".
 func (d *request) notFound(tb *table, id string) {
 	if id == "" {
-		d.writeError(http.StatusNotFound, "0x80040217", fmt.Sprintf("A record with the specified key values does not exist in %s entity", tb.Logical))
+		d.writeError(http.StatusNotFound, "0x80060891", fmt.Sprintf("A record with the specified key values does not exist in %s entity", tb.Logical))
 		return
 	}
 	d.writeError(http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", tb.Logical, id))

@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
@@ -42,6 +43,10 @@ type Service struct {
 	BaseCurrencyID string
 	// UserID, BusinessUnitID and OrganizationID are what WhoAmI answers.
 	UserID, BusinessUnitID, OrganizationID string
+	// Schema is what the handlers check requests against: the tables
+	// (entity sets, case-sensitive), columns and navigation properties;
+	// nil is the documented schema (schema.Load).
+	Schema *schema.Schema
 	// Views maps savedquery ids (lower case) to the $filter of the view,
 	// read with leads?savedQuery=<id>.
 	Views map[string]string
@@ -79,10 +84,16 @@ var apiPathRE = regexp.MustCompile(`^/api/data/(v9\.[0-9])/?(.*)$`)
 //	<set>                                GET: query; POST: create
 //	<set>/CreateMultiple, UpdateMultiple POST (bound to the entity set)
 //	<set>(<key>)                         GET, PATCH (update or upsert), DELETE
+//	<set>(<key>)/<column>                GET, PUT {"value":...}, DELETE (ref.go)
+//	<set>(<key>)/<nav>/$ref              PUT, POST, DELETE (ref.go)
+//	<set>(<key>)/<nav>(<id>)/$ref        DELETE (ref.go)
 //	leads(<key>)/QualifyLead             POST
 //
 // Actions may be named with or without Microsoft.Dynamics.CRM. and (); a
-// key is a GUID or alternate key values. Any other path is 404 0x8006088a.
+// key is a GUID, the primary key or a declared alternate key. Entity sets
+// are case-sensitive. A documented function or action the emulator does not
+// implement, and any Dataverse header it does not implement, is 501 naming
+// it (strict.go); any other path is 404 0x8006088a.
 func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	m := apiPathRE.FindStringSubmatch(r.URL.Path)
 	if m == nil {
@@ -91,8 +102,11 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &request{w: w, r: r, base: s.URL + "/api/data/" + m[1] + "/", prefer: strings.Join(r.Header.Values("Prefer"), ",")}
+	if !d.checkHeaders() {
+		return
+	}
 	if d.annotations() {
-		w.Header().Add("Preference-Applied", `odata.include-annotations="*"`)
+		w.Header().Add("Preference-Applied", "odata.include-annotations="+d.annotationPreference())
 	}
 	rest := m[2]
 	switch strings.TrimPrefix(strings.TrimSuffix(rest, "()"), "Microsoft.Dynamics.CRM.") {
@@ -113,9 +127,9 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seg, key, tail := wire.SplitSegment(rest)
-	tb := s.Store.EnsureDataverse(seg)
-	if tb == nil {
-		d.noSegment(seg)
+	tb, st, ok := s.table(seg)
+	if !ok {
+		d.unknownSegment(seg)
 		return
 	}
 	if key == "" {
@@ -123,7 +137,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if tail != "" {
-			d.noSegment(tail)
+			d.unknownSegment(tail)
 			return
 		}
 		switch r.Method {
@@ -138,7 +152,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	}
 	id, found, err := s.resolveKey(tb, key)
 	if err != nil {
-		d.writeError(http.StatusBadRequest, "0x80060888", err.Error())
+		d.keyError(err)
 		return
 	}
 	if tail != "" {
@@ -146,7 +160,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 			s.qualifyLead(d, tb, id, found)
 			return
 		}
-		d.noSegment(tail)
+		s.recordPath(d, tb, st, id, found, tail)
 		return
 	}
 	switch r.Method {
