@@ -84,7 +84,7 @@ func TestEndToEndApprove(t *testing.T) {
 		t.Fatalf("customers after qualify = %v", custs)
 	}
 	// Qualifying twice fails.
-	again := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true}).want(t, 400)
+	again := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": false, "CreateOpportunity": false, "Status": 3}).want(t, 400)
 	if again.errorCode() == "" {
 		t.Errorf("second qualify: %s", again.raw)
 	}
@@ -158,7 +158,7 @@ func TestEndToEndDisqualify(t *testing.T) {
 		t.Errorf("%d customers after a rejection", n)
 	}
 	// A disqualified lead cannot be qualified.
-	call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateOpportunity": true}).want(t, 400)
+	call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": false, "CreateContact": false, "CreateOpportunity": true, "Status": 3}).want(t, 400)
 }
 
 func TestEndToEndLose(t *testing.T) {
@@ -218,7 +218,7 @@ func TestSyncFailureRollsBack(t *testing.T) {
 	sub := submit(t, s, "Adatum")
 	s.FailSync("CustomersV3")
 	r := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
-		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true,
+		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 	}).want(t, 400)
 	if r.errorCode() != "0x80040265" {
 		t.Errorf("code %q", r.errorCode())
@@ -232,7 +232,7 @@ func TestSyncFailureRollsBack(t *testing.T) {
 	}
 	// The next attempt works.
 	call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
-		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true,
+		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 	}).want(t, 200)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
 
@@ -30,6 +31,10 @@ func (d *request) writeError(status int, code, msg string) { WriteError(d.w, d.r
 func (d *request) fail(err error) {
 	if ae, ok := err.(*wire.Error); ok {
 		d.writeError(ae.Status, ae.Code, ae.Msg)
+		return
+	}
+	if se, ok := err.(*schema.Error); ok {
+		d.writeError(se.Status, se.Code, se.Message)
 		return
 	}
 	d.writeError(http.StatusBadRequest, "0x80040203", err.Error())

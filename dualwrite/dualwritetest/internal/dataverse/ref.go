@@ -52,8 +52,14 @@ func (s *Service) recordPath(d *request, tb *table, st *schema.Table, id string,
 			return
 		}
 		s.ref(d, tb, st, id, navName, navKey, single, coll, m2m)
+	case rest == "" && single != nil && navKey == "" && d.r.Method == http.MethodGet:
+		if !found {
+			d.notFound(tb, id)
+			return
+		}
+		s.related(d, tb, id, single)
 	case rest == "" && isNav:
-		d.notImplemented("reading the navigation property '" + navName + "' of a record (use $expand)")
+		d.notImplemented(fmt.Sprintf("%s of the navigation property '%s' of a record", d.r.Method, navName))
 	case rest == "" || rest == "$value":
 		c, ok := st.Column(first)
 		if !ok {
@@ -71,8 +77,33 @@ func (s *Service) recordPath(d *request, tb *table, st *schema.Table, id string,
 		}
 		s.property(d, tb, st, id, c, rest == "$value")
 	default:
-		d.noSegment(tail)
+		d.noSegment(first)
 	}
+}
+
+// related answers GET <set>(id)/<single-nav>: the related record (with
+// $select), or 204 when the lookup is empty.
+func (s *Service) related(d *request, tb *table, id string, n *schema.Navigation) {
+	rec := tb.Get(id).Rec
+	col := "_" + n.Column + "_value"
+	rid, logical := str(rec[col]), str(rec[col+"@Microsoft.Dynamics.CRM.lookuplogicalname"])
+	if n.Target != "owner" && logical != n.Target {
+		rid = ""
+	}
+	rt, rst, ok := s.tableByLogical(logical)
+	if rid == "" || !ok || rt.Get(rid) == nil {
+		wire.NoContent(d.w)
+		return
+	}
+	if !d.checkOptions(rt, rst) {
+		return
+	}
+	e := rt.Get(rid)
+	sel := wire.SelectList(d.r.URL.Query().Get("$select"))
+	out := d.filterAnnotations(s.out(rt, e, sel, d.annotations()))
+	out["@odata.context"] = d.base + "$metadata#" + rt.Name + wire.SelectContext(sel) + "/$entity"
+	d.w.Header().Set("ETag", etagOf(e))
+	wire.WriteJSON(d.w, http.StatusOK, out)
 }
 
 // property answers GET, PUT and DELETE of a single column.
