@@ -297,10 +297,16 @@ func (d *request) checkOptions(tb *table, st *schema.Table) bool {
 			return false
 		}
 	}
+	return d.checkSelect(st)
+}
+
+// checkSelect checks the names of $select against the table (400
+// 0x80060888 for one that is no property).
+func (d *request) checkSelect(st *schema.Table) bool {
 	if st == nil {
 		return true
 	}
-	if sel := wire.SelectList(q.Get("$select")); len(sel) > 0 {
+	if sel := wire.SelectList(d.r.URL.Query().Get("$select")); len(sel) > 0 {
 		if err := st.CheckSelect(sel...); err != nil {
 			d.failSchema(err)
 			return false

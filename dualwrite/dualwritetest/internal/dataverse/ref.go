@@ -205,8 +205,16 @@ func (s *Service) ref(d *request, tb *table, st *schema.Table, id, navName, navK
 		return
 	}
 	// One-to-many: the related record's lookup points back to this one.
-	related, _, ok := s.tableByLogical(coll.Target)
-	if !ok || coll.Partner == "" {
+	related, rst, ok := s.tableByLogical(coll.Target)
+	partner := coll.Partner
+	if ok && partner == "" { // a self-referential relationship (account_parent_account)
+		for _, n := range rst.Navigations() {
+			if n.Column == coll.ReferencingColumn && n.Target == tb.Logical {
+				partner = n.Name
+			}
+		}
+	}
+	if !ok || partner == "" {
 		d.notImplemented(fmt.Sprintf("the relationship '%s' (its table '%s' is not in the schema)", navName, coll.Target))
 		return
 	}
@@ -252,10 +260,10 @@ func (s *Service) ref(d *request, tb *table, st *schema.Table, id, navName, navK
 			d.writeError(http.StatusNotFound, "0x80040217", fmt.Sprintf("The %s record %s is not related to %s(%s) through '%s'.", coll.Target, rid, tb.Name, id, navName))
 			return
 		}
-		s.writeQuiet(d, related, rid, rec, map[string]any{coll.Partner + "@odata.bind": nil})
+		s.writeQuiet(d, related, rid, rec, map[string]any{partner + "@odata.bind": nil})
 		return
 	}
-	s.writeQuiet(d, related, rid, rec, map[string]any{coll.Partner + "@odata.bind": Bind(tb.Name, id)})
+	s.writeQuiet(d, related, rid, rec, map[string]any{partner + "@odata.bind": Bind(tb.Name, id)})
 }
 
 // refTarget reads the {"@odata.id": url} body of a $ref request.

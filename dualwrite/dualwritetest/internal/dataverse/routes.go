@@ -142,7 +142,9 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		}
 		switch r.Method {
 		case http.MethodGet:
-			s.list(d, tb)
+			if d.checkSelect(st) {
+				s.list(d, tb)
+			}
 		case http.MethodPost:
 			s.create(d, tb)
 		default:
