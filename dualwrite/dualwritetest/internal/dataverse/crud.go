@@ -146,7 +146,7 @@ func (s *Service) create(d *request, tb *table) {
 		d.badBody(err.Error())
 		return
 	}
-	if !s.checkWrite(d, tb, schema.Create, body) || !d.checkOptions(tb, s.schemaTable(tb)) {
+	if !s.checkWrite(d, tb, schema.Create, body) || !s.checkStateChange(d, tb, body) || !d.checkOptions(tb, s.schemaTable(tb)) {
 		return
 	}
 	id := uuid.NewString()
@@ -245,6 +245,9 @@ func (s *Service) update(d *request, tb *table, id string, found bool, key strin
 }
 
 func (s *Service) remove(d *request, tb *table, id string, found bool) {
+	if !d.checkOptions(tb, s.schemaTable(tb)) {
+		return
+	}
 	if !found {
 		d.notFound(tb, id)
 		return
