@@ -36,6 +36,7 @@ func TestStrictRecordRefusals(t *testing.T) {
 	lead := call(t, "POST", api(s)+"leads", map[string]any{"lastname": "Silva"}, "Prefer", "return=representation").want(t, 201).body["leadid"].(string)
 	acct := call(t, "POST", api(s)+"accounts", map[string]any{"name": "Contoso"}, "Prefer", "return=representation").want(t, 201).body["accountid"].(string)
 	opp := call(t, "POST", api(s)+"opportunities", map[string]any{"name": "Deal"}, "Prefer", "return=representation").want(t, 201).body["opportunityid"].(string)
+	contact := call(t, "POST", api(s)+"contacts", map[string]any{"lastname": "Kim"}, "Prefer", "return=representation").want(t, 201).body["contactid"].(string)
 	payload := "Error identified in Payload provided by the user for Entity :'%s'  ---->  InnerException : Microsoft.OData.ODataException: "
 	for _, c := range []refusal{
 		{name: "unknown column", method: "POST", path: "leads", body: map[string]any{"lastname": "X", "nosuchcolumn": 1},
@@ -58,6 +59,15 @@ func TestStrictRecordRefusals(t *testing.T) {
 			status: 400, code: "0x80048d19", message: strings.Replace(payload, "%s", "leads", 1) + "An undeclared property 'ParentAccountId' which only has property annotations in the payload but no property value was found in the payload. In OData, only declared navigation properties and declared named streams can be represented as properties without values."},
 		{name: "bind to the wrong table", method: "POST", path: "leads", body: map[string]any{"lastname": "X", "parentaccountid@odata.bind": "/contacts(" + acct + ")"},
 			status: 404, code: "0x80040217", message: "contact With Id = " + acct + " Does Not Exist"},
+		{name: "bind to a record of another table", method: "POST", path: "leads", body: map[string]any{"lastname": "X", "parentaccountid@odata.bind": "/contacts(" + contact + ")"},
+			status: 400, code: "0x80048d19", message: strings.Replace(payload, "%s", "leads", 1) + "The navigation property 'parentaccountid' points to 'account', not to 'contact'."},
+		{name: "CreateMultiple with an unknown column", method: "POST", path: "leads/Microsoft.Dynamics.CRM.CreateMultiple", body: map[string]any{"Targets": []any{
+			map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.lead", "lastname": "A"},
+			map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.lead", "lastname": "B", "nosuchcolumn": 1}}},
+			status: 400, code: "0x0", message: "An error occurred while validating input parameters: Microsoft.Crm.CrmException: Invalid property 'nosuchcolumn' was found in entity 'Microsoft.Dynamics.CRM.lead'. ---> Microsoft.OData.ODataException: Does not support untyped value in non-open type."},
+		{name: "UpdateMultiple winning an opportunity", method: "POST", path: "opportunities/Microsoft.Dynamics.CRM.UpdateMultiple", body: map[string]any{"Targets": []any{
+			map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.opportunity", "opportunityid": opp, "statecode": 1}}},
+			status: 400, code: "0x80100005", message: "This message can not be used to set the state of opportunity to Won. In order to set the state of opportunity to Won, use the WinOpportunityRequest message instead."},
 		{name: "entity set in the wrong case", method: "GET", path: "Leads(" + lead + ")",
 			status: 404, code: "0x8006088a", message: "Resource not found for the segment 'Leads'."},
 		{name: "entity set in the wrong case, collection", method: "POST", path: "Accounts", body: map[string]any{"name": "X"},

@@ -55,31 +55,15 @@ func (d *request) notImplemented(what string) {
 	d.writeError(http.StatusNotImplemented, "0x80040216", "The Dataverse emulator (dualwritetest) does not implement "+what+".")
 }
 
-// implementedHeaders are the request headers the Web API handlers act on
-// or that change nothing in the emulator (transport, OData versions,
-// caching, tracing), in canonical form.
-var implementedHeaders = map[string]bool{
-	"Accept": true, "Accept-Encoding": true, "Accept-Charset": true, "Accept-Language": true, "Authorization": true,
-	"Connection": true, "Content-Length": true, "Content-Type": true, "Content-Transfer-Encoding": true,
-	"Content-Id": true, "Cache-Control": true, "Pragma": true, "Expect": true, "Host": true, "Origin": true,
-	"Referer": true, "User-Agent": true, "Keep-Alive": true, "Te": true, "Upgrade": true, "Via": true,
-	"X-Forwarded-For": true, "X-Forwarded-Proto": true, "X-Forwarded-Host": true, "Traceparent": true,
-	"Tracestate": true, "Request-Id": true, "X-Ms-Client-Request-Id": true, "X-Ms-Correlation-Request-Id": true,
-	"Client-Request-Id": true, "X-Ms-Client-Session-Id": true, "X-Ms-User-Agent": true, "X-Ms-App-Name": true,
-	"Odata-Version": true, "Odata-Maxversion": true, "Prefer": true, "If-Match": true, "If-None-Match": true,
-	// Impersonation: accepted, counted per caller by the limits; records
-	// are still written as the emulator's one user.
-	"Callerobjectid": true, "Mscrmcallerid": true,
-	// Consistency: Strong changes nothing in an in-process store.
-	"Consistency": true,
-}
-
 // checkHeaders refuses, with 501 naming it, a Dataverse header the
-// emulator does not implement: any MSCRM.* header but
+// emulator does not implement (other headers, transport and tracing ones,
+// change nothing): any MSCRM.* (or x-ms-dyn*, SolutionUniqueName) header but
 // MSCRM.SuppressDuplicateDetection: true (the emulator runs no duplicate
 // detection, which is what that value asks), and Prefer values other than
 // return=representation, odata.include-annotations, odata.maxpagesize,
-// odata.continue-on-error and odata.track-changes.
+// odata.continue-on-error and odata.track-changes. CallerObjectId and
+// MSCRMCallerID (impersonation) are accepted: the limits count them per
+// caller, and records are still written as the emulator's one user.
 func (d *request) checkHeaders() bool {
 	for k, vs := range d.r.Header {
 		lk := strings.ToLower(k)
