@@ -120,29 +120,29 @@ func TestStrictNotImplemented(t *testing.T) {
 	defer s.Close()
 	lead := call(t, "POST", api(s)+"leads", map[string]any{"lastname": "Silva"}, "Prefer", "return=representation").want(t, 201).body["leadid"].(string)
 	msg := func(what string) string {
-		return "The Dataverse emulator (dualwritetest) does not implement " + what + "."
+		return "The emulator does not implement " + what + "."
 	}
 	for _, c := range []refusal{
 		{name: "plug-in bypass header", method: "POST", path: "leads", body: map[string]any{"lastname": "X"}, headers: []string{"MSCRM.BypassCustomPluginExecution", "true"},
-			status: 501, code: "0x80040216", message: msg("the header Mscrm.bypasscustompluginexecution")},
+			status: 501, code: "0x80060888", message: msg("the header MSCRM.BypassCustomPluginExecution")},
 		{name: "duplicate detection", method: "POST", path: "leads", body: map[string]any{"lastname": "X"}, headers: []string{"MSCRM.SuppressDuplicateDetection", "false"},
-			status: 501, code: "0x80040216", message: msg("duplicate detection (the header Mscrm.suppressduplicatedetection: false)")},
+			status: 501, code: "0x80060888", message: msg("duplicate detection (the header MSCRM.SuppressDuplicateDetection: false)")},
 		{name: "asynchronous request", method: "GET", path: "leads(" + lead + ")", headers: []string{"Prefer", "respond-async"},
-			status: 501, code: "0x80040216", message: msg("asynchronous requests (Prefer: respond-async)")},
+			status: 501, code: "0x80060888", message: msg("asynchronous requests (Prefer: respond-async)")},
 		{name: "unknown preference", method: "GET", path: "leads(" + lead + ")", headers: []string{"Prefer", "odata.allow-entityreferences"},
-			status: 501, code: "0x80040216", message: msg("the preference Prefer: odata.allow-entityreferences")},
+			status: 501, code: "0x80060888", message: msg("the preference Prefer: odata.allow-entityreferences")},
 		{name: "documented unbound function", method: "GET", path: "RetrieveVersion()",
-			status: 501, code: "0x80040216", message: msg("the function or action 'RetrieveVersion'")},
+			status: 501, code: "0x80060888", message: msg("the function or action 'RetrieveVersion'")},
 		{name: "bound action", method: "POST", path: "leads(" + lead + ")/Microsoft.Dynamics.CRM.new_Escalate", body: map[string]any{},
-			status: 501, code: "0x80040216", message: msg("the function or action 'new_Escalate'")},
+			status: 501, code: "0x80060888", message: msg("the function or action 'new_Escalate'")},
 		{name: "deep insert", method: "POST", path: "accounts", body: map[string]any{"name": "X", "primarycontactid": map[string]any{"lastname": "Y"}},
-			status: 501, code: "0x80040216", message: msg("deep insert (the navigation property 'primarycontactid' given a record)")},
+			status: 501, code: "0x80060888", message: msg("deep insert (the navigation property 'primarycontactid' given a record)")},
 		{name: "$expand on a single record", method: "GET", path: "leads(" + lead + ")?$expand=parentaccountid",
-			status: 501, code: "0x80040216", message: msg("$expand on a single record")},
+			status: 501, code: "0x80060888", message: msg("$expand on a single record")},
 		{name: "custom query parameter on a record", method: "GET", path: "leads(" + lead + ")?foo=bar",
-			status: 501, code: "0x80040216", message: msg("the query parameter 'foo' on a single record")},
+			status: 501, code: "0x80060888", message: msg("the query parameter 'foo' on a single record")},
 		{name: "many-to-many $ref", method: "POST", path: "leads(" + lead + ")/accountleads_association/$ref", body: map[string]any{"@odata.id": "accounts(" + lead + ")"},
-			status: 501, code: "0x80040216", message: msg("many-to-many relationships (the navigation property 'accountleads_association')")},
+			status: 501, code: "0x80060888", message: msg("many-to-many relationships (the navigation property 'accountleads_association')")},
 		{name: "unknown navigation $ref", method: "POST", path: "leads(" + lead + ")/nosuchnav/$ref", body: map[string]any{"@odata.id": "accounts(" + lead + ")"},
 			status: 404, code: "0x8006088a", message: "Resource not found for the segment 'nosuchnav'."},
 	} {

@@ -174,15 +174,15 @@ func (s *Service) qualifyParams(d *request, body map[string]any) (int, bool) {
 		return 0, false
 	}
 	if c, ok := body["SourceCampaignId"]; ok && c != nil {
-		d.notImplemented("QualifyLead's SourceCampaignId (campaigns are not in the emulator)")
+		d.unimplemented("QualifyLead's SourceCampaignId (campaigns are not in the emulator)")
 		return 0, false
 	}
 	if c, ok := body["ProcessInstanceId"]; ok && c != nil {
-		d.notImplemented("QualifyLead's ProcessInstanceId (business process flows are not in the emulator)")
+		d.unimplemented("QualifyLead's ProcessInstanceId (business process flows are not in the emulator)")
 		return 0, false
 	}
 	if v, ok := body["SuppressDuplicateDetection"]; ok && v != nil && v != true {
-		d.notImplemented("duplicate detection (QualifyLead's SuppressDuplicateDetection: false)")
+		d.unimplemented("duplicate detection (QualifyLead's SuppressDuplicateDetection: false)")
 		return 0, false
 	}
 	return status, true

@@ -287,13 +287,13 @@ func (d *request) checkOptions(tb *table, st *schema.Table) bool {
 		case k == "$select":
 		case strings.HasPrefix(k, "@"):
 		case k == "$expand":
-			d.notImplemented("$expand on a single record")
+			d.unimplemented("$expand on a single record")
 			return false
 		case strings.HasPrefix(k, "$"):
 			d.writeError(http.StatusBadRequest, "0x80060888", fmt.Sprintf("The query parameter %s is not supported on a single record of %s.", k, tb.Name))
 			return false
 		default:
-			d.notImplemented("the query parameter '" + k + "' on a single record")
+			d.unimplemented("the query parameter '" + k + "' on a single record")
 			return false
 		}
 	}

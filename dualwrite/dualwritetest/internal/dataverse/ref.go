@@ -34,7 +34,7 @@ import (
 func (s *Service) recordPath(d *request, tb *table, st *schema.Table, id string, found bool, tail string) {
 	first, rest, _ := strings.Cut(tail, "/")
 	if name, qualified := messageName(first); qualified || knownMessages[name] {
-		d.notImplemented("the function or action '" + name + "'")
+		d.unimplemented("the function or action '" + name + "'")
 		return
 	}
 	navName, navKey := first, ""
@@ -59,7 +59,7 @@ func (s *Service) recordPath(d *request, tb *table, st *schema.Table, id string,
 		}
 		s.related(d, tb, id, single)
 	case rest == "" && isNav:
-		d.notImplemented(fmt.Sprintf("%s of the navigation property '%s' of a record", d.r.Method, navName))
+		d.unimplemented(fmt.Sprintf("%s of the navigation property '%s' of a record", d.r.Method, navName))
 	case rest == "" || rest == "$value":
 		c, ok := st.Column(first)
 		if !ok {
@@ -127,7 +127,7 @@ func (s *Service) property(d *request, tb *table, st *schema.Table, id string, c
 			"@odata.context": d.base + "$metadata#" + tb.Name + "(" + id + ")/" + c.Property(), "value": v})
 	case http.MethodPut, http.MethodDelete:
 		if raw {
-			d.notImplemented("writing a property through $value")
+			d.unimplemented("writing a property through $value")
 			return
 		}
 		if c.Type.IsLookup() {
@@ -176,7 +176,7 @@ func (s *Service) writeQuiet(d *request, tb *table, id string, prev record, body
 // ref associates or disassociates through <nav>/$ref.
 func (s *Service) ref(d *request, tb *table, st *schema.Table, id, navName, navKey string, single *schema.Navigation, coll *schema.CollectionNavigation, m2m bool) {
 	if m2m {
-		d.notImplemented("many-to-many relationships (the navigation property '" + navName + "')")
+		d.unimplemented("many-to-many relationships (the navigation property '" + navName + "')")
 		return
 	}
 	method := d.r.Method
@@ -215,7 +215,7 @@ func (s *Service) ref(d *request, tb *table, st *schema.Table, id, navName, navK
 		}
 	}
 	if !ok || partner == "" {
-		d.notImplemented(fmt.Sprintf("the relationship '%s' (its table '%s' is not in the schema)", navName, coll.Target))
+		d.unimplemented(fmt.Sprintf("the relationship '%s' (its table '%s' is not in the schema)", navName, coll.Target))
 		return
 	}
 	var relatedURL string

@@ -50,9 +50,10 @@ func (d *request) failSchema(err error) {
 	d.fail(err)
 }
 
-// notImplemented answers 501 naming what the emulator does not implement.
-func (d *request) notImplemented(what string) {
-	d.writeError(http.StatusNotImplemented, "0x80040216", "The Dataverse emulator (dualwritetest) does not implement "+what+".")
+// unimplemented answers 501 naming what the emulator does not implement,
+// with the code and wording of the query package's 501s (query.CodeQuery).
+func (d *request) unimplemented(what string) {
+	d.writeError(http.StatusNotImplemented, "0x80060888", "The emulator does not implement "+what+".")
 }
 
 // checkHeaders refuses, with 501 naming it, a Dataverse header the
@@ -67,15 +68,18 @@ func (d *request) notImplemented(what string) {
 func (d *request) checkHeaders() bool {
 	for k, vs := range d.r.Header {
 		lk := strings.ToLower(k)
+		if n, ok := headerNames[lk]; ok {
+			k = n
+		}
 		switch {
 		case lk == "mscrm.suppressduplicatedetection":
 			if len(vs) == 1 && strings.EqualFold(strings.TrimSpace(vs[0]), "true") {
 				continue
 			}
-			d.notImplemented("duplicate detection (the header " + k + ": " + strings.Join(vs, ",") + ")")
+			d.unimplemented("duplicate detection (the header " + k + ": " + strings.Join(vs, ",") + ")")
 			return false
 		case strings.HasPrefix(lk, "mscrm.") || strings.HasPrefix(lk, "x-ms-dyn") || lk == "solutionuniquename":
-			d.notImplemented("the header " + k)
+			d.unimplemented("the header " + k)
 			return false
 		}
 	}
@@ -84,15 +88,29 @@ func (d *request) checkHeaders() bool {
 		switch strings.ToLower(strings.TrimSpace(name)) {
 		case "return", "odata.include-annotations", "odata.maxpagesize", "odata.continue-on-error", "odata.track-changes", "respond-async", "":
 			if strings.EqualFold(strings.TrimSpace(name), "respond-async") {
-				d.notImplemented("asynchronous requests (Prefer: respond-async)")
+				d.unimplemented("asynchronous requests (Prefer: respond-async)")
 				return false
 			}
 		default:
-			d.notImplemented("the preference Prefer: " + p)
+			d.unimplemented("the preference Prefer: " + p)
 			return false
 		}
 	}
 	return true
+}
+
+// headerNames spells the documented Dataverse headers as Microsoft does
+// (net/http canonicalizes them to Mscrm.bypasscustompluginexecution).
+var headerNames = map[string]string{
+	"mscrm.bypasscustompluginexecution":              "MSCRM.BypassCustomPluginExecution",
+	"mscrm.bypassbusinesslogicexecution":             "MSCRM.BypassBusinessLogicExecution",
+	"mscrm.bypassbusinesslogicexecutionstepids":      "MSCRM.BypassBusinessLogicExecutionStepIds",
+	"mscrm.suppressduplicatedetection":               "MSCRM.SuppressDuplicateDetection",
+	"mscrm.solutionuniquename":                       "MSCRM.SolutionUniqueName",
+	"mscrm.mergelabels":                              "MSCRM.MergeLabels",
+	"mscrm.suppresscallbackregistrationexpanderjob": "MSCRM.SuppressCallbackRegistrationExpanderJob",
+	"mscrm.bypasspowerautomateflows":                 "MSCRM.BypassPowerAutomateFlows",
+	"solutionuniquename":                             "SolutionUniqueName",
 }
 
 // splitPrefer splits the Prefer values at the commas outside quotes.
@@ -150,7 +168,7 @@ func messageName(seg string) (name string, qualified bool) {
 func (d *request) unknownSegment(seg string) {
 	name, qualified := messageName(seg)
 	if qualified || knownMessages[name] {
-		d.notImplemented("the function or action '" + name + "'")
+		d.unimplemented("the function or action '" + name + "'")
 		return
 	}
 	d.noSegment(seg)
@@ -175,11 +193,11 @@ func (s *Service) checkWrite(d *request, tb *table, op schema.Op, body map[strin
 		switch v.(type) {
 		case map[string]any, []any:
 			if _, ok := st.Navigation(k); ok {
-				d.notImplemented("deep insert (the navigation property '" + k + "' given a record)")
+				d.unimplemented("deep insert (the navigation property '" + k + "' given a record)")
 				return false
 			}
 			if _, ok := st.CollectionNavigation(k); ok {
-				d.notImplemented("deep insert (the navigation property '" + k + "' given records)")
+				d.unimplemented("deep insert (the navigation property '" + k + "' given records)")
 				return false
 			}
 		}
