@@ -102,15 +102,15 @@ func (d *request) checkHeaders() bool {
 // headerNames spells the documented Dataverse headers as Microsoft does
 // (net/http canonicalizes them to Mscrm.bypasscustompluginexecution).
 var headerNames = map[string]string{
-	"mscrm.bypasscustompluginexecution":              "MSCRM.BypassCustomPluginExecution",
-	"mscrm.bypassbusinesslogicexecution":             "MSCRM.BypassBusinessLogicExecution",
-	"mscrm.bypassbusinesslogicexecutionstepids":      "MSCRM.BypassBusinessLogicExecutionStepIds",
-	"mscrm.suppressduplicatedetection":               "MSCRM.SuppressDuplicateDetection",
-	"mscrm.solutionuniquename":                       "MSCRM.SolutionUniqueName",
-	"mscrm.mergelabels":                              "MSCRM.MergeLabels",
+	"mscrm.bypasscustompluginexecution":             "MSCRM.BypassCustomPluginExecution",
+	"mscrm.bypassbusinesslogicexecution":            "MSCRM.BypassBusinessLogicExecution",
+	"mscrm.bypassbusinesslogicexecutionstepids":     "MSCRM.BypassBusinessLogicExecutionStepIds",
+	"mscrm.suppressduplicatedetection":              "MSCRM.SuppressDuplicateDetection",
+	"mscrm.solutionuniquename":                      "MSCRM.SolutionUniqueName",
+	"mscrm.mergelabels":                             "MSCRM.MergeLabels",
 	"mscrm.suppresscallbackregistrationexpanderjob": "MSCRM.SuppressCallbackRegistrationExpanderJob",
-	"mscrm.bypasspowerautomateflows":                 "MSCRM.BypassPowerAutomateFlows",
-	"solutionuniquename":                             "SolutionUniqueName",
+	"mscrm.bypasspowerautomateflows":                "MSCRM.BypassPowerAutomateFlows",
+	"solutionuniquename":                            "SolutionUniqueName",
 }
 
 // splitPrefer splits the Prefer values at the commas outside quotes.
