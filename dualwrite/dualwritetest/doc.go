@@ -140,10 +140,11 @@
 //     Lost: refused (400 0x80100005, use WinOpportunity/LoseOpportunity).
 //   - QualifyLead: CreateAccount, CreateContact, CreateOpportunity and Status
 //     required (400 0x80040203 when missing), Status of LeadState.Qualified
-//     (400 0x8004431a), OpportunityCurrencyId, OpportunityCustomerId:
-//     supported; an unknown parameter: refused (400 0x80048d19);
-//     SourceCampaignId, ProcessInstanceId, SuppressDuplicateDetection false:
-//     501; answers 200 Collection(Microsoft.Dynamics.CRM.crmbaseentity) with
+//     (400 0x8004431a), OpportunityCurrencyId, OpportunityCustomerId,
+//     SourceCampaignId (the opportunity's _campaignid_value; campaigns are
+//     not in the emulator, so the id is not checked): supported; an unknown
+//     parameter: refused (400 0x80048d19); ProcessInstanceId,
+//     SuppressDuplicateDetection false: 501; answers 200 Collection(Microsoft.Dynamics.CRM.crmbaseentity) with
 //     the created records and their @odata.type: supported; a lead that is not
 //     open: refused (400).
 //   - WinOpportunity, LoseOpportunity (Status, OpportunityClose), 204: supported.

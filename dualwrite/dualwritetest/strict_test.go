@@ -298,4 +298,21 @@ func TestStrictSDKShapes(t *testing.T) {
 	if diff := cmp.Diff([]string{"#Microsoft.Dynamics.CRM.account", "#Microsoft.Dynamics.CRM.contact", "#Microsoft.Dynamics.CRM.opportunity"}, types); diff != "" {
 		t.Errorf("QualifyLead created (-want +got):\n%s", diff)
 	}
+
+	// The QualifyLead body of domain.md, with its three optional
+	// parameters, is accepted.
+	acct := q.values()[0]["accountid"].(string)
+	const campaign = "7d3a0f1e-5b6c-4d2e-8f90-0000000ca001"
+	other := submit(t, s, "Fabrikam")
+	q2 := call(t, "POST", api(s)+"leads("+other.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
+		"CreateAccount": false, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
+		"OpportunityCurrencyId": map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.transactioncurrency", "transactioncurrencyid": EURCurrencyID},
+		"OpportunityCustomerId": map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": acct},
+		"SourceCampaignId":      map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.campaign", "campaignid": campaign},
+	}).want(t, 200)
+	oppID := q2.values()[1]["opportunityid"].(string)
+	o := call(t, "GET", api(s)+"opportunities("+oppID+")?$select=_campaignid_value,_customerid_value,_transactioncurrencyid_value", nil).want(t, 200).body
+	if o["_campaignid_value"] != campaign || o["_customerid_value"] != acct || o["_transactioncurrencyid_value"] != EURCurrencyID {
+		t.Errorf("opportunity from the documented QualifyLead body: %v", o)
+	}
 }

@@ -108,6 +108,13 @@ func (s *Service) qualifyLead(d *request, leads *table, id string, found bool) {
 			fail(err)
 			return
 		}
+		if cid := campaignID(body); cid != "" {
+			// The opportunity's source campaign. Campaigns are not in the
+			// emulator: the id is kept as is, not checked.
+			rec := store.Clone(opps.Get(oppID).Rec)
+			setLookup(rec, "campaignid", "campaignid", "campaign", cid)
+			t.Put(opps, oppID, rec)
+		}
 	}
 	upd := map[string]any{"statecode": 1, "statuscode": status}
 	if oppID != "" {
@@ -173,8 +180,8 @@ func (s *Service) qualifyParams(d *request, body map[string]any) (int, bool) {
 		d.writeError(http.StatusBadRequest, "0x8004431a", fmt.Sprintf("%v is not a valid status code for state code LeadState.Qualified on lead.", body["Status"]))
 		return 0, false
 	}
-	if c, ok := body["SourceCampaignId"]; ok && c != nil {
-		d.unimplemented("QualifyLead's SourceCampaignId (campaigns are not in the emulator)")
+	if c, ok := body["SourceCampaignId"]; ok && c != nil && campaignID(body) == "" {
+		d.writeError(http.StatusBadRequest, "0x80048d19", fmt.Sprintf("QualifyLead's SourceCampaignId must be {\"@odata.type\":\"Microsoft.Dynamics.CRM.campaign\",\"campaignid\":\"<guid>\"}, not %v.", c))
 		return 0, false
 	}
 	if c, ok := body["ProcessInstanceId"]; ok && c != nil {
@@ -186,6 +193,17 @@ func (s *Service) qualifyParams(d *request, body map[string]any) (int, bool) {
 		return 0, false
 	}
 	return status, true
+}
+
+// campaignID returns the campaignid of QualifyLead's SourceCampaignId, ""
+// when there is none or it is no GUID.
+func campaignID(body map[string]any) string {
+	c, _ := body["SourceCampaignId"].(map[string]any)
+	u, err := uuid.Parse(str(c["campaignid"]))
+	if err != nil {
+		return ""
+	}
+	return u.String()
 }
 
 // writeSynced writes a record and runs dual-write for it.
