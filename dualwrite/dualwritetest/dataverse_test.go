@@ -9,7 +9,12 @@ import (
 )
 
 func TestDataverseCRUD(t *testing.T) {
-	s := NewServer(nil)
+	// accountnumber is no alternate key out of the box: the test declares one.
+	// msdyn_widgets is a custom table: the test declares it.
+	s := NewServer(&Options{Schema: &SchemaExtension{
+		Keys:   []AlternateKey{{Table: "account", Columns: []string{"accountnumber"}}},
+		Tables: []CustomTable{{LogicalName: "msdyn_widget", EntitySet: "msdyn_widgets"}},
+	}})
 	defer s.Close()
 	id := "11111111-2222-3333-4444-555555555555"
 	// Client-chosen id, return=representation, lookups by bind.
@@ -68,7 +73,8 @@ func TestDataverseCRUD(t *testing.T) {
 	call(t, "GET", api(s)+"nosuchthings", nil).want(t, 404)
 	call(t, "DELETE", api(s)+"accounts("+nid+")", nil).want(t, 204)
 	call(t, "GET", api(s)+"accounts("+nid+")", nil).want(t, 404)
-	// Generic msdyn_ tables.
+	// Custom tables, declared in Options.Schema; an undeclared one is 404.
+	call(t, "POST", api(s)+"msdyn_gadgets", map[string]any{"msdyn_name": "g"}).want(t, 404)
 	call(t, "POST", api(s)+"msdyn_widgets", map[string]any{"msdyn_name": "w"}).want(t, 204)
 	if s.Count("msdyn_widgets") != 1 {
 		t.Error("msdyn_widgets not stored")

@@ -23,9 +23,10 @@
 // Dataverse: leads, opportunities, accounts, contacts, annotations
 // (timeline notes), transactioncurrencies (USD and EUR), savedqueries (the
 // "All commerce B2B leads" view, read with leads?savedQuery=<id>),
-// systemusers, WhoAmI, and any msdyn_ table. Create (201 with
+// systemusers, WhoAmI, the Commerce hierarchy tables, and the custom
+// tables, columns and keys of [Options.Schema]. Create (201 with
 // Prefer: return=representation, else 204 with OData-EntityId), client-chosen
-// ids, read, update, upsert, delete, alternate keys, @odata.bind lookups read
+// ids, read, update, upsert, delete, declared alternate keys, @odata.bind lookups read
 // back as _<name>_value, ETags with If-Match and If-None-Match, $select,
 // $filter, $orderby, $top, $count, odata.maxpagesize paging with paging
 // cookies, formatted values and lookup annotations, QualifyLead,
@@ -82,7 +83,83 @@
 //
 // ## Dataverse records, actions and metadata
 //
-// (filled in by the strict-records work)
+// Checked against the documented tables (internal/schema) plus
+// [Options.Schema]; codes and messages as Dataverse sends them.
+//
+//   - Create (POST <set>), 204 + OData-EntityId, or 201 with
+//     Prefer: return=representation and $select: supported.
+//   - Client-chosen primary key on create; 412 0x80040237 when it exists: supported.
+//   - Retrieve (GET <set>(id)) with $select, ETag header and @odata.etag: supported.
+//   - Retrieve without $select: the record's columns plus the system columns
+//     the table declares (_ownerid_value, _createdby_value, _modifiedby_value,
+//     _owningbusinessunit_value, _owninguser_value, createdon, modifiedon,
+//     versionnumber, statecode, statuscode...; null when unset): supported.
+//   - Update (PATCH), upsert (PATCH to a missing key), If-Match, If-None-Match,
+//     304, 412 0x80060882: supported.
+//   - Delete (DELETE <set>(id)), with If-Match: supported.
+//   - Unknown column in a body: refused (400 0x0 "Invalid property...").
+//   - Value of the wrong type: refused (400 0x80048d19 "Cannot convert a
+//     primitive value to the expected type 'Edm.X'").
+//   - String longer than the column's MaxLength: refused (400 0x80044331).
+//   - Choice value the column does not have, statuscode of another statecode:
+//     refused (400 0x8004431a).
+//   - Column not valid for create or update, _x_value in a body: refused (400).
+//   - @odata.bind on a declared single-valued navigation property, by
+//     relative or absolute URL or alternate key: supported; lookup
+//     annotations (lookuplogicalname, associatednavigationproperty): supported.
+//   - @odata.bind on an undeclared navigation property, on a lookup without
+//     one (a contact's accountid), in the wrong case: refused (400 0x80048d19).
+//   - @odata.bind to a missing record: refused (404 0x80040217 or 0x80060891).
+//   - Entity set names: case-sensitive; an unknown or wrongly cased set is
+//     refused (404 0x8006088a); a table Dataverse has but the schema does
+//     not (tasks, emails...) is also 404, until declared in Options.Schema.
+//   - Alternate keys declared by the schema or Options.Schema: supported;
+//     key on undeclared columns: refused (400 0x80060890); a declared key that
+//     matches nothing: refused (404 0x80060891); upsert through a key: supported.
+//   - Unknown $select name on a record or a collection: refused (400 0x80060888).
+//   - Formatted values (Prefer: odata.include-annotations, "*" or a term
+//     list, echoed in Preference-Applied) for money ("$5,000,000.00"), whole
+//     numbers ("9,500"), decimals, dates ("6/18/2026 2:05 PM", date-only
+//     "6/18/2026", UTC, en-US: an inference), choices, yes/no labels and
+//     lookups (primary name): supported.
+//   - Single property: GET <set>(id)/<column>, .../$value, PUT {"value":...},
+//     DELETE (clears it): supported; PUT of a lookup property: refused (400).
+//   - GET <set>(id)/<single-valued navigation property> (with $select;
+//     204 when empty): supported.
+//   - GET <set>(id)/<collection-valued navigation property>: 501.
+//   - Associate: PUT <single-nav>/$ref, POST <collection-nav>/$ref
+//     ({"@odata.id":...}); disassociate: DELETE <single-nav>/$ref,
+//     DELETE <collection-nav>/$ref?$id=..., DELETE <collection-nav>(id)/$ref:
+//     supported for one-to-many relationships; many-to-many: 501.
+//   - PUT <collection-nav> with records (email activity parties): 404 (the
+//     tables are not in the emulator).
+//   - Deep insert (a record or records given to a navigation property): 501.
+//   - $expand on a single record, other query options on a record: 501;
+//     other $ options on a record: refused (400).
+//   - PATCH (or create, or single-property PUT) of an opportunity to Won or
+//     Lost: refused (400 0x80100005, use WinOpportunity/LoseOpportunity).
+//   - QualifyLead: CreateAccount, CreateContact, CreateOpportunity and Status
+//     required (400 0x80040203 when missing), Status of LeadState.Qualified
+//     (400 0x8004431a), OpportunityCurrencyId, OpportunityCustomerId,
+//     SourceCampaignId (the opportunity's _campaignid_value; campaigns are
+//     not in the emulator, so the id is not checked): supported; an unknown
+//     parameter: refused (400 0x80048d19); ProcessInstanceId,
+//     SuppressDuplicateDetection false: 501; answers 200 Collection(Microsoft.Dynamics.CRM.crmbaseentity) with
+//     the created records and their @odata.type: supported; a lead that is not
+//     open: refused (400).
+//   - WinOpportunity, LoseOpportunity (Status, OpportunityClose), 204: supported.
+//   - WhoAmI, service document: supported.
+//   - CreateMultiple, UpdateMultiple: supported; UpsertMultiple,
+//     DeleteMultiple and the other documented functions and actions
+//     (RetrieveVersion, InitializeFrom, Merge...), any
+//     Microsoft.Dynamics.CRM.-qualified action the emulator lacks: 501.
+//   - Headers: Prefer return=representation, odata.include-annotations,
+//     odata.maxpagesize, odata.continue-on-error, odata.track-changes,
+//     If-Match, If-None-Match, CallerObjectId/MSCRMCallerID (counted by the
+//     limits; records are still written as the one user), Consistency,
+//     MSCRM.SuppressDuplicateDetection: true: supported; any other MSCRM.*
+//     header, MSCRM.SuppressDuplicateDetection: false, Prefer: respond-async
+//     or an unknown preference: 501.
 //
 // ## Dataverse queries
 //

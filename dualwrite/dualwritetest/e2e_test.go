@@ -84,7 +84,7 @@ func TestEndToEndApprove(t *testing.T) {
 		t.Fatalf("customers after qualify = %v", custs)
 	}
 	// Qualifying twice fails.
-	again := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true}).want(t, 400)
+	again := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": false, "CreateOpportunity": false, "Status": 3}).want(t, 400)
 	if again.errorCode() == "" {
 		t.Errorf("second qualify: %s", again.raw)
 	}
@@ -158,7 +158,7 @@ func TestEndToEndDisqualify(t *testing.T) {
 		t.Errorf("%d customers after a rejection", n)
 	}
 	// A disqualified lead cannot be qualified.
-	call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateOpportunity": true}).want(t, 400)
+	call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": false, "CreateContact": false, "CreateOpportunity": true, "Status": 3}).want(t, 400)
 }
 
 func TestEndToEndLose(t *testing.T) {
@@ -218,7 +218,7 @@ func TestSyncFailureRollsBack(t *testing.T) {
 	sub := submit(t, s, "Adatum")
 	s.FailSync("CustomersV3")
 	r := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
-		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true,
+		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 	}).want(t, 400)
 	if r.errorCode() != "0x80040265" {
 		t.Errorf("code %q", r.errorCode())
@@ -232,7 +232,7 @@ func TestSyncFailureRollsBack(t *testing.T) {
 	}
 	// The next attempt works.
 	call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
-		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true,
+		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 	}).want(t, 200)
 }
 
@@ -267,9 +267,10 @@ func TestDataverseStatusPatch(t *testing.T) {
 	s := NewServer(nil)
 	defer s.Close()
 	sub := submit(t, s, "Proseware")
-	// A value the map does not know is refused by the other side: nothing changes.
+	// A value the choice does not have is refused by Dataverse itself
+	// (0x8004431a, before dual-write runs): nothing changes.
 	r := call(t, "PATCH", api(s)+"leads("+sub.LeadID+")", map[string]any{"msdyn_b2bprospectstatus": 5}).want(t, 400)
-	if r.errorCode() != "0x80040265" || !strings.Contains(r.raw, "msdyn_b2bprospectstatus") {
+	if r.errorCode() != "0x8004431a" || !strings.Contains(r.raw, "picklist value is out of the range") {
 		t.Errorf("unknown status: %s", r.raw)
 	}
 	lead := call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body

@@ -15,7 +15,6 @@ import (
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/engine"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
-	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 )
 
@@ -40,6 +39,12 @@ type Options struct {
 	Faults *Faults
 	// Logger receives one debug line per request; nil is silent.
 	Logger *slog.Logger
+	// Schema declares the custom tables, columns and alternate keys the
+	// tests use, on top of the documented tables the Web API checks every
+	// request against; nil is the documented tables only. NewServer panics
+	// when the extension is invalid (naming the problem), as it does when
+	// it cannot listen.
+	Schema *SchemaExtension
 	// SalesAddr and CommerceAddr are the addresses to listen on, such as
 	// "127.0.0.1:8081"; empty means a free loopback port.
 	SalesAddr, CommerceAddr string
@@ -125,7 +130,11 @@ func NewServer(o *Options) *Server {
 	if opt.Limits != nil {
 		s.limiter = newLimiter(*opt.Limits)
 	}
-	s.dv = &dataverse.Service{Store: s.store, BaseCurrencyID: USDCurrencyID, Schema: schema.MustLoad(),
+	sch, err := buildSchema(opt.Schema)
+	if err != nil {
+		panic(err.Error())
+	}
+	s.dv = &dataverse.Service{Store: s.store, Schema: sch, BaseCurrencyID: USDCurrencyID,
 		UserID: systemUserID, BusinessUnitID: businessUnitID, OrganizationID: organizationID}
 	s.fo = &finops.Service{Store: s.store, Company: s.company}
 	s.engine = &engine.Engine{Dataverse: s.dv, FinOps: s.fo, Fail: s.takeSyncFail}

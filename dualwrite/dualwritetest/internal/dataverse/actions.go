@@ -3,6 +3,8 @@ package dataverse
 import (
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/b2bflow/d365/dualwrite"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
@@ -27,17 +29,14 @@ func (s *Service) qualifyLead(d *request, leads *table, id string, found bool) {
 		return
 	}
 	lead := leads.Get(id).Rec
+	status, ok := s.qualifyParams(d, body)
+	if !ok {
+		return
+	}
 	if st := IntOf(lead["statecode"]); st != 0 {
 		d.writeError(http.StatusBadRequest, "0x80040203",
 			fmt.Sprintf("The lead is %s (statecode %d): only an open lead can be qualified.", labels["lead"]["statecode"][st], st))
 		return
-	}
-	status := 3
-	if v, ok := body["Status"]; ok {
-		if status, ok = toInt(v); !ok || status != 3 {
-			d.writeError(http.StatusBadRequest, "0x8004431a", fmt.Sprintf("%v is not a valid status code for state code LeadState.Qualified on lead.", v))
-			return
-		}
 	}
 	t := s.Store.Begin()
 	var created []any
@@ -109,6 +108,13 @@ func (s *Service) qualifyLead(d *request, leads *table, id string, found bool) {
 			fail(err)
 			return
 		}
+		if cid := campaignID(body); cid != "" {
+			// The opportunity's source campaign. Campaigns are not in the
+			// emulator: the id is kept as is, not checked.
+			rec := store.Clone(opps.Get(oppID).Rec)
+			setLookup(rec, "campaignid", "campaignid", "campaign", cid)
+			t.Put(opps, oppID, rec)
+		}
 	}
 	upd := map[string]any{"statecode": 1, "statuscode": status}
 	if oppID != "" {
@@ -139,6 +145,65 @@ func (s *Service) qualifyLead(d *request, leads *table, id string, found bool) {
 		"@odata.context": d.base + "$metadata#Collection(Microsoft.Dynamics.CRM.crmbaseentity)",
 		"value":          created,
 	})
+}
+
+// qualifyParameters are QualifyLead's parameters (Web API Action
+// Reference, QualifyLead): CreateAccount, CreateContact, CreateOpportunity
+// and Status are not nullable, so required; the others are optional.
+var qualifyParameters = map[string]bool{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true,
+	"Status": true, "OpportunityCurrencyId": false, "OpportunityCustomerId": false, "SourceCampaignId": false,
+	"ProcessInstanceId": false, "SuppressDuplicateDetection": false}
+
+// qualifyParams checks QualifyLead's parameters and returns the Status.
+func (s *Service) qualifyParams(d *request, body map[string]any) (int, bool) {
+	for k := range body {
+		if _, ok := qualifyParameters[k]; !ok && !strings.HasPrefix(k, "@") {
+			d.writeError(http.StatusBadRequest, "0x80048d19", fmt.Sprintf("The parameter '%s' in the request payload is not a valid parameter for the operation 'QualifyLead'.", k))
+			return 0, false
+		}
+	}
+	for _, k := range []string{"CreateAccount", "CreateContact", "CreateOpportunity", "Status"} {
+		v, ok := body[k]
+		if !ok || v == nil {
+			d.writeError(http.StatusBadRequest, "0x80040203", fmt.Sprintf("Required parameter '%s' of the operation 'QualifyLead' is missing or null.", k))
+			return 0, false
+		}
+		if k != "Status" {
+			if _, isBool := v.(bool); !isBool {
+				d.writeError(http.StatusBadRequest, "0x80048d19", fmt.Sprintf("Cannot convert the literal '%v' to the expected type 'Edm.Boolean' of the parameter '%s'.", v, k))
+				return 0, false
+			}
+		}
+	}
+	status, ok := toInt(body["Status"])
+	if !ok || !slices.Contains(stateRules["lead"][1], status) {
+		d.writeError(http.StatusBadRequest, "0x8004431a", fmt.Sprintf("%v is not a valid status code for state code LeadState.Qualified on lead.", body["Status"]))
+		return 0, false
+	}
+	if c, ok := body["SourceCampaignId"]; ok && c != nil && campaignID(body) == "" {
+		d.writeError(http.StatusBadRequest, "0x80048d19", fmt.Sprintf("QualifyLead's SourceCampaignId must be {\"@odata.type\":\"Microsoft.Dynamics.CRM.campaign\",\"campaignid\":\"<guid>\"}, not %v.", c))
+		return 0, false
+	}
+	if c, ok := body["ProcessInstanceId"]; ok && c != nil {
+		d.unimplemented("QualifyLead's ProcessInstanceId (business process flows are not in the emulator)")
+		return 0, false
+	}
+	if v, ok := body["SuppressDuplicateDetection"]; ok && v != nil && v != true {
+		d.unimplemented("duplicate detection (QualifyLead's SuppressDuplicateDetection: false)")
+		return 0, false
+	}
+	return status, true
+}
+
+// campaignID returns the campaignid of QualifyLead's SourceCampaignId, ""
+// when there is none or it is no GUID.
+func campaignID(body map[string]any) string {
+	c, _ := body["SourceCampaignId"].(map[string]any)
+	u, err := uuid.Parse(str(c["campaignid"]))
+	if err != nil {
+		return ""
+	}
+	return u.String()
 }
 
 // writeSynced writes a record and runs dual-write for it.

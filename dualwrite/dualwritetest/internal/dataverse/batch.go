@@ -8,11 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/multipart"
-	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
 
 // This file holds the Dataverse $batch endpoint.
@@ -42,11 +40,7 @@ import (
 // the dual-write side effects) is snapshotted before a change set and
 // restored when one of its requests fails.
 //
-// Limitations: the emulator also understands two forms of request that it
-// does not support outside a batch, because the documented batch examples
-// use them: "PUT <record>/<column>" with {"value": ...} and
-// "PUT <record>/<navigation>/$ref" with {"@odata.id": ...}; both are run as
-// a PATCH of the record. Content-Transfer-Encoding other than binary is not
+// Limitations: Content-Transfer-Encoding other than binary is not
 // decoded.
 
 // MaxBatchRequests is the most requests the emulator accepts in one $batch,
@@ -141,8 +135,6 @@ func response(rec *httptest.ResponseRecorder, contentID string) multipart.Respon
 var outerHeaders = []string{"Authorization", "CallerObjectId", "MSCRMCallerID",
 	"MSCRM.SuppressDuplicateDetection", "MSCRM.BypassCustomPluginExecution", "Consistency"}
 
-var propertyTailRE = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)(/\$ref)?$`)
-
 // batchExec runs one request of a batch through the Dataverse handler and
 // returns its answer. refs maps the Content-IDs of the change set's earlier
 // requests to the URLs of the records they wrote (nil outside change
@@ -189,33 +181,6 @@ func (s *Service) batchExec(outer *http.Request, outerPath string, br *multipart
 			header.Set(k, outer.Header.Get(k))
 		}
 	}
-	// PUT <record>/<column> and PUT <record>/<nav>/$ref become a PATCH.
-	propertyPut := false
-	if method == http.MethodPut {
-		seg, key, tail := wire.SplitSegment(strings.TrimPrefix(path, outerPath))
-		if m := propertyTailRE.FindStringSubmatch(tail); key != "" && m != nil {
-			var in map[string]any
-			dec := json.NewDecoder(bytes.NewReader(body))
-			dec.UseNumber()
-			if err := dec.Decode(&in); err != nil {
-				return fail(http.StatusBadRequest, "0x80048d19", "the request body is not a JSON object: "+err.Error())
-			}
-			patch := map[string]any{}
-			if m[2] != "" {
-				id, _ := in["@odata.id"].(string)
-				if strings.HasPrefix(id, "$") {
-					id = refs[strings.TrimPrefix(id, "$")]
-				}
-				patch[m[1]+"@odata.bind"] = id
-			} else {
-				patch[m[1]] = in["value"]
-			}
-			body, _ = json.Marshal(patch)
-			method, path, propertyPut = http.MethodPatch, outerPath+seg+"("+key+")", true
-			header.Set("If-Match", "*")
-			header.Del("Prefer")
-		}
-	}
 	full := s.URL + path
 	if u.RawQuery != "" {
 		full += "?" + u.RawQuery
@@ -230,11 +195,6 @@ func (s *Service) batchExec(outer *http.Request, outerPath string, br *multipart
 	h := rec.Header()
 	if loc := h.Get("OData-EntityId"); loc != "" && h.Get("Location") == "" && rec.Code < 400 {
 		h.Set("Location", loc)
-	}
-	if propertyPut && rec.Code < 400 {
-		h.Del("Location")
-		h.Del("OData-EntityId")
-		h.Del("ETag")
 	}
 	return rec
 }

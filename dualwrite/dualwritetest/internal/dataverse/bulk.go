@@ -2,9 +2,11 @@ package dataverse
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 	"github.com/google/uuid"
 )
@@ -83,6 +85,14 @@ func (s *Service) multiple(d *request, tb *table, create bool) {
 			return
 		}
 		targets[i] = m
+		op, checked := schema.Create, m
+		if !create { // the primary key names the record; it is not written
+			op, checked = schema.Update, maps.Clone(m)
+			delete(checked, tb.Key)
+		}
+		if !s.checkWrite(d, tb, op, checked) || !s.checkStateChange(d, tb, checked) {
+			return
+		}
 		if v, ok := m[tb.Key]; ok {
 			kv, _ := v.(string)
 			u, err := uuid.Parse(kv)

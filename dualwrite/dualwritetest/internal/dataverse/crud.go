@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 	"github.com/google/uuid"
 )
@@ -13,9 +14,10 @@ import (
 // This file holds keys and binds, and create, read, update, delete of
 // records.
 
-// resolveKey turns a key (a GUID or alternate key values) into a record
-// id. found says whether the record exists; for a missing alternate key the
-// id is a new one.
+// resolveKey turns a key (a GUID, the primary key or a declared
+// alternate key's values) into a record id. found says whether the record
+// exists; for a missing alternate key the id is "". Key names that are no
+// declared key are 400 0x80060890.
 func (s *Service) resolveKey(tb *table, key string) (string, bool, error) {
 	if u, err := uuid.Parse(key); err == nil {
 		id := u.String()
@@ -24,7 +26,26 @@ func (s *Service) resolveKey(tb *table, key string) (string, bool, error) {
 	}
 	vals, err := parseKeyValues(key)
 	if err != nil {
-		return "", false, err
+		return "", false, wire.BadRequest("0x80060888", "%s", err.Error())
+	}
+	if _, lone := vals[""]; lone {
+		return "", false, wire.BadRequest("0x80060888", "The key '%s' of %s is neither a GUID nor a list of key properties (name=value).", key, tb.Name)
+	}
+	names := make([]string, 0, len(vals))
+	for k := range vals {
+		names = append(names, k)
+	}
+	if st := s.schemaTable(tb); st != nil {
+		if _, err := st.CheckAlternateKey(names...); err != nil {
+			return "", false, err
+		}
+	}
+	if v, ok := vals[tb.Key]; ok && len(vals) == 1 {
+		u, err := uuid.Parse(str(v))
+		if err != nil {
+			return "", false, wire.BadRequest("0x80060888", "Cannot convert the literal '%v' to the expected type 'Edm.Guid'.", v)
+		}
+		return u.String(), tb.Get(u.String()) != nil, nil
 	}
 	for id, e := range tb.All() {
 		match := true
@@ -83,8 +104,8 @@ func parseKeyValues(key string) (map[string]any, error) {
 
 func (s *Service) serviceDocument(d *request) {
 	var sets []any
-	for _, t := range s.Store.DataverseTables() {
-		sets = append(sets, map[string]any{"name": t.Name, "kind": "EntitySet", "url": t.Name})
+	for _, t := range s.schemaOf().Tables() {
+		sets = append(sets, map[string]any{"name": t.EntitySet, "kind": "EntitySet", "url": t.EntitySet})
 	}
 	wire.WriteJSON(d.w, http.StatusOK, map[string]any{"@odata.context": d.base + "$metadata", "value": sets})
 }
@@ -109,9 +130,13 @@ func (s *Service) get(d *request, tb *table, id string, found bool) {
 		d.w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	if !d.checkOptions(tb, s.schemaTable(tb)) {
+		return
+	}
 	sel := wire.SelectList(d.r.URL.Query().Get("$select"))
-	out := s.out(tb, e, sel, d.annotations())
+	out := d.filterAnnotations(s.out(tb, e, sel, d.annotations()))
 	out["@odata.context"] = d.base + "$metadata#" + tb.Name + wire.SelectContext(sel) + "/$entity"
+	d.w.Header().Set("ETag", etagOf(e))
 	wire.WriteJSON(d.w, http.StatusOK, out)
 }
 
@@ -119,6 +144,9 @@ func (s *Service) create(d *request, tb *table) {
 	body, err := wire.ReadBody(d.r)
 	if err != nil {
 		d.badBody(err.Error())
+		return
+	}
+	if !s.checkWrite(d, tb, schema.Create, body) || !s.checkStateChange(d, tb, body) || !d.checkOptions(tb, s.schemaTable(tb)) {
 		return
 	}
 	id := uuid.NewString()
@@ -156,8 +184,8 @@ func (s *Service) write(d *request, tb *table, id string, prev record, body map[
 	if strings.Contains(d.prefer, "return=representation") {
 		d.w.Header().Add("Preference-Applied", "return=representation")
 		sel := wire.SelectList(d.r.URL.Query().Get("$select"))
-		out := s.out(tb, e, sel, d.annotations())
-		out["@odata.context"] = d.base + "$metadata#" + tb.Name + "/$entity"
+		out := d.filterAnnotations(s.out(tb, e, sel, d.annotations()))
+		out["@odata.context"] = d.base + "$metadata#" + tb.Name + wire.SelectContext(sel) + "/$entity"
 		status := http.StatusOK
 		if prev == nil {
 			status = createdStatus
@@ -170,6 +198,9 @@ func (s *Service) write(d *request, tb *table, id string, prev record, body map[
 
 func (s *Service) update(d *request, tb *table, id string, found bool, key string) {
 	ifMatch := d.r.Header.Get("If-Match")
+	if !d.checkOptions(tb, s.schemaTable(tb)) {
+		return
+	}
 	if !found {
 		if ifMatch != "" {
 			d.notFound(tb, id)
@@ -178,6 +209,9 @@ func (s *Service) update(d *request, tb *table, id string, found bool, key strin
 		body, err := wire.ReadBody(d.r)
 		if err != nil {
 			d.badBody(err.Error())
+			return
+		}
+		if !s.checkWrite(d, tb, schema.Create, body) || !s.checkStateChange(d, tb, body) {
 			return
 		}
 		if id == "" { // upsert through an alternate key: the key columns come along
@@ -204,10 +238,16 @@ func (s *Service) update(d *request, tb *table, id string, found bool, key strin
 		d.badBody(err.Error())
 		return
 	}
+	if !s.checkWrite(d, tb, schema.Update, body) || !s.checkStateChange(d, tb, body) {
+		return
+	}
 	s.write(d, tb, id, e.Rec, body, http.StatusOK)
 }
 
 func (s *Service) remove(d *request, tb *table, id string, found bool) {
+	if !d.checkOptions(tb, s.schemaTable(tb)) {
+		return
+	}
 	if !found {
 		d.notFound(tb, id)
 		return
@@ -235,14 +275,17 @@ func (s *Service) parseBind(v any) (*table, string, error) {
 		str = m[2]
 	}
 	seg, key, _ := wire.SplitSegment(strings.TrimPrefix(str, "/"))
-	tb := s.Store.EnsureDataverse(seg)
-	if tb == nil {
+	tb, _, ok := s.table(seg)
+	if !ok {
 		//lint:ignore ST1005 the text is Dataverse's own message, sent to clients as is
 		return nil, "", fmt.Errorf("Resource not found for the segment '%s'.", seg)
 	}
 	id, found, err := s.resolveKey(tb, key)
 	if err != nil {
 		return nil, "", err
+	}
+	if !found && id == "" {
+		return tb, id, s.schemaTable(tb).ErrRecordNotFoundByKey()
 	}
 	if !found {
 		return tb, id, wire.Errorf(http.StatusNotFound, "0x80040217", "%s With Id = %s Does Not Exist", tb.Logical, id)

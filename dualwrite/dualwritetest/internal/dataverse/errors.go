@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 )
 
@@ -32,6 +33,10 @@ func (d *request) fail(err error) {
 		d.writeError(ae.Status, ae.Code, ae.Msg)
 		return
 	}
+	if se, ok := err.(*schema.Error); ok {
+		d.writeError(se.Status, se.Code, se.Message)
+		return
+	}
 	d.writeError(http.StatusBadRequest, "0x80040203", err.Error())
 }
 
@@ -43,7 +48,7 @@ func (d *request) badBody(msg string) { d.writeError(http.StatusBadRequest, "0x8
 // is "".
 func (d *request) notFound(tb *table, id string) {
 	if id == "" {
-		d.writeError(http.StatusNotFound, "0x80040217", fmt.Sprintf("A record with the specified key values does not exist in %s entity", tb.Logical))
+		d.writeError(http.StatusNotFound, "0x80060891", fmt.Sprintf("A record with the specified key values does not exist in %s entity", tb.Logical))
 		return
 	}
 	d.writeError(http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", tb.Logical, id))

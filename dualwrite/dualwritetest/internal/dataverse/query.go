@@ -545,10 +545,17 @@ func (s *Service) retrieve(d *request, tb *table, id string, found bool) {
 		return
 	}
 	for k := range vals {
-		if k != "$select" && k != "$expand" && !strings.HasPrefix(k, "@") {
-			d.writeError(http.StatusBadRequest, query.CodeQuery, "The query parameter "+k+" is not supported on a single record.")
-			return
+		if k == "$select" || k == "$expand" || strings.HasPrefix(k, "@") {
+			continue
 		}
+		// As checkOptions: another $ option is Dataverse's 400, any other
+		// parameter one the emulator does not know.
+		if strings.HasPrefix(k, "$") {
+			d.writeError(http.StatusBadRequest, query.CodeQuery, "The query parameter "+k+" is not supported on a single record.")
+		} else {
+			d.unimplemented("the query parameter '" + k + "' on a single record")
+		}
+		return
 	}
 	env := s.queryEnv(d, tb, 0)
 	q, err := env.ParseQuery(tb.Logical, vals)

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/b2bflow/d365/dualwrite"
+	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
 	"github.com/google/uuid"
@@ -48,18 +49,36 @@ func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map
 	if prev != nil {
 		rec = store.Clone(prev)
 	}
+	st := s.schemaTable(tb)
 	for k, v := range body {
 		switch {
 		case strings.HasSuffix(k, "@odata.bind"):
 			nav := strings.TrimSuffix(k, "@odata.bind")
+			var n *schema.Navigation
+			if st != nil {
+				n, _ = st.Navigation(nav)
+			}
 			if v == nil {
 				attr := navAttribute(nav, "")
-				delete(rec, "_"+attr+"_value")
+				if n != nil {
+					attr = n.Column
+				}
+				col := "_" + attr + "_value"
+				for _, c := range []string{col, col + "@Microsoft.Dynamics.CRM.lookuplogicalname", col + "@Microsoft.Dynamics.CRM.associatednavigationproperty"} {
+					delete(rec, c)
+				}
 				continue
 			}
 			target, tid, err := s.parseBind(v)
 			if err != nil {
 				return nil, err
+			}
+			if n != nil {
+				if err := checkBindTarget(st, nav, target); err != nil {
+					return nil, err
+				}
+				setLookup(rec, n.Column, nav, target.Logical, tid)
+				continue
 			}
 			setLookup(rec, navAttribute(nav, target.Logical), nav, target.Logical, tid)
 		case strings.Contains(k, "@"):
@@ -86,6 +105,7 @@ func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map
 	rec[tb.Key] = id
 	if prev == nil {
 		rec["createdon"] = store.Stamp(t.Now)
+		s.systemColumns(st, rec)
 		if _, ok := stateRules[tb.Logical]; ok {
 			if _, ok := rec["statecode"]; !ok {
 				rec["statecode"] = 0
@@ -108,6 +128,11 @@ func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map
 		}
 	}
 	rec["modifiedon"] = store.Stamp(t.Now)
+	if st != nil {
+		if _, ok := st.Column("modifiedby"); ok {
+			setLookup(rec, "modifiedby", "modifiedby", "systemuser", s.UserID)
+		}
+	}
 	if tb.Logical == "lead" || tb.Logical == "contact" {
 		rec["fullname"] = strings.TrimSpace(str(rec["firstname"]) + " " + str(rec["lastname"]))
 	}
@@ -233,9 +258,14 @@ func (s *Service) Dotted(rec record, dotted string) any {
 	return nil
 }
 
-// out renders a record as the Web API returns it.
+// out renders a record as the Web API returns it: the selected columns
+// (with the primary key, and the currency of a money column), or without
+// $select the record's columns and the table's system columns (null when
+// unset); with annotations, the lookup annotations and the formatted
+// values (format.go).
 func (s *Service) out(tb *table, e *entry, sel []string, annotations bool) map[string]any {
 	out := map[string]any{"@odata.etag": etagOf(e)}
+	st := s.schemaTable(tb)
 	cols := sel
 	if len(cols) == 0 {
 		for k := range e.Rec {
@@ -243,10 +273,17 @@ func (s *Service) out(tb *table, e *entry, sel []string, annotations bool) map[s
 				cols = append(cols, k)
 			}
 		}
+		if st != nil {
+			for _, c := range st.SystemColumns() {
+				if _, ok := e.Rec[c.Property()]; !ok {
+					cols = append(cols, c.Property())
+				}
+			}
+		}
 	} else {
 		cols = append(cols, tb.Key)
 		for _, c := range sel {
-			if moneyColumns[c] && e.Rec["_transactioncurrencyid_value"] != nil {
+			if isMoney(st, c) && e.Rec["_transactioncurrencyid_value"] != nil {
 				cols = append(cols, "_transactioncurrencyid_value")
 				break
 			}
@@ -258,14 +295,6 @@ func (s *Service) out(tb *table, e *entry, sel []string, annotations bool) map[s
 		if !annotations || v == nil {
 			continue
 		}
-		if l, ok := labels[tb.Logical][c]; ok {
-			if n, ok := toInt(v); ok && l[n] != "" {
-				out[c+"@OData.Community.Display.V1.FormattedValue"] = l[n]
-			}
-		}
-		if b, ok := v.(bool); ok {
-			out[c+"@OData.Community.Display.V1.FormattedValue"] = map[bool]string{true: "Yes", false: "No"}[b]
-		}
 		if strings.HasPrefix(c, "_") && strings.HasSuffix(c, "_value") {
 			for _, term := range []string{"Microsoft.Dynamics.CRM.lookuplogicalname", "Microsoft.Dynamics.CRM.associatednavigationproperty"} {
 				if a, ok := e.Rec[c+"@"+term]; ok {
@@ -273,8 +302,12 @@ func (s *Service) out(tb *table, e *entry, sel []string, annotations bool) map[s
 				}
 			}
 			if name := s.primaryName(str(e.Rec[c+"@Microsoft.Dynamics.CRM.lookuplogicalname"]), str(v)); name != "" {
-				out[c+"@OData.Community.Display.V1.FormattedValue"] = name
+				out[c+formattedValue] = name
 			}
+			continue
+		}
+		if f, ok := s.formatted(tb, st, e.Rec, c, v); ok {
+			out[c+formattedValue] = f
 		}
 	}
 	return out
@@ -294,6 +327,15 @@ func (s *Service) primaryName(logical, id string) string {
 	return ""
 }
 
-// moneyColumns are the money columns used here; selecting one brings the
-// record's currency along, as in Dataverse.
+// moneyColumns are money columns of tables the schema does not describe;
+// selecting one brings the record's currency along, as in Dataverse.
 var moneyColumns = map[string]bool{"revenue": true, "creditlimit": true, "estimatedvalue": true, "actualvalue": true, "actualrevenue": true, "budgetamount": true}
+
+func isMoney(st *schema.Table, col string) bool {
+	if st != nil {
+		if c, ok := st.Column(col); ok {
+			return c.Type == schema.Money
+		}
+	}
+	return moneyColumns[col]
+}

@@ -43,13 +43,16 @@ type Service struct {
 	BaseCurrencyID string
 	// UserID, BusinessUnitID and OrganizationID are what WhoAmI answers.
 	UserID, BusinessUnitID, OrganizationID string
+	// Schema is what the handlers check requests against: the tables
+	// (entity sets, case-sensitive), columns and navigation properties;
+	// queries check names and types against it, and $metadata and
+	// EntityDefinitions describe it. nil is the documented schema
+	// (schema.Load).
+	Schema *schema.Schema
 	// Views maps savedquery ids (lower case) to the $filter of the view,
 	// read with leads?savedQuery=<id>. A savedquery not in Views runs its
 	// fetchxml column.
 	Views map[string]string
-	// Schema is what queries check names and types against and what
-	// $metadata and EntityDefinitions describe; nil checks nothing.
-	Schema *schema.Schema
 }
 
 type (
@@ -90,10 +93,16 @@ var apiPathRE = regexp.MustCompile(`^/api/data/(v9\.[0-9])/?(.*)$`)
 //	<set>/$count                         GET: the number of matching records
 //	<set>/CreateMultiple, UpdateMultiple POST (bound to the entity set)
 //	<set>(<key>)                         GET (with $expand: query.go), PATCH (update or upsert), DELETE
+//	<set>(<key>)/<column>                GET, PUT {"value":...}, DELETE (ref.go)
+//	<set>(<key>)/<nav>/$ref              PUT, POST, DELETE (ref.go)
+//	<set>(<key>)/<nav>(<id>)/$ref        DELETE (ref.go)
 //	leads(<key>)/QualifyLead             POST
 //
 // Actions may be named with or without Microsoft.Dynamics.CRM. and (); a
-// key is a GUID or alternate key values. Any other path is 404 0x8006088a.
+// key is a GUID, the primary key or a declared alternate key. Entity sets
+// are case-sensitive. A documented function or action the emulator does not
+// implement, and any Dataverse header it does not implement, is 501 naming
+// it (strict.go); any other path is 404 0x8006088a.
 func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	m := apiPathRE.FindStringSubmatch(r.URL.Path)
 	if m == nil {
@@ -102,10 +111,11 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &request{w: w, r: r, base: s.URL + "/api/data/" + m[1] + "/", prefer: strings.Join(r.Header.Values("Prefer"), ",")}
-	for _, p := range d.preferences() {
-		if p.name == "odata.include-annotations" {
-			w.Header().Add("Preference-Applied", `odata.include-annotations="`+p.value+`"`)
-		}
+	if !d.checkHeaders() {
+		return
+	}
+	if d.annotations() {
+		w.Header().Add("Preference-Applied", "odata.include-annotations="+d.annotationPreference())
 	}
 	rest := m[2]
 	switch strings.TrimPrefix(strings.TrimSuffix(rest, "()"), "Microsoft.Dynamics.CRM.") {
@@ -139,9 +149,9 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	seg, key, tail := wire.SplitSegment(rest)
-	tb := s.Store.EnsureDataverse(seg)
-	if tb == nil {
-		d.noSegment(seg)
+	tb, st, ok := s.table(seg)
+	if !ok {
+		d.unknownSegment(seg)
 		return
 	}
 	if key == "" {
@@ -153,12 +163,14 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if tail != "" {
-			d.noSegment(tail)
+			d.unknownSegment(tail)
 			return
 		}
 		switch r.Method {
 		case http.MethodGet:
-			s.list(d, tb)
+			if d.checkSelect(st) {
+				s.list(d, tb)
+			}
 		case http.MethodPost:
 			s.create(d, tb)
 		default:
@@ -168,7 +180,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	}
 	id, found, err := s.resolveKey(tb, key)
 	if err != nil {
-		d.writeError(http.StatusBadRequest, "0x80060888", err.Error())
+		d.keyError(err)
 		return
 	}
 	if tail != "" {
@@ -176,7 +188,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 			s.qualifyLead(d, tb, id, found)
 			return
 		}
-		d.noSegment(tail)
+		s.recordPath(d, tb, st, id, found, tail)
 		return
 	}
 	switch r.Method {

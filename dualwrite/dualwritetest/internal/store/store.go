@@ -77,6 +77,10 @@ type Store interface {
 	// EnsureDataverse is Dataverse, creating any msdyn_ table (by entity
 	// set or logical name) on first use.
 	EnsureDataverse(name string) *Table
+	// AddDataverse returns the Dataverse table of a logical name, adding
+	// it (with its entity set and primary key) when the store has none: a
+	// table the schema declares, custom tables included.
+	AddDataverse(set, logical, key string) *Table
 	// DataverseTables lists the Dataverse tables by entity set name.
 	DataverseTables() []*Table
 	// FinOps finds a Commerce entity by name, in any case; nil when there
@@ -195,6 +199,13 @@ func (st *memory) EnsureDataverse(set string) *Table {
 		}
 	}
 	return st.addDV(n, logical, logical+"id")
+}
+
+func (st *memory) AddDataverse(set, logical, key string) *Table {
+	if t := st.dv[logical]; t != nil {
+		return t
+	}
+	return st.addDV(set, logical, key)
 }
 
 func (st *memory) DataverseTables() []*Table { return byName(st.sets) }

@@ -70,18 +70,34 @@ func ReadBody(r *http.Request) (map[string]any, error) {
 	return m, nil
 }
 
-// SplitSegment splits "leads(<key>)/tail" into its parts.
+// SplitSegment splits "leads(<key>)/tail" into its parts. The key ends at
+// the parenthesis that closes the first one, outside quoted strings, so
+// that a tail may hold parentheses of its own
+// ("accounts(1)/nav(2)/$ref").
 func SplitSegment(p string) (seg, key, tail string) {
 	i := strings.IndexByte(p, '(')
-	if i < 0 {
-		seg, tail, _ = strings.Cut(p, "/")
-		return seg, "", tail
+	if s, t, ok := strings.Cut(p, "/"); ok && (i < 0 || len(s) < i) {
+		return s, "", t
 	}
-	j := strings.LastIndexByte(p, ')')
-	if j < i {
+	if i < 0 {
 		return p, "", ""
 	}
-	return p[:i], p[i+1 : j], strings.TrimPrefix(p[j+1:], "/")
+	depth, quoted := 0, false
+	for j := i; j < len(p); j++ {
+		switch c := p[j]; {
+		case c == '\'':
+			quoted = !quoted // a doubled quote toggles twice
+		case quoted:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return p[:i], p[i+1 : j], strings.TrimPrefix(p[j+1:], "/")
+			}
+		}
+	}
+	return p, "", ""
 }
 
 // SelectList splits a $select value into its columns.

@@ -16,6 +16,9 @@ func TestSplitSegment(t *testing.T) {
 		"leads(1)":                          {"leads", "1", ""},
 		"leads(name='a(b)')/QualifyLead":    {"leads", "name='a(b)'", "QualifyLead"},
 		"Prospects(dataAreaId='usrt',P=1)/": {"Prospects", "dataAreaId='usrt',P=1", ""},
+		"accounts(1)/nav(2)/$ref":           {"accounts", "1", "nav(2)/$ref"},
+		"accounts(name='a)''b')/x":          {"accounts", "name='a)''b'", "x"},
+		"leads/x(1)":                        {"leads", "", "x(1)"},
 	} {
 		seg, key, tail := SplitSegment(in)
 		if got := [3]string{seg, key, tail}; got != want {
