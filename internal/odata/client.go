@@ -1,11 +1,9 @@
 package odata
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/b2bflow/d365"
 	"github.com/google/uuid"
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Retry defaults; see d365.RetryOptions.
@@ -55,6 +54,7 @@ type Client struct {
 	resource    string
 	cred        d365.Credential
 	http        *http.Client
+	retrier     *retryablehttp.Client
 	log         *slog.Logger
 	userAgent   string
 	caller      string
@@ -64,14 +64,6 @@ type Client struct {
 	maxBody     int64
 	now         func() time.Time
 	boundary    func() string
-}
-
-// retryPolicy is d365.RetryOptions with the defaults applied.
-type retryPolicy struct {
-	maxRetries             int
-	minBackoff, maxBackoff time.Duration
-	maxRetryAfter          time.Duration
-	sleep                  func(context.Context, time.Duration) error
 }
 
 // New returns a client for the service cfg describes.
@@ -154,6 +146,8 @@ func New(cfg Config) (*Client, error) {
 		n = cfg.DefaultMaxConcurrency
 	}
 	c.lim = newLimiter(max(n, 0))
+	c.http.Transport = &attemptLog{next: c.http.Transport, log: c.log}
+	c.retrier = c.newRetryClient()
 	return c, nil
 }
 
@@ -178,33 +172,3 @@ func (c *Client) Resource() string { return c.resource }
 
 // Logger returns the client's logger (never nil).
 func (c *Client) Logger() *slog.Logger { return c.log }
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// backoff returns the wait before retry number n (0-based) when the service
-// gave no Retry-After: exponential from min to max, with the upper half
-// randomised ("equal jitter") so that clients do not retry in lockstep.
-func (p retryPolicy) backoff(n int) time.Duration {
-	d := p.minBackoff
-	for i := 0; i < n && d < p.maxBackoff; i++ {
-		d *= 2
-	}
-	if d > p.maxBackoff {
-		d = p.maxBackoff
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
