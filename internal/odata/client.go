@@ -1,8 +1,6 @@
 package odata
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -69,7 +67,7 @@ type Client struct {
 // New returns a client for the service cfg describes.
 func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == nil {
-		return nil, errors.New("d365: no service URL")
+		return nil, d365.NewInputError("d365", "the service URL", "is missing")
 	}
 	o := cfg.Options
 	c := &Client{
@@ -88,7 +86,7 @@ func New(cfg Config) (*Client, error) {
 	case c.maxBody == 0:
 		c.maxBody = DefaultMaxResponseBytes
 	case c.maxBody < 0:
-		return nil, fmt.Errorf("d365: ClientOptions.MaxResponseBytes (%d) is negative", c.maxBody)
+		return nil, d365.NewInputError("d365", "ClientOptions.MaxResponseBytes", "(%d) is negative", c.maxBody)
 	}
 	c.http = newHTTPClient(o.HTTPClient,
 		bound(o.ResponseHeaderTimeout, DefaultResponseHeaderTimeout),
@@ -105,12 +103,12 @@ func New(cfg Config) (*Client, error) {
 	c.userAgent = "d365-go/" + d365.Version
 	if ua := strings.TrimSpace(o.UserAgent); ua != "" {
 		if strings.ContainsAny(ua, "\r\n") {
-			return nil, errors.New("d365: ClientOptions.UserAgent must not contain line breaks")
+			return nil, d365.NewInputError("d365", "ClientOptions.UserAgent", "must not contain line breaks")
 		}
 		c.userAgent = ua + " " + c.userAgent
 	}
 	if strings.ContainsAny(c.caller, "\r\n") {
-		return nil, errors.New("d365: ClientOptions.CallerObjectID must not contain line breaks")
+		return nil, d365.NewInputError("d365", "ClientOptions.CallerObjectID", "must not contain line breaks")
 	}
 	r := o.Retry
 	c.retry = retryPolicy{
@@ -133,7 +131,7 @@ func New(cfg Config) (*Client, error) {
 		c.retry.maxBackoff = DefaultMaxBackoff
 	}
 	if c.retry.maxBackoff < c.retry.minBackoff {
-		return nil, fmt.Errorf("d365: RetryOptions.MaxBackoff (%s) is below MinBackoff (%s)", c.retry.maxBackoff, c.retry.minBackoff)
+		return nil, d365.NewInputError("d365", "RetryOptions.MaxBackoff", "(%s) is below MinBackoff (%s)", c.retry.maxBackoff, c.retry.minBackoff)
 	}
 	if c.retry.maxRetryAfter <= 0 {
 		c.retry.maxRetryAfter = DefaultMaxRetryAfter

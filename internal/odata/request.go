@@ -150,16 +150,16 @@ func (r *Response) EntityKey() (string, error) {
 func (c *Client) resolve(r *Request) (*url.URL, error) {
 	if r.URL != nil {
 		if r.URL.Scheme != c.base.Scheme || !strings.EqualFold(r.URL.Host, c.base.Host) {
-			return nil, fmt.Errorf("d365: refusing to send a request to %s: it is not the service's host %s", RedactURL(r.URL), c.base.Host)
+			return nil, d365.NewInputError("d365", "the request URL", "%s is not on the service's host %s: refusing to send it", RedactURL(r.URL), c.base.Host)
 		}
 		return r.URL, nil
 	}
 	if strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "://") {
-		return nil, fmt.Errorf("d365: request path %q must be relative to the service root", r.Path)
+		return nil, d365.NewInputError("d365", "request path", "%q must be relative to the service root", r.Path)
 	}
 	for _, seg := range strings.Split(strings.SplitN(r.Path, "?", 2)[0], "/") {
 		if seg == "." || seg == ".." {
-			return nil, fmt.Errorf("d365: request path %q must not contain dot segments", r.Path)
+			return nil, d365.NewInputError("d365", "request path", "%q must not contain dot segments", r.Path)
 		}
 	}
 	s := c.baseStr + r.Path
