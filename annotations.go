@@ -62,23 +62,3 @@ func (a *Annotations) LookupLogicalName(column string) string {
 	s, _ := a.Annotation(column, AnnotationLookupLogicalName)
 	return s
 }
-
-// SetAnnotation records the annotation member named name (such as "@odata.etag"
-// or "statuscode@OData.Community.Display.V1.FormattedValue") with its raw
-// JSON value. Decoders call it for every member whose name holds an '@'.
-func (a *Annotations) SetAnnotation(name string, value json.RawMessage) {
-	if name == "@odata.etag" {
-		// The last ETag given counts, whichever form it has.
-		var s string
-		if json.Unmarshal(value, &s) == nil {
-			a.ETag = s
-			delete(a.Raw, name)
-			return
-		}
-		a.ETag = ""
-	}
-	if a.Raw == nil {
-		a.Raw = make(map[string]json.RawMessage)
-	}
-	a.Raw[name] = append(json.RawMessage(nil), value...)
-}

@@ -2,7 +2,6 @@ package d365
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -70,7 +69,7 @@ type tokenSourceCredential struct {
 func (c *tokenSourceCredential) Token(ctx context.Context, _ string) (*oauth2.Token, error) {
 	ts := c.source()
 	if ts == nil {
-		return nil, errors.New("d365: TokenSourceCredential: the token source is nil")
+		return nil, NewInputError("d365: TokenSourceCredential", "the token source", "is nil")
 	}
 	return ts.Token()
 }
@@ -106,7 +105,7 @@ type staticCredential struct{ token secret }
 func (c *staticCredential) Token(context.Context, string) (*oauth2.Token, error) {
 	at := c.token.value()
 	if at == "" {
-		return nil, errors.New("d365: StaticTokenCredential: the access token is empty")
+		return nil, NewInputError("d365: StaticTokenCredential", "the access token", "is empty")
 	}
 	return &oauth2.Token{AccessToken: at, TokenType: "Bearer"}, nil
 }

@@ -28,7 +28,7 @@ import (
 // The certificate that matches the key comes first in the result.
 func ParseCertificates(data []byte, password string) ([]*x509.Certificate, crypto.PrivateKey, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, nil, errors.New("d365: ParseCertificates: data is empty")
+		return nil, nil, NewInputError("d365: ParseCertificates", "data", "is empty")
 	}
 	var (
 		certs []*x509.Certificate
@@ -43,7 +43,7 @@ func ParseCertificates(data []byte, password string) ([]*x509.Certificate, crypt
 		key, leaf, chain, err = pkcs12.DecodeChain(data, password)
 		if err != nil {
 			if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-				return nil, nil, errors.New("d365: ParseCertificates: the PKCS#12 password is wrong")
+				return nil, nil, NewInputError("d365: ParseCertificates", "the PKCS#12 password", "is wrong")
 			}
 			return nil, nil, fmt.Errorf("d365: ParseCertificates: the data is neither PEM nor a readable PKCS#12 file: %w", err)
 		}
@@ -53,10 +53,10 @@ func ParseCertificates(data []byte, password string) ([]*x509.Certificate, crypt
 		return nil, nil, fmt.Errorf("d365: ParseCertificates: %w", err)
 	}
 	if len(certs) == 0 {
-		return nil, nil, errors.New("d365: ParseCertificates: no certificate found")
+		return nil, nil, NewInputError("d365: ParseCertificates", "data", "holds no certificate")
 	}
 	if key == nil {
-		return nil, nil, errors.New("d365: ParseCertificates: no private key found")
+		return nil, nil, NewInputError("d365: ParseCertificates", "data", "holds no private key")
 	}
 	leaf, err := signingCertificate(certs, key)
 	if err != nil {

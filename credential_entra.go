@@ -89,7 +89,7 @@ func NewClientSecretCredential(tenantID, clientID, secret string, o *CredentialO
 		return nil, err
 	}
 	if strings.TrimSpace(secret) == "" {
-		return nil, fmt.Errorf("d365: %s: secret is empty", kind)
+		return nil, NewInputError("d365: "+kind, "secret", "is empty")
 	}
 	cfg, err := o.config(kind)
 	if err != nil {
@@ -120,10 +120,10 @@ func NewClientCertificateCredential(tenantID, clientID string, certs []*x509.Cer
 		return nil, err
 	}
 	if len(certs) == 0 {
-		return nil, fmt.Errorf("d365: %s: certs is empty", kind)
+		return nil, NewInputError("d365: "+kind, "certs", "is empty")
 	}
 	if key == nil {
-		return nil, fmt.Errorf("d365: %s: key is nil", kind)
+		return nil, NewInputError("d365: "+kind, "key", "is nil")
 	}
 	cfg, err := o.config(kind)
 	if err != nil {
@@ -240,7 +240,7 @@ func NewDeviceCodeCredential(tenantID, clientID string, prompt func(ctx context.
 		return nil, err
 	}
 	if prompt == nil {
-		return nil, fmt.Errorf("d365: %s: prompt is nil (it must show the user the sign-in message)", kind)
+		return nil, NewInputError("d365: "+kind, "prompt", "is nil (it must show the user the sign-in message)")
 	}
 	cfg, err := o.config(kind)
 	if err != nil {

@@ -1,12 +1,13 @@
 package d365
 
 import (
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/b2bflow/d365/internal/syntax"
+	"github.com/google/uuid"
 )
 
 // DefaultAuthorityHost is the Microsoft Entra ID authority host of the
@@ -79,7 +80,7 @@ func (o *CredentialOptions) config(kind string) (credentialConfig, error) {
 		c.refreshMargin = DefaultRefreshMargin
 	}
 	if c.refreshMargin < 0 {
-		return c, fmt.Errorf("d365: %s: CredentialOptions.RefreshMargin is negative (%s)", kind, opts.RefreshMargin)
+		return c, NewInputError("d365: "+kind, "CredentialOptions.RefreshMargin", "is negative (%s)", opts.RefreshMargin)
 	}
 	if c.now == nil {
 		c.now = time.Now
@@ -90,18 +91,18 @@ func (o *CredentialOptions) config(kind string) (credentialConfig, error) {
 	}
 	u, err := url.Parse(host)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return c, fmt.Errorf("d365: %s: CredentialOptions.AuthorityHost %q is not an absolute URL", kind, opts.AuthorityHost)
+		return c, NewInputError("d365: "+kind, "CredentialOptions.AuthorityHost", "%q is not an absolute URL", opts.AuthorityHost)
 	}
 	if u.Scheme != "https" {
-		return c, fmt.Errorf("d365: %s: CredentialOptions.AuthorityHost %q must use https (the sign-in library refuses other schemes, even on loopback)", kind, opts.AuthorityHost)
+		return c, NewInputError("d365: "+kind, "CredentialOptions.AuthorityHost", "%q must use https (the sign-in library refuses other schemes, even on loopback)", opts.AuthorityHost)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return c, fmt.Errorf("d365: %s: CredentialOptions.AuthorityHost %q must not carry user information, a query or a fragment", kind, opts.AuthorityHost)
+		return c, NewInputError("d365: "+kind, "CredentialOptions.AuthorityHost", "%q must not carry user information, a query or a fragment", opts.AuthorityHost)
 	}
 	u.Path = strings.TrimRight(u.Path, "/") + "/"
 	u.RawPath = ""
 	c.authorityHost = u
-	if isLoopbackHost(u.Hostname()) {
+	if syntax.IsLoopback(u.Hostname()) {
 		c.disableInstanceDiscovery = true
 	}
 	return c, nil
@@ -113,24 +114,15 @@ func (c credentialConfig) authority(tenantID string) string {
 	return strings.TrimSuffix(c.authorityHost.String(), "/") + "/" + tenantID
 }
 
-// isLoopbackHost reports whether host (without port) names the local machine.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // checkTenantID validates a directory (tenant) id: a GUID or a verified
 // domain name such as contoso.onmicrosoft.com.
 func checkTenantID(kind, tenantID string) error {
 	if tenantID == "" {
-		return fmt.Errorf("d365: %s: tenantID is empty (want the directory id, a GUID, or a domain such as contoso.onmicrosoft.com)", kind)
+		return NewInputError("d365: "+kind, "tenantID", "is empty (want the directory id, a GUID, or a domain such as contoso.onmicrosoft.com)")
 	}
 	for _, r := range tenantID {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
-			return fmt.Errorf("d365: %s: tenantID %q is not a directory id (a GUID) or a domain name", kind, tenantID)
+			return NewInputError("d365: "+kind, "tenantID", "%q is not a directory id (a GUID) or a domain name", tenantID)
 		}
 	}
 	return nil
@@ -140,32 +132,13 @@ func checkTenantID(kind, tenantID string) error {
 // 00000000-0000-0000-0000-000000000000.
 func checkClientID(kind, name, clientID string) error {
 	if clientID == "" {
-		return fmt.Errorf("d365: %s: %s is empty (want the application id, a GUID)", kind, name)
+		return NewInputError("d365: "+kind, name, "is empty (want the application id, a GUID)")
 	}
-	if !isGUID(clientID) {
-		return fmt.Errorf("d365: %s: %s %q is not an application id (want a GUID such as 00000000-0000-0000-0000-000000000000)", kind, name, clientID)
+	// Only the 36-character form: uuid.Validate also takes braces and URNs.
+	if len(clientID) != 36 || uuid.Validate(clientID) != nil {
+		return NewInputError("d365: "+kind, name, "%q is not an application id (want a GUID such as 00000000-0000-0000-0000-000000000000)", clientID)
 	}
 	return nil
-}
-
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // resourceScope normalises a resource (an organization or environment URL)
@@ -174,15 +147,15 @@ func isGUID(s string) bool {
 func resourceScope(resource string) (origin, scope string, err error) {
 	r := strings.TrimSpace(resource)
 	if r == "" {
-		return "", "", fmt.Errorf("d365: the resource is empty (want the service URL, such as https://contoso.crm.dynamics.com)")
+		return "", "", NewInputError("d365", "the resource", "is empty (want the service URL, such as https://contoso.crm.dynamics.com)")
 	}
 	u, err := url.Parse(r)
 	if err != nil || u.Host == "" || u.Opaque != "" {
-		return "", "", fmt.Errorf("d365: the resource %q is not an absolute URL (want the service URL, such as https://contoso.crm.dynamics.com)", resource)
+		return "", "", NewInputError("d365", "the resource", "%q is not an absolute URL (want the service URL, such as https://contoso.crm.dynamics.com)", resource)
 	}
 	scheme := strings.ToLower(u.Scheme)
-	if scheme != "https" && !(scheme == "http" && isLoopbackHost(u.Hostname())) {
-		return "", "", fmt.Errorf("d365: the resource %q must use https", resource)
+	if scheme != "https" && !(scheme == "http" && syntax.IsLoopback(u.Hostname())) {
+		return "", "", NewInputError("d365", "the resource", "%q must use https", resource)
 	}
 	origin = scheme + "://" + strings.ToLower(u.Host)
 	return origin, origin + "/.default", nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/b2bflow/d365/internal/syntax"
 	"github.com/google/uuid"
 )
 
@@ -117,7 +118,7 @@ func FormatLiteral(v any) (string, error) {
 		}
 		return string(x), nil
 	case Enum:
-		if !isIdentifier(x.Type) || strings.Contains(x.Type, "/") {
+		if !syntax.IsName(x.Type) {
 			return "", fmt.Errorf("d365: enum type %q is not a name", x.Type)
 		}
 		if x.Value == "" {

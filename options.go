@@ -97,8 +97,12 @@ type RetryOptions struct {
 	// wait Dataverse's service protection limits impose.
 	MaxRetryAfter time.Duration
 
-	// Sleep waits between attempts. It must return early with ctx.Err()
-	// when ctx is done. Nil means a real timer; tests set it to observe or
-	// skip the waits.
+	// Sleep takes every wait of a request: before each retry (for the
+	// Retry-After or the backoff; for nothing before the retry that follows
+	// a token refresh), and before a first attempt while the client is
+	// paused by a 429 (see MaxRetryAfter). It must return early with
+	// ctx.Err() when ctx is done. Nil means a real timer; tests set it to
+	// record the waits without taking them. The SDK waits through Sleep
+	// only: it gives go-retryablehttp no wait of its own.
 	Sleep func(ctx context.Context, d time.Duration) error
 }

@@ -1,9 +1,10 @@
 package d365
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/b2bflow/d365/internal/syntax"
 )
 
 // Query holds the OData query options of a list request. The zero value (or
@@ -45,47 +46,30 @@ func (q *Query) Validate() error {
 		return nil
 	}
 	if q.Top < 0 {
-		return fmt.Errorf("d365: Query.Top is %d: it must not be negative", q.Top)
+		return NewInputError("d365", "Query.Top", "is %d: it must not be negative", q.Top)
 	}
 	if q.PageSize < 0 {
-		return fmt.Errorf("d365: Query.PageSize is %d: it must not be negative", q.PageSize)
+		return NewInputError("d365", "Query.PageSize", "is %d: it must not be negative", q.PageSize)
 	}
 	for _, s := range q.Select {
-		if !isIdentifier(s) {
-			return fmt.Errorf("d365: Query.Select: %q is not a column name", s)
+		if !syntax.IsPath(s) {
+			return NewInputError("d365", "Query.Select", "holds %q, which is not a column name", s)
 		}
 	}
 	for _, o := range q.OrderBy {
 		col, dir, _ := strings.Cut(strings.TrimSpace(o), " ")
 		dir = strings.TrimSpace(dir)
-		if !isIdentifier(col) || (dir != "" && dir != "asc" && dir != "desc") {
-			return fmt.Errorf("d365: Query.OrderBy: %q is not \"column\", \"column asc\" or \"column desc\"", o)
+		if !syntax.IsPath(col) || (dir != "" && dir != "asc" && dir != "desc") {
+			return NewInputError("d365", "Query.OrderBy", "holds %q, which is not \"column\", \"column asc\" or \"column desc\"", o)
 		}
 	}
 	for _, e := range q.Expand {
 		name, _, _ := strings.Cut(e, "(")
-		if !isIdentifier(name) {
-			return fmt.Errorf("d365: Query.Expand: %q does not start with a navigation property name", e)
+		if !syntax.IsPath(name) {
+			return NewInputError("d365", "Query.Expand", "holds %q, which does not start with a navigation property name", e)
 		}
 	}
 	return nil
-}
-
-// isIdentifier reports whether s is an OData property name, possibly a path
-// such as "primarycontactid/fullname" or a lookup column such as
-// "_parentaccountid_value".
-func isIdentifier(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '/', r == '.':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // Encode renders the query options as a URL query string, without the
@@ -103,7 +87,7 @@ func (q *Query) Encode() string {
 		}
 		b.WriteString(key)
 		b.WriteByte('=')
-		b.WriteString(EscapeQueryValue(value))
+		b.WriteString(escapeQueryValue(value))
 	}
 	if len(q.Select) > 0 {
 		add("$select", strings.Join(q.Select, ","))
@@ -126,12 +110,12 @@ func (q *Query) Encode() string {
 	return b.String()
 }
 
-// EscapeQueryValue escapes s for use as the value of a URL query parameter.
+// escapeQueryValue escapes s for use as the value of a URL query parameter.
 // Spaces become %20 (not '+'), and the characters that could end the value
 // or the query ('&', ';', '=', '+', '#', '%', '?') are percent-encoded,
 // while the punctuation common in OData expressions (quotes, parentheses,
 // commas, colons, slashes, '$', '@') stays readable.
-func EscapeQueryValue(s string) string {
+func escapeQueryValue(s string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	b.Grow(len(s))

@@ -37,6 +37,7 @@ type Customer struct {
 
 // UnmarshalJSON decodes the record and its annotations.
 func (c *Customer) UnmarshalJSON(b []byte) error {
+	*c = Customer{}
 	type plain Customer
 	return odata.DecodeRecord(b, (*plain)(c), &c.Annotations)
 }

@@ -31,8 +31,8 @@ func (t DateTime) MarshalJSON() ([]byte, error) {
 // UnmarshalJSON decodes an ISO 8601 time, with 1900-01-01T00:00:00Z and
 // null meaning "no date" (the zero time).
 func (t *DateTime) UnmarshalJSON(b []byte) error {
+	t.Time = time.Time{}
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
-		t.Time = time.Time{}
 		return nil
 	}
 	var s string

@@ -34,6 +34,7 @@ type DualWriteConfiguration struct {
 
 // UnmarshalJSON decodes the record and its annotations.
 func (d *DualWriteConfiguration) UnmarshalJSON(b []byte) error {
+	*d = DualWriteConfiguration{}
 	type plain DualWriteConfiguration
 	return odata.DecodeRecord(b, (*plain)(d), &d.Annotations)
 }

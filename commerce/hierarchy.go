@@ -30,6 +30,7 @@ type Hierarchy struct {
 
 // UnmarshalJSON decodes the record and its annotations.
 func (h *Hierarchy) UnmarshalJSON(b []byte) error {
+	*h = Hierarchy{}
 	type plain Hierarchy
 	return odata.DecodeRecord(b, (*plain)(h), &h.Annotations)
 }
@@ -63,6 +64,7 @@ type HierarchyNode struct {
 
 // UnmarshalJSON decodes the record and its annotations.
 func (n *HierarchyNode) UnmarshalJSON(b []byte) error {
+	*n = HierarchyNode{}
 	type plain HierarchyNode
 	return odata.DecodeRecord(b, (*plain)(n), &n.Annotations)
 }

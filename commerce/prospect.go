@@ -60,6 +60,7 @@ type Prospect struct {
 
 // UnmarshalJSON decodes the record and its annotations.
 func (p *Prospect) UnmarshalJSON(b []byte) error {
+	*p = Prospect{}
 	type plain Prospect
 	return odata.DecodeRecord(b, (*plain)(p), &p.Annotations)
 }

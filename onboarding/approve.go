@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/sales"
 	"github.com/google/uuid"
 )
@@ -21,12 +22,10 @@ type ApproveOptions struct {
 	// Close describes the won opportunity (subject, description, actual
 	// revenue, close date); nil uses the defaults of sales.CloseOptions.
 	Close *sales.CloseOptions
-	// Confirm waits until Commerce shows the prospect Approved, with its
-	// Organization and Person customers and the customer hierarchy whose
-	// Admin is the requester. Ignored without a Commerce client.
-	Confirm bool
-	// ConfirmTimeout bounds the wait; zero means 2 minutes.
-	ConfirmTimeout time.Duration
+	// Confirm, when set, waits until Commerce shows the prospect Approved,
+	// with its Organization and Person customers and the customer
+	// hierarchy whose Admin is the requester. Nil does not wait.
+	Confirm *ConfirmOptions
 }
 
 // Approve makes the company behind the lead a business partner: it
@@ -124,8 +123,8 @@ func (s *Service) Approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 			return out, err
 		}
 	}
-	if o.Confirm && s.commerce != nil {
-		if err := s.confirm(ctx, out, true, o.ConfirmTimeout); err != nil {
+	if o.Confirm != nil && s.commerce != nil {
+		if err := s.confirm(ctx, out, true, o.Confirm.Timeout); err != nil {
 			return out, err
 		}
 	}
@@ -139,7 +138,7 @@ func (s *Service) begin(ctx context.Context, out *Outcome) (*sales.Lead, error) 
 		return nil, errNoSales
 	}
 	if out.LeadID == uuid.Nil {
-		return nil, fmt.Errorf("onboarding: %s: the lead id is empty", out.Decision)
+		return nil, d365.NewInputError("onboarding: "+out.Decision.String(), "leadID", "is empty (uuid.Nil)")
 	}
 	start := time.Now()
 	lead, err := s.sales.Leads.Get(ctx, out.LeadID)

@@ -32,7 +32,7 @@ func benchRequests(b *testing.B, srv *dualwritetest.Server, n int) []uuid.UUID {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ids[i] = uuid.MustParse(sub.LeadID)
+		ids[i] = sub.LeadID
 	}
 	return ids
 }
@@ -55,7 +55,7 @@ func reportRequests(b *testing.B, srv *dualwritetest.Server, decisions int, elap
 }
 
 // BenchmarkDecision approves or rejects one request at a time (without
-// Confirm, and with Confirm: true waiting for Commerce), then decides
+// Confirm, and with Confirm: &onboarding.ConfirmOptions{} waiting for Commerce), then decides
 // through Process with 8 workers (two approvals for each rejection).
 func BenchmarkDecision(b *testing.B) {
 	for _, tc := range []struct {
@@ -80,9 +80,9 @@ func BenchmarkDecision(b *testing.B) {
 			for _, id := range ids {
 				var err error
 				if tc.reject {
-					_, err = svc.Reject(ctx, id, &onboarding.RejectOptions{Confirm: tc.confirm})
+					_, err = svc.Reject(ctx, id, &onboarding.RejectOptions{Confirm: confirmIf(tc.confirm)})
 				} else {
-					_, err = svc.Approve(ctx, id, &onboarding.ApproveOptions{Confirm: tc.confirm})
+					_, err = svc.Approve(ctx, id, &onboarding.ApproveOptions{Confirm: confirmIf(tc.confirm)})
 				}
 				if err != nil {
 					b.Fatal(err)

@@ -76,7 +76,7 @@ func (e *chaosEnv) submit(t testing.TB, n int) ([]uuid.UUID, map[uuid.UUID]onboa
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[i] = uuid.MustParse(sub.LeadID)
+		ids[i] = sub.LeadID
 		want[ids[i]] = onboarding.Approve
 		if i%3 == 2 {
 			want[ids[i]] = onboarding.Reject
@@ -216,8 +216,8 @@ func TestChaosProcess(t *testing.T) {
 		return onboarding.Verdict{Decision: want[r.Lead.ID]}, nil
 	}, &onboarding.ProcessOptions{
 		Concurrency: 8,
-		Approve:     &onboarding.ApproveOptions{Confirm: *chaosConfm},
-		Reject:      &onboarding.RejectOptions{Confirm: *chaosConfm},
+		Approve:     &onboarding.ApproveOptions{Confirm: confirmIf(*chaosConfm)},
+		Reject:      &onboarding.RejectOptions{Confirm: confirmIf(*chaosConfm)},
 		Progress:    func(onboarding.Progress) { settled.Add(1) },
 	})
 	elapsed := time.Since(start)
@@ -313,9 +313,9 @@ func TestCrashAndResume(t *testing.T) {
 		confirm := rng.IntN(2) == 0
 		var err error
 		if want[id] == onboarding.Approve {
-			_, err = svc.Approve(ctx, id, &onboarding.ApproveOptions{Confirm: confirm})
+			_, err = svc.Approve(ctx, id, &onboarding.ApproveOptions{Confirm: confirmIf(confirm)})
 		} else {
-			_, err = svc.Reject(ctx, id, &onboarding.RejectOptions{Confirm: confirm})
+			_, err = svc.Reject(ctx, id, &onboarding.RejectOptions{Confirm: confirmIf(confirm)})
 		}
 		cancel()
 		if err != nil {
@@ -324,9 +324,9 @@ func TestCrashAndResume(t *testing.T) {
 		}
 		// The run again, to completion.
 		if want[id] == onboarding.Approve {
-			_, err = plain.Approve(context.Background(), id, &onboarding.ApproveOptions{Confirm: true})
+			_, err = plain.Approve(context.Background(), id, &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}})
 		} else {
-			_, err = plain.Reject(context.Background(), id, &onboarding.RejectOptions{Confirm: true})
+			_, err = plain.Reject(context.Background(), id, &onboarding.RejectOptions{Confirm: &onboarding.ConfirmOptions{}})
 		}
 		if err != nil {
 			t.Errorf("%s of %s after an interruption: %v", want[id], id, err)

@@ -11,6 +11,14 @@ import (
 	"github.com/b2bflow/d365/dualwrite"
 )
 
+// ConfirmOptions makes Approve or Reject wait, once Sales has the decision,
+// until Commerce shows it too (dual-write carries it there). The wait is
+// skipped when the Service has no Commerce client.
+type ConfirmOptions struct {
+	// Timeout bounds the wait; zero means 2 minutes.
+	Timeout time.Duration
+}
+
 // confirm waits until Commerce shows the decision: the prospect Rejected,
 // or Approved with the Organization and Person customers and the hierarchy
 // whose Admin is the requester.

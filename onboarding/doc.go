@@ -61,5 +61,5 @@
 //		}
 //		fmt.Println(req.Lead.CompanyName, req.Lead.Email)
 //	}
-//	out, err := svc.Approve(ctx, leadID, &onboarding.ApproveOptions{Confirm: true})
+//	out, err := svc.Approve(ctx, leadID, &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}})
 package onboarding

@@ -55,7 +55,7 @@ func (e *env) submit(t testing.TB, n int) []uuid.UUID {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids[i] = uuid.MustParse(sub.LeadID)
+		ids[i] = sub.LeadID
 	}
 	return ids
 }
@@ -83,4 +83,13 @@ func stepsOf(o *onboarding.Outcome) []string {
 		s = append(s, string(st.Name)+":"+string(st.Status))
 	}
 	return s
+}
+
+// confirmIf returns options that wait for Commerce when wait is true, and
+// nil (no wait) otherwise.
+func confirmIf(wait bool) *onboarding.ConfirmOptions {
+	if wait {
+		return &onboarding.ConfirmOptions{}
+	}
+	return nil
 }

@@ -32,14 +32,14 @@ func connect() (*onboarding.Service, *dualwritetest.Server, uuid.UUID) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	return onboarding.New(sc, cc, nil), srv, uuid.MustParse(sub.LeadID)
+	return onboarding.New(sc, cc, nil), srv, sub.LeadID
 }
 
 func ExampleService_Approve() {
 	svc, srv, leadID := connect()
 	defer srv.Close()
 
-	out, err := svc.Approve(context.Background(), leadID, &onboarding.ApproveOptions{Confirm: true})
+	out, err := svc.Approve(context.Background(), leadID, &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func ExampleService_Reject() {
 
 	out, err := svc.Reject(context.Background(), leadID, &onboarding.RejectOptions{
 		Reason:  sales.LeadStatusCannotContact,
-		Confirm: true,
+		Confirm: &onboarding.ConfirmOptions{},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -58,7 +58,7 @@ func (s *Service) pending(ctx context.Context, withProspects bool) iter.Seq2[*Re
 			return
 		}
 		if s.pageSize < 0 {
-			yield(nil, fmt.Errorf("onboarding: Options.PageSize is %d: it must not be negative", s.pageSize))
+			yield(nil, d365.NewInputError("onboarding", "Options.PageSize", "is %d: it must not be negative", s.pageSize))
 			return
 		}
 		// Leads are held back in groups so that their prospects and

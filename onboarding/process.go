@@ -2,10 +2,10 @@ package onboarding
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
+	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/sales"
 	"github.com/google/uuid"
 )
@@ -87,7 +87,7 @@ type Failure struct {
 // again after a failure therefore finishes the work left half done.
 func (s *Service) Process(ctx context.Context, decide DecideFunc, o *ProcessOptions) (*Summary, error) {
 	if decide == nil {
-		return nil, errors.New("onboarding: Process: decide is nil")
+		return nil, d365.NewInputError("onboarding: Process", "decide", "is nil")
 	}
 	if o == nil {
 		o = &ProcessOptions{}

@@ -35,8 +35,8 @@ func TestProcessWithFaults(t *testing.T) {
 		return onboarding.Verdict{Decision: want[r.Lead.ID]}, nil
 	}, &onboarding.ProcessOptions{
 		Concurrency: 8,
-		Approve:     &onboarding.ApproveOptions{Confirm: true},
-		Reject:      &onboarding.RejectOptions{Confirm: true},
+		Approve:     &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}},
+		Reject:      &onboarding.RejectOptions{Confirm: &onboarding.ConfirmOptions{}},
 		Progress: func(onboarding.Progress) {
 			mu.Lock()
 			progress++

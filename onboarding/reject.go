@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/sales"
 	"github.com/google/uuid"
 )
@@ -22,11 +23,9 @@ type RejectOptions struct {
 	LoseAs sales.OpportunityStatus
 	// Close describes the lost opportunity; nil uses the defaults.
 	Close *sales.CloseOptions
-	// Confirm waits until Commerce shows the prospect Rejected. Ignored
-	// without a Commerce client.
-	Confirm bool
-	// ConfirmTimeout bounds the wait; zero means 2 minutes.
-	ConfirmTimeout time.Duration
+	// Confirm, when set, waits until Commerce shows the prospect
+	// Rejected. Nil does not wait.
+	Confirm *ConfirmOptions
 }
 
 // Reject turns the onboarding request down: it disqualifies the lead, or,
@@ -45,14 +44,14 @@ func (s *Service) Reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions
 		reason = sales.LeadStatusNoLongerInterested
 	}
 	if reason.State() != sales.LeadStateDisqualified {
-		return &Outcome{LeadID: leadID, Decision: Reject}, fmt.Errorf("onboarding: RejectOptions.Reason %s is not a reason to disqualify a lead (Lost, CannotContact, NoLongerInterested, Canceled)", reason)
+		return &Outcome{LeadID: leadID, Decision: Reject}, d365.NewInputError("onboarding: Reject", "RejectOptions.Reason", "%s is not a reason to disqualify a lead (Lost, CannotContact, NoLongerInterested, Canceled)", reason)
 	}
 	loseAs := o.LoseAs
 	if loseAs == 0 {
 		loseAs = sales.OpportunityStatusCanceled
 	}
 	if loseAs != sales.OpportunityStatusCanceled && loseAs != sales.OpportunityStatusOutSold {
-		return &Outcome{LeadID: leadID, Decision: Reject}, fmt.Errorf("onboarding: RejectOptions.LoseAs %s is not Canceled or OutSold", loseAs)
+		return &Outcome{LeadID: leadID, Decision: Reject}, d365.NewInputError("onboarding: Reject", "RejectOptions.LoseAs", "%s is not Canceled or OutSold", loseAs)
 	}
 	out := &Outcome{LeadID: leadID, Decision: Reject}
 	lead, err := s.begin(ctx, out)
@@ -105,8 +104,8 @@ func (s *Service) Reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions
 			return out, err
 		}
 	}
-	if o.Confirm && s.commerce != nil {
-		if err := s.confirm(ctx, out, false, o.ConfirmTimeout); err != nil {
+	if o.Confirm != nil && s.commerce != nil {
+		if err := s.confirm(ctx, out, false, o.Confirm.Timeout); err != nil {
 			return out, err
 		}
 	}

@@ -131,7 +131,7 @@ func TestResumeAfterCancellation(t *testing.T) {
 		}})
 		svc.Approve(ctx, id, nil)
 		cancel()
-		if _, err := e.svc.Approve(context.Background(), id, &onboarding.ApproveOptions{Confirm: true}); err != nil {
+		if _, err := e.svc.Approve(context.Background(), id, &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}}); err != nil {
 			t.Fatalf("cut after step %d: resume failed: %v", cut, err)
 		}
 		if got := e.counts(); got != [3]int{1, 1, 1} {

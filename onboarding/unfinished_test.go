@@ -98,7 +98,7 @@ func TestProcessFinishesApprovalsCutBeforeTheWin(t *testing.T) {
 	}
 
 	reject, asked := decideAll(onboarding.Reject)
-	sum, err = e.svc.Process(ctx, reject, &onboarding.ProcessOptions{Approve: &onboarding.ApproveOptions{Confirm: true}})
+	sum, err = e.svc.Process(ctx, reject, &onboarding.ProcessOptions{Approve: &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestProcessFinishesAnApprovalCancelledBetweenSteps(t *testing.T) {
 		t.Fatalf("lead cut after qualifying: %v/%v, want Qualified/Pending", st, b2b)
 	}
 	reject, asked := decideAll(onboarding.Reject)
-	sum, err := e.svc.Process(context.Background(), reject, &onboarding.ProcessOptions{Approve: &onboarding.ApproveOptions{Confirm: true}})
+	sum, err := e.svc.Process(context.Background(), reject, &onboarding.ProcessOptions{Approve: &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,8 +238,8 @@ func TestProcessFinishesDecisionsThatDidNotReachTheProspect(t *testing.T) {
 	skip, asked := decideAll(onboarding.Skip)
 	steps := map[uuid.UUID][]string{}
 	sum, err := e.svc.Process(ctx, skip, &onboarding.ProcessOptions{
-		Approve: &onboarding.ApproveOptions{Confirm: true},
-		Reject:  &onboarding.RejectOptions{Confirm: true},
+		Approve: &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}},
+		Reject:  &onboarding.RejectOptions{Confirm: &onboarding.ConfirmOptions{}},
 		Progress: func(p onboarding.Progress) {
 			if p.Outcome != nil {
 				steps[p.Request.Lead.ID] = stepsOf(p.Outcome)

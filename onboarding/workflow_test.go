@@ -29,7 +29,7 @@ func TestApproveReachesApprovedOnBothSides(t *testing.T) {
 		t.Fatalf("pending = %+v, want the one request with its Pending prospect", pending)
 	}
 
-	out, err := e.svc.Approve(ctx, id, &onboarding.ApproveOptions{Confirm: true})
+	out, err := e.svc.Approve(ctx, id, &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestApproveReachesApprovedOnBothSides(t *testing.T) {
 func TestRejectOpenLeadDisqualifies(t *testing.T) {
 	e := newEnv(t, nil)
 	id := e.submit(t, 1)[0]
-	out, err := e.svc.Reject(context.Background(), id, &onboarding.RejectOptions{Reason: sales.LeadStatusCannotContact, Confirm: true})
+	out, err := e.svc.Reject(context.Background(), id, &onboarding.RejectOptions{Reason: sales.LeadStatusCannotContact, Confirm: &onboarding.ConfirmOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestRejectQualifiedLeadLosesTheOpportunity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.svc.Reject(ctx, id, &onboarding.RejectOptions{LoseAs: sales.OpportunityStatusOutSold, Confirm: true})
+	out, err := e.svc.Reject(ctx, id, &onboarding.RejectOptions{LoseAs: sales.OpportunityStatusOutSold, Confirm: &onboarding.ConfirmOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestRunningApproveTwiceIsHarmless(t *testing.T) {
 	if _, err := e.svc.Approve(ctx, id, nil); err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.svc.Approve(ctx, id, &onboarding.ApproveOptions{Confirm: true})
+	out, err := e.svc.Approve(ctx, id, &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/odata"
 	"github.com/google/uuid"
 )
 
@@ -33,7 +34,7 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 	*r = Record{Columns: make(map[string]any, len(raw))}
 	for name, v := range raw {
 		if strings.IndexByte(name, '@') >= 0 {
-			r.SetAnnotation(name, v)
+			odata.SetAnnotation(&r.Annotations, name, v)
 			continue
 		}
 		dec := json.NewDecoder(bytes.NewReader(v))

@@ -38,7 +38,7 @@ func TestEndToEndApprove(t *testing.T) {
 	sub := submit(t, s, "Contoso Bikes")
 
 	// The lead exists, is a B2B prospect, and shows in the B2B view.
-	lead := call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil, "Prefer", `odata.include-annotations="*"`).want(t, 200).body
+	lead := call(t, "GET", api(s)+"leads("+sub.LeadID.String()+")", nil, "Prefer", `odata.include-annotations="*"`).want(t, 200).body
 	if lead["msdyn_b2bcommerceprospect"] != true || num(lead["msdyn_b2bprospectstatus"]) != dualwrite.DataversePending ||
 		lead["msdyn_prospectid"] != sub.ProspectID || lead["fullname"] != "Ana O'Neil" || lead["subject"] != "B2B onboarding request: Contoso Bikes" {
 		t.Fatalf("lead = %v", lead)
@@ -47,19 +47,19 @@ func TestEndToEndApprove(t *testing.T) {
 		t.Errorf("formatted status = %v", lead["msdyn_b2bprospectstatus@OData.Community.Display.V1.FormattedValue"])
 	}
 	view := call(t, "GET", api(s)+"leads?savedQuery="+B2BLeadsViewID, nil).want(t, 200).values()
-	if len(view) != 1 || view[0]["leadid"] != sub.LeadID {
+	if len(view) != 1 || view[0]["leadid"] != sub.LeadID.String() {
 		t.Fatalf("B2B view = %v", view)
 	}
 	if mine := call(t, "GET", api(s)+"leads?savedQuery="+MyOpenLeadsViewID, nil).want(t, 200).values(); len(mine) != 0 {
 		t.Errorf("My open leads shows %d B2B leads", len(mine))
 	}
-	notes := call(t, "GET", api(s)+"annotations?$filter="+url.QueryEscape("_objectid_value eq "+sub.LeadID), nil).want(t, 200).values()
+	notes := call(t, "GET", api(s)+"annotations?$filter="+url.QueryEscape("_objectid_value eq "+sub.LeadID.String()), nil).want(t, 200).values()
 	if len(notes) != 1 || notes[0]["subject"] != "Created by dual-write" {
 		t.Fatalf("notes = %v", notes)
 	}
 
 	// Qualify.
-	q := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
+	q := call(t, "POST", api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
 		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 	}).want(t, 200)
 	ids := map[string]string{}
@@ -70,7 +70,7 @@ func TestEndToEndApprove(t *testing.T) {
 	if len(ids) != 3 {
 		t.Fatalf("QualifyLead returned %v", q.raw)
 	}
-	lead = call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body
+	lead = call(t, "GET", api(s)+"leads("+sub.LeadID.String()+")", nil).want(t, 200).body
 	if num(lead["statecode"]) != 1 || num(lead["statuscode"]) != 3 || lead["_qualifyingopportunityid_value"] != ids["opportunity"] {
 		t.Fatalf("qualified lead = %v", lead)
 	}
@@ -84,7 +84,7 @@ func TestEndToEndApprove(t *testing.T) {
 		t.Fatalf("customers after qualify = %v", custs)
 	}
 	// Qualifying twice fails.
-	again := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": false, "CreateOpportunity": false, "Status": 3}).want(t, 400)
+	again := call(t, "POST", api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": false, "CreateOpportunity": false, "Status": 3}).want(t, 400)
 	if again.errorCode() == "" {
 		t.Errorf("second qualify: %s", again.raw)
 	}
@@ -93,7 +93,7 @@ func TestEndToEndApprove(t *testing.T) {
 	call(t, "POST", api(s)+"WinOpportunity", map[string]any{"Status": 3, "OpportunityClose": map[string]any{
 		"subject": "Won", "opportunityid@odata.bind": "opportunities(" + ids["opportunity"] + ")"}}).want(t, 204)
 	opp := call(t, "GET", api(s)+"opportunities("+ids["opportunity"]+")", nil).want(t, 200).body
-	if num(opp["statecode"]) != 1 || num(opp["statuscode"]) != 3 || opp["_originatingleadid_value"] != sub.LeadID {
+	if num(opp["statecode"]) != 1 || num(opp["statuscode"]) != 3 || opp["_originatingleadid_value"] != sub.LeadID.String() {
 		t.Fatalf("won opportunity = %v", opp)
 	}
 	// Winning again fails.
@@ -131,7 +131,7 @@ func TestEndToEndApprove(t *testing.T) {
 	if len(dn) != 1 || num(dn[0]["msdyn_role"]) != 192350000 || dn[0]["_msdyn_customerhierarchynumber_value"] != dh[0]["msdyn_customerhierarchyid"] {
 		t.Fatalf("msdyn_customerhierarchynodes = %v", dn)
 	}
-	lead = call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body
+	lead = call(t, "GET", api(s)+"leads("+sub.LeadID.String()+")", nil).want(t, 200).body
 	if num(lead["msdyn_b2bprospectstatus"]) != dualwrite.DataverseApproved {
 		t.Errorf("lead status %v", lead["msdyn_b2bprospectstatus"])
 	}
@@ -145,9 +145,9 @@ func TestEndToEndDisqualify(t *testing.T) {
 	defer s.Close()
 	sub := submit(t, s, "Fabrikam")
 	// A bad state/status pair is refused.
-	call(t, "PATCH", api(s)+"leads("+sub.LeadID+")", map[string]any{"statecode": 2, "statuscode": 3}).want(t, 400)
-	call(t, "PATCH", api(s)+"leads("+sub.LeadID+")", map[string]any{"statecode": 2, "statuscode": 6}).want(t, 204)
-	lead := call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body
+	call(t, "PATCH", api(s)+"leads("+sub.LeadID.String()+")", map[string]any{"statecode": 2, "statuscode": 3}).want(t, 400)
+	call(t, "PATCH", api(s)+"leads("+sub.LeadID.String()+")", map[string]any{"statecode": 2, "statuscode": 6}).want(t, 204)
+	lead := call(t, "GET", api(s)+"leads("+sub.LeadID.String()+")", nil).want(t, 200).body
 	if num(lead["msdyn_b2bprospectstatus"]) != dualwrite.DataverseRejected {
 		t.Fatalf("lead = %v", lead)
 	}
@@ -158,14 +158,14 @@ func TestEndToEndDisqualify(t *testing.T) {
 		t.Errorf("%d customers after a rejection", n)
 	}
 	// A disqualified lead cannot be qualified.
-	call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": false, "CreateContact": false, "CreateOpportunity": true, "Status": 3}).want(t, 400)
+	call(t, "POST", api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": false, "CreateContact": false, "CreateOpportunity": true, "Status": 3}).want(t, 400)
 }
 
 func TestEndToEndLose(t *testing.T) {
 	s := NewServer(nil)
 	defer s.Close()
 	sub := submit(t, s, "Northwind")
-	q := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
+	q := call(t, "POST", api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
 		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 		"OpportunityCurrencyId": map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.transactioncurrency", "transactioncurrencyid": EURCurrencyID},
 	}).want(t, 200)
@@ -203,7 +203,7 @@ func TestCommerceOnlyApprove(t *testing.T) {
 	call(t, "PATCH", data(s)+key, map[string]any{"B2BProspectStatus": "Bogus"}).want(t, 400)
 	call(t, "PATCH", data(s)+key, map[string]any{"B2BProspectStatus": "Approved"}, "If-Match", "W/\"stale\"").want(t, 412)
 	call(t, "PATCH", data(s)+key, map[string]any{"B2BProspectStatus": "Approved"}, "If-Match", p["@odata.etag"].(string)).want(t, 204)
-	lead := call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body
+	lead := call(t, "GET", api(s)+"leads("+sub.LeadID.String()+")", nil).want(t, 200).body
 	if num(lead["msdyn_b2bprospectstatus"]) != dualwrite.DataverseApproved {
 		t.Fatalf("lead = %v", lead)
 	}
@@ -217,7 +217,7 @@ func TestSyncFailureRollsBack(t *testing.T) {
 	defer s.Close()
 	sub := submit(t, s, "Adatum")
 	s.FailSync("CustomersV3")
-	r := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
+	r := call(t, "POST", api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
 		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 	}).want(t, 400)
 	if r.errorCode() != "0x80040265" {
@@ -226,12 +226,12 @@ func TestSyncFailureRollsBack(t *testing.T) {
 	if s.Count("accounts")+s.Count("contacts")+s.Count("opportunities")+s.Count("CustomersV3") != 0 {
 		t.Fatalf("the failed qualify left records behind")
 	}
-	lead := call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body
+	lead := call(t, "GET", api(s)+"leads("+sub.LeadID.String()+")", nil).want(t, 200).body
 	if num(lead["statecode"]) != 0 {
 		t.Fatalf("lead = %v", lead)
 	}
 	// The next attempt works.
-	call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
+	call(t, "POST", api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
 		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 	}).want(t, 200)
 }
@@ -269,17 +269,17 @@ func TestDataverseStatusPatch(t *testing.T) {
 	sub := submit(t, s, "Proseware")
 	// A value the choice does not have is refused by Dataverse itself
 	// (0x8004431a, before dual-write runs): nothing changes.
-	r := call(t, "PATCH", api(s)+"leads("+sub.LeadID+")", map[string]any{"msdyn_b2bprospectstatus": 5}).want(t, 400)
+	r := call(t, "PATCH", api(s)+"leads("+sub.LeadID.String()+")", map[string]any{"msdyn_b2bprospectstatus": 5}).want(t, 400)
 	if r.errorCode() != "0x8004431a" || !strings.Contains(r.raw, "picklist value is out of the range") {
 		t.Errorf("unknown status: %s", r.raw)
 	}
-	lead := call(t, "GET", api(s)+"leads("+sub.LeadID+")", nil).want(t, 200).body
+	lead := call(t, "GET", api(s)+"leads("+sub.LeadID.String()+")", nil).want(t, 200).body
 	if num(lead["msdyn_b2bprospectstatus"]) != dualwrite.DataversePending {
 		t.Fatalf("lead changed: %v", lead)
 	}
 	// Approving directly on the lead approves the prospect, which creates the
 	// customers and the hierarchy, mirrored back as account and contact.
-	call(t, "PATCH", api(s)+"leads("+sub.LeadID+")", map[string]any{"msdyn_b2bprospectstatus": dualwrite.DataverseApproved, "telephone1": "+1 555 0199"}).want(t, 204)
+	call(t, "PATCH", api(s)+"leads("+sub.LeadID.String()+")", map[string]any{"msdyn_b2bprospectstatus": dualwrite.DataverseApproved, "telephone1": "+1 555 0199"}).want(t, 204)
 	p := prospect(t, s, sub)
 	if p["B2BProspectStatus"] != "Approved" || p["PrimaryPhoneNumber"] != "+1 555 0199" {
 		t.Fatalf("prospect = %v", p)

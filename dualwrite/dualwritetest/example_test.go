@@ -22,7 +22,7 @@ func Example() {
 		return
 	}
 
-	req, _ := http.NewRequest("GET", s.SalesURL+"/api/data/v9.2/leads("+sub.LeadID+")?$select=subject,fullname,msdyn_b2bprospectstatus", nil)
+	req, _ := http.NewRequest("GET", s.SalesURL+"/api/data/v9.2/leads("+sub.LeadID.String()+")?$select=subject,fullname,msdyn_b2bprospectstatus", nil)
 	req.Header.Set("Authorization", "Bearer "+dualwritetest.Token)
 	req.Header.Set("Prefer", `odata.include-annotations="*"`)
 	res, err := http.DefaultClient.Do(req)

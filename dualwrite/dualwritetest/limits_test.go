@@ -84,14 +84,14 @@ func TestInjectedFaults(t *testing.T) {
 
 	// A dropped connection: nothing happens.
 	s.InjectFault("POST", "QualifyLead", FaultDrop)
-	if _, err := rawPost(s, api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", `{"CreateAccount":false,"CreateContact":false,"CreateOpportunity":true,"Status":3}`); err == nil {
+	if _, err := rawPost(s, api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", `{"CreateAccount":false,"CreateContact":false,"CreateOpportunity":true,"Status":3}`); err == nil {
 		t.Fatal("dropped request answered")
 	}
 	if n := s.Count("opportunities"); n != 0 {
 		t.Fatalf("a dropped request acted: %d opportunities", n)
 	}
 	// Qualify done, then the win fails.
-	q := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3}).want(t, 200)
+	q := call(t, "POST", api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3}).want(t, 200)
 	oppID := q.values()[2]["opportunityid"].(string)
 	win := map[string]any{"Status": 3, "OpportunityClose": map[string]any{"subject": "Won", "opportunityid@odata.bind": "opportunities(" + oppID + ")"}}
 	s.FailNext("POST", "WinOpportunity", 503)
@@ -187,7 +187,7 @@ func TestConcurrentClients(t *testing.T) {
 				errs <- err
 				return
 			}
-			q := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3})
+			q := call(t, "POST", api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3})
 			if q.status != 200 {
 				errs <- fmt.Errorf("qualify %d: %s", q.status, q.raw)
 				return

@@ -11,6 +11,7 @@ import (
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/finops"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/store"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/wire"
+	"github.com/google/uuid"
 )
 
 // OnboardingPath is the path, on SalesURL, where programs that cannot call
@@ -45,7 +46,7 @@ type Submitted struct {
 	// Company is its dataAreaId.
 	ProspectID, PartyNumber, Company string
 	// LeadID is the id of the lead dual-write created in Dataverse.
-	LeadID string
+	LeadID uuid.UUID
 }
 
 func (s *Server) serveOnboarding(w http.ResponseWriter, r *http.Request) {
@@ -117,6 +118,7 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 		t.Rollback()
 		return nil, fmt.Errorf("dualwritetest: submit onboarding request: %w", err)
 	}
-	leadID, _ := engine.Find(s.store.Dataverse("lead"), "msdyn_prospectid", row["ProspectId"])
+	found, _ := engine.Find(s.store.Dataverse("lead"), "msdyn_prospectid", row["ProspectId"])
+	leadID, _ := uuid.Parse(found)
 	return &Submitted{ProspectID: store.Text(row["ProspectId"]), PartyNumber: store.Text(row["ProspectPartyNumber"]), Company: store.Text(row["dataAreaId"]), LeadID: leadID}, nil
 }

@@ -281,8 +281,8 @@ func TestStrictSDKShapes(t *testing.T) {
 	s := NewServer(nil)
 	defer s.Close()
 	sub := submit(t, s, "Proseware")
-	call(t, "POST", api(s)+"annotations", map[string]any{"subject": "Note", "notetext": "Hi", "objectid_lead@odata.bind": "/leads(" + sub.LeadID + ")"}).want(t, 204)
-	q := call(t, "POST", api(s)+"leads("+sub.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
+	call(t, "POST", api(s)+"annotations", map[string]any{"subject": "Note", "notetext": "Hi", "objectid_lead@odata.bind": "/leads(" + sub.LeadID.String() + ")"}).want(t, 204)
+	q := call(t, "POST", api(s)+"leads("+sub.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
 		"CreateAccount": true, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 		"OpportunityCurrencyId": map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.transactioncurrency", "transactioncurrencyid": USDCurrencyID},
 	}).want(t, 200)
@@ -302,7 +302,7 @@ func TestStrictSDKShapes(t *testing.T) {
 	acct := q.values()[0]["accountid"].(string)
 	const campaign = "7d3a0f1e-5b6c-4d2e-8f90-0000000ca001"
 	other := submit(t, s, "Fabrikam")
-	q2 := call(t, "POST", api(s)+"leads("+other.LeadID+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
+	q2 := call(t, "POST", api(s)+"leads("+other.LeadID.String()+")/Microsoft.Dynamics.CRM.QualifyLead", map[string]any{
 		"CreateAccount": false, "CreateContact": true, "CreateOpportunity": true, "Status": 3,
 		"OpportunityCurrencyId": map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.transactioncurrency", "transactioncurrencyid": EURCurrencyID},
 		"OpportunityCustomerId": map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": acct},

@@ -132,8 +132,8 @@ func run(ctx context.Context, w io.Writer, apply bool) error {
 		v, _ := policy(r)
 		return v, nil
 	}, &onboarding.ProcessOptions{
-		Approve: &onboarding.ApproveOptions{Confirm: env.Commerce != nil},
-		Reject:  &onboarding.RejectOptions{Confirm: env.Commerce != nil},
+		Approve: &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}},
+		Reject:  &onboarding.RejectOptions{Confirm: &onboarding.ConfirmOptions{}},
 		Progress: func(p onboarding.Progress) {
 			mu.Lock()
 			defer mu.Unlock()

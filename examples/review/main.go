@@ -99,7 +99,7 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 		var out *onboarding.Outcome
 		switch answer {
 		case "a":
-			out, err = svc.Approve(ctx, r.Lead.ID, &onboarding.ApproveOptions{Confirm: env.Commerce != nil})
+			out, err = svc.Approve(ctx, r.Lead.ID, &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}})
 		case "r":
 			for n, reason := range reasons {
 				fmt.Fprintf(w, "  %d. %s\n", n+1, reason)
@@ -111,7 +111,7 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 				fmt.Fprintln(w, "No such reason.")
 				goto prompt
 			}
-			out, err = svc.Reject(ctx, r.Lead.ID, &onboarding.RejectOptions{Reason: reasons[n-1], Confirm: env.Commerce != nil})
+			out, err = svc.Reject(ctx, r.Lead.ID, &onboarding.RejectOptions{Reason: reasons[n-1], Confirm: &onboarding.ConfirmOptions{}})
 		case "s":
 			fmt.Fprintln(w, "Skipped.")
 			left++

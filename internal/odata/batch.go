@@ -82,7 +82,7 @@ func (c *Client) Batch(ctx context.Context, b *d365.Batch) ([]*d365.BatchResult,
 // encodeBatch writes the multipart body of a batch.
 func (c *Client) encodeBatch(b *d365.Batch) (body []byte, boundary string, idempotent bool, err error) {
 	if b == nil || len(b.Parts) == 0 {
-		return nil, "", false, errors.New("d365: the batch is empty")
+		return nil, "", false, d365.NewInputError("d365", "the batch", "is empty")
 	}
 	n := 0
 	idempotent = true
@@ -90,7 +90,7 @@ func (c *Client) encodeBatch(b *d365.Batch) (body []byte, boundary string, idemp
 	boundary = "batch_" + c.boundary()
 	for i, p := range b.Parts {
 		if (p.Request == nil) == (len(p.ChangeSet) == 0) {
-			return nil, "", false, fmt.Errorf("d365: batch part %d must hold either a request or a change set", i+1)
+			return nil, "", false, d365.NewInputError("d365", fmt.Sprintf("batch part %d", i+1), "must hold either a request or a change set")
 		}
 		fmt.Fprintf(&buf, "--%s\r\n", boundary)
 		if p.Request != nil {
@@ -110,17 +110,17 @@ func (c *Client) encodeBatch(b *d365.Batch) (body []byte, boundary string, idemp
 		for j, r := range p.ChangeSet {
 			n++
 			if r == nil {
-				return nil, "", false, fmt.Errorf("d365: batch part %d: change set request %d is nil", i+1, j+1)
+				return nil, "", false, d365.NewInputError("d365", fmt.Sprintf("batch part %d: change set request %d", i+1, j+1), "is nil")
 			}
 			if r.Method == "" || r.Method == http.MethodGet {
-				return nil, "", false, fmt.Errorf("d365: batch part %d: change set request %d is a GET: a change set holds only changes", i+1, j+1)
+				return nil, "", false, d365.NewInputError("d365", fmt.Sprintf("batch part %d: change set request %d", i+1, j+1), "is a GET: a change set holds only changes")
 			}
 			id := r.ContentID
 			if id == "" {
 				id = fmt.Sprint(j + 1)
 			}
 			if seen[id] || strings.ContainsAny(id, "\r\n") {
-				return nil, "", false, fmt.Errorf("d365: batch part %d: Content-ID %q is repeated or invalid", i+1, id)
+				return nil, "", false, d365.NewInputError("d365", fmt.Sprintf("batch part %d: Content-ID", i+1), "%q is repeated or invalid", id)
 			}
 			seen[id] = true
 			fmt.Fprintf(&buf, "--%s\r\n", cs)
@@ -131,7 +131,7 @@ func (c *Client) encodeBatch(b *d365.Batch) (body []byte, boundary string, idemp
 		fmt.Fprintf(&buf, "--%s--\r\n", cs)
 	}
 	if n > d365.MaxBatchRequests {
-		return nil, "", false, fmt.Errorf("d365: the batch holds %d requests: at most %d are allowed", n, d365.MaxBatchRequests)
+		return nil, "", false, d365.NewInputError("d365", "the batch", "holds %d requests: at most %d are allowed", n, d365.MaxBatchRequests)
 	}
 	fmt.Fprintf(&buf, "--%s--\r\n", boundary)
 	return buf.Bytes(), boundary, idempotent, nil
@@ -152,7 +152,7 @@ func (c *Client) writeBatchRequest(w *bytes.Buffer, r *d365.BatchRequest, conten
 		target = u.String()
 	}
 	if strings.ContainsAny(target, " \r\n") {
-		return fmt.Errorf("path %q must be escaped", r.Path)
+		return d365.NewInputError("", "path", "%q must be escaped", r.Path)
 	}
 	w.WriteString("Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n")
 	if contentID != "" {

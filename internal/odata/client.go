@@ -1,11 +1,7 @@
 package odata
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +9,7 @@ import (
 
 	"github.com/b2bflow/d365"
 	"github.com/google/uuid"
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Retry defaults; see d365.RetryOptions.
@@ -55,6 +52,7 @@ type Client struct {
 	resource    string
 	cred        d365.Credential
 	http        *http.Client
+	retrier     *retryablehttp.Client
 	log         *slog.Logger
 	userAgent   string
 	caller      string
@@ -66,18 +64,10 @@ type Client struct {
 	boundary    func() string
 }
 
-// retryPolicy is d365.RetryOptions with the defaults applied.
-type retryPolicy struct {
-	maxRetries             int
-	minBackoff, maxBackoff time.Duration
-	maxRetryAfter          time.Duration
-	sleep                  func(context.Context, time.Duration) error
-}
-
 // New returns a client for the service cfg describes.
 func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == nil {
-		return nil, errors.New("d365: no service URL")
+		return nil, d365.NewInputError("d365", "the service URL", "is missing")
 	}
 	o := cfg.Options
 	c := &Client{
@@ -96,7 +86,7 @@ func New(cfg Config) (*Client, error) {
 	case c.maxBody == 0:
 		c.maxBody = DefaultMaxResponseBytes
 	case c.maxBody < 0:
-		return nil, fmt.Errorf("d365: ClientOptions.MaxResponseBytes (%d) is negative", c.maxBody)
+		return nil, d365.NewInputError("d365", "ClientOptions.MaxResponseBytes", "(%d) is negative", c.maxBody)
 	}
 	c.http = newHTTPClient(o.HTTPClient,
 		bound(o.ResponseHeaderTimeout, DefaultResponseHeaderTimeout),
@@ -113,12 +103,12 @@ func New(cfg Config) (*Client, error) {
 	c.userAgent = "d365-go/" + d365.Version
 	if ua := strings.TrimSpace(o.UserAgent); ua != "" {
 		if strings.ContainsAny(ua, "\r\n") {
-			return nil, errors.New("d365: ClientOptions.UserAgent must not contain line breaks")
+			return nil, d365.NewInputError("d365", "ClientOptions.UserAgent", "must not contain line breaks")
 		}
 		c.userAgent = ua + " " + c.userAgent
 	}
 	if strings.ContainsAny(c.caller, "\r\n") {
-		return nil, errors.New("d365: ClientOptions.CallerObjectID must not contain line breaks")
+		return nil, d365.NewInputError("d365", "ClientOptions.CallerObjectID", "must not contain line breaks")
 	}
 	r := o.Retry
 	c.retry = retryPolicy{
@@ -141,7 +131,7 @@ func New(cfg Config) (*Client, error) {
 		c.retry.maxBackoff = DefaultMaxBackoff
 	}
 	if c.retry.maxBackoff < c.retry.minBackoff {
-		return nil, fmt.Errorf("d365: RetryOptions.MaxBackoff (%s) is below MinBackoff (%s)", c.retry.maxBackoff, c.retry.minBackoff)
+		return nil, d365.NewInputError("d365", "RetryOptions.MaxBackoff", "(%s) is below MinBackoff (%s)", c.retry.maxBackoff, c.retry.minBackoff)
 	}
 	if c.retry.maxRetryAfter <= 0 {
 		c.retry.maxRetryAfter = DefaultMaxRetryAfter
@@ -154,6 +144,8 @@ func New(cfg Config) (*Client, error) {
 		n = cfg.DefaultMaxConcurrency
 	}
 	c.lim = newLimiter(max(n, 0))
+	c.http.Transport = &attemptLog{next: c.http.Transport, log: c.log}
+	c.retrier = c.newRetryClient()
 	return c, nil
 }
 
@@ -178,33 +170,3 @@ func (c *Client) Resource() string { return c.resource }
 
 // Logger returns the client's logger (never nil).
 func (c *Client) Logger() *slog.Logger { return c.log }
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
-// backoff returns the wait before retry number n (0-based) when the service
-// gave no Retry-After: exponential from min to max, with the upper half
-// randomised ("equal jitter") so that clients do not retry in lockstep.
-func (p retryPolicy) backoff(n int) time.Duration {
-	d := p.minBackoff
-	for i := 0; i < n && d < p.maxBackoff; i++ {
-		d *= 2
-	}
-	if d > p.maxBackoff {
-		d = p.maxBackoff
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}

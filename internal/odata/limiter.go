@@ -1,7 +1,10 @@
 package odata
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -132,4 +135,34 @@ func (l *limiter) current() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return int(l.limit)
+}
+
+// throttleCode reads the Dataverse error code of a 429 without consuming
+// its body (it is drained for the retry afterwards).
+func throttleCode(resp *http.Response) string {
+	if resp.Body == nil {
+		return ""
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	// The body is read again later (for the error) or drained and closed
+	// (for a retry): keep its Close, so that the connection is released.
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
+	if err != nil {
+		return ""
+	}
+	var doc struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(b, &doc) != nil {
+		return ""
+	}
+	return doc.Error.Code
+}
+
+// readCloser joins a reader and the closer of the body it reads.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }

@@ -38,7 +38,7 @@ func collectAnnotations(data []byte, ann *d365.Annotations) error {
 			return err
 		}
 		if strings.IndexByte(name, '@') >= 0 && !strings.HasSuffix(name, "@odata.bind") {
-			ann.SetAnnotation(name, value)
+			SetAnnotation(ann, name, value)
 		}
 		return nil
 	})

@@ -84,7 +84,7 @@ func refAnnotations(data []byte) (d365.Annotations, error) {
 	}
 	for k, v := range m {
 		if strings.Contains(k, "@") && !strings.HasSuffix(k, "@odata.bind") {
-			a.SetAnnotation(k, v)
+			SetAnnotation(&a, k, v)
 		}
 	}
 	return a, nil

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -149,16 +150,16 @@ func (r *Response) EntityKey() (string, error) {
 func (c *Client) resolve(r *Request) (*url.URL, error) {
 	if r.URL != nil {
 		if r.URL.Scheme != c.base.Scheme || !strings.EqualFold(r.URL.Host, c.base.Host) {
-			return nil, fmt.Errorf("d365: refusing to send a request to %s: it is not the service's host %s", RedactURL(r.URL), c.base.Host)
+			return nil, d365.NewInputError("d365", "the request URL", "%s is not on the service's host %s: refusing to send it", RedactURL(r.URL), c.base.Host)
 		}
 		return r.URL, nil
 	}
 	if strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "://") {
-		return nil, fmt.Errorf("d365: request path %q must be relative to the service root", r.Path)
+		return nil, d365.NewInputError("d365", "request path", "%q must be relative to the service root", r.Path)
 	}
 	for _, seg := range strings.Split(strings.SplitN(r.Path, "?", 2)[0], "/") {
 		if seg == "." || seg == ".." {
-			return nil, fmt.Errorf("d365: request path %q must not contain dot segments", r.Path)
+			return nil, d365.NewInputError("d365", "request path", "%q must not contain dot segments", r.Path)
 		}
 	}
 	s := c.baseStr + r.Path
@@ -201,45 +202,34 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if body != nil {
 		rawBody = body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), rawBody)
-	if err != nil {
-		return nil, fmt.Errorf("d365: building the request: %w", err)
-	}
-	c.setHeaders(req.Request, r, method, body != nil)
-
 	if err := c.lim.acquire(ctx); err != nil {
 		return nil, fmt.Errorf("d365: %s %s: waiting for a free connection slot: %w", method, RedactURL(u), err)
 	}
 	defer c.lim.release()
 
-	a := &attempt{
-		c:          c,
-		ctx:        ctx,
+	st := &call{
 		method:     method,
 		url:        RedactURL(u),
 		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
 	}
-	if err := a.waitForPause(); err != nil {
-		return nil, a.failure(err)
+	ctx = context.WithValue(ctx, callKey{}, st)
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), rawBody)
+	if err != nil {
+		return nil, fmt.Errorf("d365: building the request: %w", err)
 	}
-	if err := a.authorize(req.Request); err != nil {
+	c.setHeaders(req.Request, r, method, body != nil)
+	if err := c.wait(ctx, st, 0, false); err != nil {
+		return nil, c.failure(ctx, st, err)
+	}
+	if err := c.authorize(ctx, st, req.Request); err != nil {
 		return nil, err
 	}
 	if r.URL != nil {
 		// A next link is the service's text: it is scrubbed of the
 		// token like any other before it reaches a log or an error.
-		a.url = a.scrub().text(a.url)
+		st.url = st.scrub().text(st.url)
 	}
-	rc := &retryablehttp.Client{
-		HTTPClient:     c.http,
-		RetryMax:       c.retry.maxRetries + 1, // one more for the refresh after a 401
-		CheckRetry:     a.checkRetry,
-		Backoff:        a.backoff,
-		ErrorHandler:   retryablehttp.PassthroughErrorHandler,
-		PrepareRetry:   a.prepareRetry,
-		RequestLogHook: a.logRequest,
-	}
-	resp, err := rc.Do(req)
+	resp, err := c.retrier.Do(req)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
@@ -247,31 +237,67 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = ctxErr
 		}
-		return nil, a.failure(err)
+		return nil, c.failure(ctx, st, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 && !r.rawErrors {
-		return nil, a.statusError(resp, readErrorBody(resp))
+		return nil, c.statusError(ctx, st, resp, readErrorBody(resp))
 	}
 	data, readErr := readBody(resp, c.maxBody)
 	if resp.StatusCode >= 400 && readErr != nil {
-		return nil, a.statusError(resp, data)
+		return nil, c.statusError(ctx, st, resp, data)
 	}
 	if readErr != nil {
-		return nil, a.failure(fmt.Errorf("reading the response: %w", readErr))
+		return nil, c.failure(ctx, st, fmt.Errorf("reading the response: %w", readErr))
 	}
 	c.lim.succeeded(resp.Header)
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: a.attempts, scrubber: a.scrub}, nil
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.attempts, scrubber: st.scrub}, nil
+}
+
+// authorize sets the Authorization header from the credential.
+func (c *Client) authorize(ctx context.Context, st *call, req *http.Request) error {
+	if c.cred == nil {
+		return nil
+	}
+	tok, err := c.cred.Token(ctx, c.resource)
+	if err != nil {
+		return fmt.Errorf("d365: %s %s: getting a token for %s: %w", st.method, st.url, c.resource, err)
+	}
+	if tok == nil || tok.AccessToken == "" {
+		return fmt.Errorf("d365: %s %s: the credential returned an empty token for %s", st.method, st.url, c.resource)
+	}
+	// The current token goes last: a 401 invalidates it.
+	st.tokens = append(slices.DeleteFunc(st.tokens, func(t string) bool { return t == tok.AccessToken }), tok.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	return nil
+}
+
+// scrub returns the scrubber of the tokens the call sent.
+func (st *call) scrub() scrubber { return newScrubber(st.tokens...) }
+
+// failure wraps an error for a request that got no usable answer, with
+// every text scrubbed of the request's tokens and a transport error's URL
+// redacted.
+func (c *Client) failure(ctx context.Context, st *call, err error) error {
+	err = st.scrub().err(err)
+	c.log.LogAttrs(ctx, slog.LevelWarn, "d365: request failed",
+		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempts", st.attempts),
+		slog.String("error", err.Error()))
+	if st.attempts > 1 {
+		return fmt.Errorf("d365: %s %s (%d attempts): %w", st.method, st.url, st.attempts, err)
+	}
+	return fmt.Errorf("d365: %s %s: %w", st.method, st.url, err)
 }
 
 // statusError builds, logs and returns the *d365.Error of a response with
 // an error status, scrubbed of the request's tokens.
-func (a *attempt) statusError(resp *http.Response, body []byte) *d365.Error {
-	e := DecodeError(resp.StatusCode, resp.Header, body, a.c.now())
-	e.Method, e.URL, e.Attempts = a.method, a.url, a.attempts
-	a.scrub().error(e)
-	a.c.log.LogAttrs(a.ctx, levelFor(resp.StatusCode), "d365: request failed",
-		logAttrs(a, resp.StatusCode, e.RequestID)...)
+func (c *Client) statusError(ctx context.Context, st *call, resp *http.Response, body []byte) *d365.Error {
+	e := DecodeError(resp.StatusCode, resp.Header, body, c.now())
+	e.Method, e.URL, e.Attempts = st.method, st.url, st.attempts
+	st.scrub().error(e)
+	c.log.LogAttrs(ctx, levelFor(resp.StatusCode), "d365: request failed",
+		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempts", st.attempts),
+		slog.Int("status", resp.StatusCode), slog.String("request_id", e.RequestID))
 	return e
 }
 
@@ -343,6 +369,3 @@ func levelFor(status int) slog.Level {
 	}
 	return slog.LevelDebug
 }
-
-// elapsed is a helper for log records.
-func elapsed(start time.Time) time.Duration { return time.Since(start).Round(time.Millisecond) }

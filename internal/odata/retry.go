@@ -1,275 +1,242 @@
 package odata
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
+	"math/rand/v2"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/b2bflow/d365"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// attempt carries the state of one Do call across its attempts. The retry
-// client calls its methods from the goroutine running Do, one at a time.
-type attempt struct {
-	c          *Client
-	ctx        context.Context
-	method     string
-	url        string
-	idempotent bool
+// The retry rules, applied by go-retryablehttp to every answer of a request:
+//
+//   - 401 Unauthorized: once, at once, with a refreshed token. The refresh
+//     is free: it spends no retry.
+//   - 429 and 503: the service did not act, so any request is retried,
+//     after the Retry-After the service asks for (or a backoff when it asks
+//     for none). A Retry-After above MaxRetryAfter fails at once. A 429
+//     also pauses every request of the client (see limiter).
+//   - 502, 504 and a lost connection: retried only when the request is
+//     idempotent, since the service may have acted on it.
+//   - A connection that could not be opened: always retried.
+//   - A TLS failure, a refused redirect, a bad scheme or a transport's
+//     permanent error: never retried.
+//   - At most MaxRetries retries.
+//
+// Every attempt, the first included, first waits out the client-wide pause
+// a 429 set.
 
-	attempts  int       // requests sent so far
-	retries   int       // retries spent (the refresh after a 401 is free)
-	refreshed bool      // the token was refreshed after a 401
-	token     string    // the access token of the current attempt
-	tokens    []string  // every access token sent, to scrub from errors and logs
-	scrubber  *scrubber // of tokens[:scrubbed], built when first needed
-	scrubbed  int
-	wait      time.Duration // the wait chosen by checkRetry for the next retry
-	reason    string        // why the next retry happens, for the log
-	sleepErr  error         // the context's error if a wait was cut short
-	sleptTo   time.Time     // when this request's own last wait ended
-	start     time.Time
+// retryPolicy is d365.RetryOptions with the defaults applied.
+type retryPolicy struct {
+	maxRetries             int
+	minBackoff, maxBackoff time.Duration
+	maxRetryAfter          time.Duration
+	sleep                  func(context.Context, time.Duration) error
 }
 
-// authorize sets the Authorization header from the credential.
-func (a *attempt) authorize(req *http.Request) error {
-	if a.c.cred == nil {
-		return nil
-	}
-	tok, err := a.c.cred.Token(a.ctx, a.c.resource)
-	if err != nil {
-		return fmt.Errorf("d365: %s %s: getting a token for %s: %w", a.method, a.url, a.c.resource, err)
-	}
-	if tok == nil || tok.AccessToken == "" {
-		return fmt.Errorf("d365: %s %s: the credential returned an empty token for %s", a.method, a.url, a.c.resource)
-	}
-	a.token = tok.AccessToken
-	if !slices.Contains(a.tokens, a.token) {
-		a.tokens = append(a.tokens, a.token)
-	}
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	return nil
+// call is the state of one Do call across its attempts. It travels in the
+// request's context, so that the client's single retryablehttp.Client
+// serves every request; its hooks run one at a time on the goroutine of Do.
+type call struct {
+	method, url string // the URL redacted, for logs and errors
+	idempotent  bool
+
+	attempts  int           // requests sent, counted by attemptLog as they go out
+	retries   int           // retries spent (the refresh after a 401 is free)
+	refreshed bool          // the token was refreshed after a 401
+	tokens    []string      // every access token sent, the current one last
+	wait      time.Duration // chosen by checkRetry, taken by prepareRetry
 }
 
-// logRequest is the retry client's RequestLogHook: it counts attempts.
-func (a *attempt) logRequest(_ retryablehttp.Logger, _ *http.Request, i int) {
-	a.attempts = i + 1
-	a.start = time.Now()
-	a.c.log.LogAttrs(a.ctx, slog.LevelDebug, "d365: sending request",
-		slog.String("method", a.method), slog.String("url", a.url), slog.Int("attempt", a.attempts))
+type callKey struct{}
+
+// callOf returns the state of the call ctx belongs to, or nil.
+func callOf(ctx context.Context) *call {
+	st, _ := ctx.Value(callKey{}).(*call)
+	return st
 }
 
-// checkRetry decides whether to send the request again, and how long to wait
-// first.
-func (a *attempt) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+// verdict is what the rules decide about one answer.
+type verdict struct {
+	retry   bool
+	wait    time.Duration
+	reason  string        // why the retry, for the log
+	free    bool          // the retry spends no retry (the 401 refresh)
+	tooLong time.Duration // a Retry-After above the ceiling, for the log
+}
+
+// decide applies the rules to an answer (resp, or the transport's err).
+// It changes nothing.
+func (c *Client) decide(ctx context.Context, st *call, resp *http.Response, err error) verdict {
+	p := c.retry
+	spend := func(wait time.Duration, reason string) verdict {
+		if st.retries >= p.maxRetries {
+			return verdict{}
+		}
+		return verdict{retry: true, wait: wait, reason: reason}
 	}
 	if err != nil {
 		if ok, _ := retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err); !ok || isPermanent(err) {
-			return false, err // TLS, redirect loop, bad scheme, a transport's refusal: never retried
+			return verdict{}
 		}
-		if !a.idempotent && !notSent(err) {
-			// The server may have acted on the request before the
-			// connection broke: sending it again could do it twice.
-			return false, err
+		if !st.idempotent && !notSent(err) {
+			return verdict{} // the service may have acted before the connection broke
 		}
-		return a.retryAfterBackoff(fmt.Sprintf("connection failed: %v", a.scrub().err(err)), err)
+		return spend(p.backoff(st.retries), fmt.Sprintf("connection failed: %v", st.scrub().err(err)))
 	}
-	a.c.log.LogAttrs(ctx, slog.LevelDebug, "d365: response",
-		slog.String("method", a.method), slog.String("url", a.url), slog.Int("attempt", a.attempts),
-		slog.Int("status", resp.StatusCode), slog.Duration("elapsed", elapsed(a.start)))
+	status := fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
-		inv, ok := a.c.cred.(d365.TokenInvalidator)
-		if !ok || a.refreshed {
-			return false, nil
+		if _, ok := c.cred.(d365.TokenInvalidator); !ok || st.refreshed {
+			return verdict{}
 		}
-		inv.InvalidateToken(a.c.resource, a.token)
-		a.refreshed = true
-		a.wait, a.reason = 0, "401 Unauthorized: refreshing the token"
-		return true, nil
+		return verdict{retry: true, free: true, reason: status + ": refreshing the token"}
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		// The service did not act on the request: always safe to retry.
-		d, ok := RetryAfter(resp.Header, a.c.now())
-		if resp.StatusCode == http.StatusTooManyRequests {
-			// Every request of the client waits, not only this one; but
-			// a wait above the ceiling only fails this request (below):
-			// the client's other requests do not pause for it.
-			pause := d
-			if pause > a.c.retry.maxRetryAfter {
-				pause = 0
-			}
-			a.c.lim.throttled(a.c.now(), pause, throttleCode(resp))
+		d, ok := RetryAfter(resp.Header, c.now())
+		switch {
+		case ok && d > p.maxRetryAfter:
+			return verdict{tooLong: d}
+		case ok:
+			return spend(d, fmt.Sprintf("%s, Retry-After %s", status, d))
 		}
-		if ok {
-			if d > a.c.retry.maxRetryAfter {
-				a.c.log.LogAttrs(ctx, slog.LevelWarn, "d365: not retrying: the service asks for a wait above RetryOptions.MaxRetryAfter",
-					slog.String("method", a.method), slog.String("url", a.url), slog.Int("status", resp.StatusCode),
-					slog.Duration("retry_after", d), slog.Duration("max_retry_after", a.c.retry.maxRetryAfter))
-				return false, nil
-			}
-			if a.retries >= a.c.retry.maxRetries {
-				return false, nil
-			}
-			a.retries++
-			a.wait, a.reason = d, fmt.Sprintf("%d %s, Retry-After %s", resp.StatusCode, http.StatusText(resp.StatusCode), d)
-			return true, nil
-		}
-		return a.retryAfterBackoff(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)), nil)
+		return spend(p.backoff(st.retries), status)
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
-		if !a.idempotent {
-			return false, nil
+		if st.idempotent {
+			return spend(p.backoff(st.retries), status)
 		}
-		return a.retryAfterBackoff(fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode)), nil)
 	}
-	return false, nil
+	return verdict{}
 }
 
-// retryAfterBackoff schedules a retry after an exponential backoff, if
-// retries remain. err is what to report when none do.
-func (a *attempt) retryAfterBackoff(reason string, err error) (bool, error) {
-	if a.retries >= a.c.retry.maxRetries {
+// backoff returns the wait before retry number n (0-based) when the service
+// gave no Retry-After: exponential from min to max, with the upper half
+// randomised ("equal jitter") so that clients do not retry in lockstep.
+func (p retryPolicy) backoff(n int) time.Duration {
+	d := p.minBackoff
+	for i := 0; i < n && d < p.maxBackoff; i++ {
+		d *= 2
+	}
+	if d > p.maxBackoff {
+		d = p.maxBackoff
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// newRetryClient returns the client's one retryablehttp.Client.
+//
+// Its Backoff is zero: the client waits itself, in prepareRetry, because
+// retryablehttp waits with a timer of its own that RetryOptions.Sleep
+// cannot replace (and tests use Sleep to prove the waits taken without
+// taking them), and because a retry's wait also covers the client-wide
+// pause, which another request may extend. The budget is kept by decide;
+// RetryMax only bounds the loop, at the budget plus the one free refresh.
+func (c *Client) newRetryClient() *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   c.http,
+		RetryMax:     c.retry.maxRetries + 1,
+		CheckRetry:   c.checkRetry,
+		Backoff:      func(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 },
+		PrepareRetry: c.prepareRetry,
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+}
+
+// checkRetry is the retry client's CheckRetry: it applies the rules and
+// records the decision in the call.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	st := callOf(ctx)
+	v := c.decide(ctx, st, resp, err)
+	if resp != nil && resp.StatusCode == http.StatusTooManyRequests {
+		c.throttled(resp, v.tooLong == 0)
+	}
+	if v.tooLong > 0 {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "d365: not retrying: the service asks for a wait above RetryOptions.MaxRetryAfter",
+			slog.String("method", st.method), slog.String("url", st.url), slog.Int("status", resp.StatusCode),
+			slog.Duration("retry_after", v.tooLong), slog.Duration("max_retry_after", c.retry.maxRetryAfter))
+	}
+	if !v.retry {
 		return false, err
 	}
-	a.wait, a.reason = a.c.retry.backoff(a.retries), reason
-	a.retries++
+	if v.free {
+		c.cred.(d365.TokenInvalidator).InvalidateToken(c.resource, st.tokens[len(st.tokens)-1])
+		st.refreshed = true
+	} else {
+		st.retries++
+	}
+	st.wait = v.wait
+	c.log.LogAttrs(ctx, slog.LevelInfo, "d365: retrying",
+		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempt", st.attempts),
+		slog.String("reason", v.reason), slog.Duration("wait", v.wait))
 	return true, nil
 }
 
-// backoff is the retry client's Backoff: it waits itself, with the
-// injectable sleep, and returns zero so that the retry client goes on at
-// once. A wait cut short by the context is remembered for prepareRetry.
-func (a *attempt) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
-	a.c.log.LogAttrs(a.ctx, slog.LevelInfo, "d365: retrying",
-		slog.String("method", a.method), slog.String("url", a.url), slog.Int("attempt", a.attempts),
-		slog.String("reason", a.reason), slog.Duration("wait", a.wait))
-	a.sleptTo = a.c.now().Add(a.wait)
-	if err := a.c.retry.sleep(a.ctx, a.wait); err != nil {
-		a.sleepErr = err
+// throttled tells the limiter about a 429: every request of the client
+// waits for its Retry-After, unless the wait is above the ceiling (then only
+// this request fails; the others do not pause for it).
+func (c *Client) throttled(resp *http.Response, honoured bool) {
+	var pause time.Duration
+	if honoured {
+		pause, _ = RetryAfter(resp.Header, c.now())
 	}
-	return 0
+	c.lim.throttled(c.now(), pause, throttleCode(resp))
 }
 
-// waitForPause waits until the client-wide pause set by a 429 has passed.
-func (a *attempt) waitForPause() error {
-	// The time this request already spent waiting counts, even when the
-	// clock did not move (tests skip the waits).
-	now := a.c.now()
-	if a.sleptTo.After(now) {
-		now = a.sleptTo
-	}
-	d := a.c.lim.until(now)
-	if d <= 0 {
-		return nil
-	}
-	a.c.log.LogAttrs(a.ctx, slog.LevelDebug, "d365: waiting for the service's Retry-After",
-		slog.String("method", a.method), slog.String("url", a.url), slog.Duration("wait", d))
-	return a.c.retry.sleep(a.ctx, d)
-}
-
-// prepareRetry is the retry client's PrepareRetry: it stops when the wait
-// was cut short and signs the new attempt with a current token (which may
+// prepareRetry is the retry client's PrepareRetry: it takes the wait
+// checkRetry chose and signs the new attempt with a current token (which may
 // have been refreshed during a long wait).
-func (a *attempt) prepareRetry(req *http.Request) error {
-	if a.sleepErr != nil {
-		return a.sleepErr
-	}
-	if err := a.ctx.Err(); err != nil {
+func (c *Client) prepareRetry(req *http.Request) error {
+	ctx := req.Context()
+	st := callOf(ctx)
+	if err := c.wait(ctx, st, st.wait, true); err != nil {
 		return err
 	}
-	if err := a.waitForPause(); err != nil {
-		return err
-	}
-	return a.authorize(req)
+	return c.authorize(ctx, st, req)
 }
 
-// throttleCode reads the Dataverse error code of a 429 without consuming
-// its body (it is drained for the retry afterwards).
-func throttleCode(resp *http.Response) string {
-	if resp.Body == nil {
-		return ""
+// wait waits d, the request's own wait, or longer if the client-wide pause
+// a 429 set reaches further. A retry always goes through RetryOptions.Sleep,
+// even for nothing; a first attempt only when it must wait.
+func (c *Client) wait(ctx context.Context, st *call, d time.Duration, retry bool) error {
+	end := c.now().Add(d)
+	for {
+		if p := c.lim.until(end); p > 0 {
+			d, end = d+p, end.Add(p)
+			c.log.LogAttrs(ctx, slog.LevelDebug, "d365: waiting for the service's Retry-After",
+				slog.String("method", st.method), slog.String("url", st.url), slog.Duration("wait", d))
+		}
+		if d <= 0 && !retry {
+			return nil
+		}
+		if err := c.retry.sleep(ctx, d); err != nil {
+			return err
+		}
+		if c.lim.until(end) <= 0 {
+			return nil // no other request extended the pause meanwhile
+		}
+		d, retry = 0, false
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	// The body is read again later (for the error) or drained and closed
-	// (for a retry): keep its Close, so that the connection is released.
-	resp.Body = readCloser{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
-	if err != nil {
-		return ""
-	}
-	var doc struct {
-		Error struct {
-			Code string `json:"code"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(b, &doc) != nil {
-		return ""
-	}
-	return doc.Error.Code
 }
 
-// readCloser joins a reader and the closer of the body it reads.
-type readCloser struct {
-	io.Reader
-	io.Closer
-}
-
-// scrub returns the scrubber of the tokens this request sent.
-func (a *attempt) scrub() scrubber {
-	if a.scrubber == nil || a.scrubbed != len(a.tokens) {
-		s := newScrubber(a.tokens...)
-		a.scrubber, a.scrubbed = &s, len(a.tokens)
+// sleep is the default RetryOptions.Sleep: it waits for d or until ctx is
+// done.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
 	}
-	return *a.scrubber
-}
-
-// failure wraps an error for a request that got no usable answer, with
-// every text scrubbed of the request's tokens and a transport error's URL
-// redacted.
-func (a *attempt) failure(err error) error {
-	err = a.scrub().err(err)
-	a.c.log.LogAttrs(a.ctx, slog.LevelWarn, "d365: request failed",
-		slog.String("method", a.method), slog.String("url", a.url), slog.Int("attempts", a.attempts),
-		slog.String("error", err.Error()))
-	if a.attempts > 1 {
-		return fmt.Errorf("d365: %s %s (%d attempts): %w", a.method, a.url, a.attempts, err)
-	}
-	return fmt.Errorf("d365: %s %s: %w", a.method, a.url, err)
-}
-
-// isPermanent reports whether a transport marked its error as one that
-// trying again cannot fix, through a method Permanent() bool (a test
-// transport that has no recorded answer for a request does).
-func isPermanent(err error) bool {
-	var p interface{ Permanent() bool }
-	return errors.As(err, &p) && p.Permanent()
-}
-
-// notSent reports whether a transport error happened before the request
-// could reach the server (the connection could not be opened), so that even
-// a non-idempotent request is safe to send again.
-func notSent(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	var dns *net.DNSError
-	return errors.As(err, &dns)
-}
-
-// logAttrs are the attributes of the record logged for a failed response.
-func logAttrs(a *attempt, status int, requestID string) []slog.Attr {
-	return []slog.Attr{
-		slog.String("method", a.method), slog.String("url", a.url), slog.Int("attempts", a.attempts),
-		slog.Int("status", status), slog.String("request_id", requestID),
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }

@@ -3,9 +3,11 @@ package odata
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -342,5 +344,70 @@ func TestConcurrencyIsCapped(t *testing.T) {
 	}
 	if peak.Load() != 3 {
 		t.Errorf("peak concurrency = %d, want 3", peak.Load())
+	}
+}
+
+func TestARedirectFollowedIsPartOfItsAttempt(t *testing.T) {
+	var served atomic.Int32
+	c, sl, _, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/moved") {
+			http.Redirect(w, r, "/api/data/v9.2/moved", http.StatusFound)
+			return
+		}
+		if served.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte(`{}`))
+	}, nil)
+	resp, err := c.Do(context.Background(), &Request{Path: "leads"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Attempts != 2 || len(sl.waits()) != 1 {
+		t.Errorf("attempts = %d, waits = %v; want 2 attempts (each redirected once) and 1 wait", resp.Attempts, sl.waits())
+	}
+}
+
+func TestConcurrentRequestsKeepTheirOwnRetryState(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	c, sl, _, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path]++
+		n := seen[r.URL.Path]
+		mu.Unlock()
+		if n == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte(`{}`))
+	}, func(c *Config) { c.Options.Retry.MaxRetries = 1 })
+	const n = 20
+	attempts := make([]int, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Do(context.Background(), &Request{Path: fmt.Sprintf("leads%d", i)})
+			if err == nil {
+				attempts[i] = resp.Attempts
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		// With one retry each, a request that spent another's retry, or
+		// counted another's attempts, fails or reports more than 2.
+		if errs[i] != nil || attempts[i] != 2 {
+			t.Errorf("request %d: attempts = %d, err = %v; want 2 attempts and success", i, attempts[i], errs[i])
+		}
+	}
+	if got := len(sl.waits()); got != n {
+		t.Errorf("waits = %d, want %d (one per request)", got, n)
 	}
 }

@@ -158,8 +158,8 @@ func TestDecodeRecordReadsWhatEncodingJSONReads(t *testing.T) {
 		t.Errorf("escaped annotation: FormattedValue = %q, %v", l.FormattedValue("statuscode"), err)
 	}
 	var a d365.Annotations
-	a.SetAnnotation("@odata.etag", json.RawMessage(`5`))
-	a.SetAnnotation("@odata.etag", json.RawMessage(`"W/\"2\""`))
+	SetAnnotation(&a, "@odata.etag", json.RawMessage(`5`))
+	SetAnnotation(&a, "@odata.etag", json.RawMessage(`"W/\"2\""`))
 	if a.ETag != `W/"2"` || len(a.Raw) != 0 {
 		t.Errorf("after a numeric then a string ETag: %+v", a)
 	}

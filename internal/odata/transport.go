@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -251,4 +253,58 @@ func (b *attemptBody) Close() error {
 	b.mu.Unlock()
 	b.cancel(nil)
 	return err
+}
+
+// isPermanent reports whether a transport marked its error as one that
+// trying again cannot fix, through a method Permanent() bool (a test
+// transport that has no recorded answer for a request does).
+func isPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}
+
+// notSent reports whether a transport error happened before the request
+// could reach the server (the connection could not be opened), so that even
+// a non-idempotent request is safe to send again.
+func notSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// attemptLog counts and logs each attempt where it happens: as it goes out
+// through the transport. A redirect it follows is part of the same attempt.
+type attemptLog struct {
+	next http.RoundTripper
+	log  *slog.Logger
+}
+
+// RoundTrip sends one attempt.
+func (t *attemptLog) RoundTrip(req *http.Request) (*http.Response, error) {
+	st := callOf(req.Context())
+	if st == nil || req.Response != nil {
+		return t.next.RoundTrip(req)
+	}
+	st.attempts++
+	ctx := req.Context()
+	t.log.LogAttrs(ctx, slog.LevelDebug, "d365: sending request",
+		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempt", st.attempts))
+	start := time.Now()
+	resp, err := t.next.RoundTrip(req)
+	if err == nil {
+		t.log.LogAttrs(ctx, slog.LevelDebug, "d365: response",
+			slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempt", st.attempts),
+			slog.Int("status", resp.StatusCode), slog.Duration("elapsed", time.Since(start).Round(time.Millisecond)))
+	}
+	return resp, err
+}
+
+// CloseIdleConnections forwards to the wrapped transport.
+func (t *attemptLog) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }

@@ -2,11 +2,11 @@ package odata
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 
 	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/syntax"
 )
 
 // ServiceURL validates the URL of a service given by a caller and returns it
@@ -15,23 +15,23 @@ import (
 // names the argument in error messages.
 func ServiceURL(field, raw string) (*url.URL, error) {
 	if strings.TrimSpace(raw) == "" {
-		return nil, fmt.Errorf("d365: %s is empty: give the service URL, such as https://contoso.crm.dynamics.com", field)
+		return nil, d365.NewInputError("d365", field, "is empty: give the service URL, such as https://contoso.crm.dynamics.com")
 	}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, fmt.Errorf("d365: %s %q is not a URL: %v", field, raw, err)
+		return nil, d365.NewInputError("d365", field, "%q is not a URL: %v", raw, err)
 	}
 	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("d365: %s %q is not an absolute http(s) URL", field, raw)
+		return nil, d365.NewInputError("d365", field, "%q is not an absolute http(s) URL", raw)
 	}
-	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
-		return nil, fmt.Errorf("d365: %s %q uses http: only https is allowed, except on a loopback address", field, raw)
+	if u.Scheme == "http" && !syntax.IsLoopback(u.Hostname()) {
+		return nil, d365.NewInputError("d365", field, "%q uses http: only https is allowed, except on a loopback address", raw)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("d365: %s must not contain user information", field)
+		return nil, d365.NewInputError("d365", field, "must not contain user information")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("d365: %s %q must not have a query or a fragment", field, raw)
+		return nil, d365.NewInputError("d365", field, "%q must not have a query or a fragment", raw)
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Host = strings.ToLower(u.Host)
@@ -40,16 +40,6 @@ func ServiceURL(field, raw string) (*url.URL, error) {
 		u.RawPath = ""
 	}
 	return u, nil
-}
-
-// IsLoopback reports whether host (without port) is localhost or a loopback
-// IP address.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Origin returns the scheme and host of u, such as
@@ -75,7 +65,7 @@ func EntityPath(set string, key ...KeyPart) (string, error) {
 		return "", err
 	}
 	if len(key) == 0 {
-		return "", fmt.Errorf("d365: no key given for %s", set)
+		return "", d365.NewInputError("d365", "the key of "+set, "is missing")
 	}
 	var b strings.Builder
 	b.WriteString(set)
@@ -91,14 +81,14 @@ func EntityPath(set string, key ...KeyPart) (string, error) {
 			b.WriteString(k.Name)
 			b.WriteByte('=')
 		} else if len(key) > 1 {
-			return "", fmt.Errorf("d365: a compound key of %s needs a name for each part", set)
+			return "", d365.NewInputError("d365", "the compound key of "+set, "needs a name for each part")
 		}
 		lit, err := d365.FormatLiteral(k.Value)
 		if err != nil {
 			return "", err
 		}
 		if lit == "null" {
-			return "", fmt.Errorf("d365: key %s of %s is empty", k.Name, set)
+			return "", d365.NewInputError("d365", fmt.Sprintf("key %s of %s", k.Name, set), "is empty")
 		}
 		b.WriteString(EscapeSegment(lit))
 	}
@@ -126,18 +116,15 @@ func EscapeSegment(s string) string {
 	return b.String()
 }
 
-// CheckName reports an error unless name is a plain OData identifier
-// (letters, digits, '_' and '.'), as entity set, table, column and action
+// CheckName returns an *d365.InputError unless name is a plain OData
+// identifier (see syntax.IsName), as entity set, table, column and action
 // names are. what names the kind of name in the message.
 func CheckName(what, name string) error {
-	if name == "" {
-		return fmt.Errorf("d365: %s name is empty", what)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
-			return fmt.Errorf("d365: %s name %q may hold only letters, digits, '_' and '.'", what, name)
-		}
+	switch {
+	case name == "":
+		return d365.NewInputError("d365", what+" name", "is empty")
+	case !syntax.IsName(name):
+		return d365.NewInputError("d365", what+" name", "%q may hold only letters, digits, '_' and '.'", name)
 	}
 	return nil
 }
