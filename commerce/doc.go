@@ -18,7 +18,7 @@
 // Most Finance and Operations entities are company-specific: their key
 // starts with dataAreaId, the company (legal entity), such as "usrt". Calls
 // that address one record take the company as an argument
-// (Prospects.Get(ctx, "usrt", "P-001")). Listings read one company:
+// (Prospects.Get(ctx, "usrt", "P-001", nil)). Listings read one company:
 // ListOptions.Company, else Options.Company, else the calling user's default
 // company in Finance and Operations. Because the service reads only the
 // user's default company unless told otherwise, a listing in a named company
@@ -90,8 +90,8 @@
 // dual-write (see package onboarding). Without Sales, headquarters users
 // decide on the prospect itself, which Approve and Reject do:
 //
-//	p, _ := c.Prospects.Get(ctx, "usrt", "P-001")
-//	err := c.Prospects.Approve(ctx, "usrt", p.ProspectID, &commerce.UpdateOptions{IfMatch: p.ETag})
+//	p, _ := c.Prospects.Get(ctx, "usrt", "P-001", nil)
+//	err := c.Prospects.Approve(ctx, "usrt", p.ProspectID, &d365.UpdateOptions{IfMatch: p.ETag})
 //	// PATCH Prospects(dataAreaId='usrt',ProspectId='P-001')  {"B2BProspectStatus":"Approved"}
 //
 // Approval makes Commerce create the Organization and Person customers and

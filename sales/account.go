@@ -2,7 +2,6 @@ package sales
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"time"
 
@@ -81,25 +80,34 @@ func (a *Account) createFields() *fields {
 }
 
 // AccountService reads and creates accounts. Get it from Client.Accounts.
-type AccountService struct {
-	r records[Account]
-}
+type AccountService struct{ entitySet }
 
 // Create creates an account from the columns of a that are set and returns
 // its id. Name is required. When a.ID is set the create is idempotent.
 func (s *AccountService) Create(ctx context.Context, a *Account) (uuid.UUID, error) {
 	if a == nil {
-		return uuid.Nil, fmt.Errorf("sales: Accounts.Create: the account is nil")
+		return uuid.Nil, d365.NewInputError(s.op("Create"), "account", "is nil")
 	}
-	return s.r.create(ctx, "accountid", a.ID, a.createFields())
+	return s.create(ctx, "Create", "accountid", a.ID, a.createFields())
 }
 
-// Get reads the account with the given id, with its annotations.
-func (s *AccountService) Get(ctx context.Context, id uuid.UUID) (*Account, error) {
-	return s.r.get(ctx, id)
+// Get reads the account with the given id, with its annotations and the
+// columns o selects (nil: every column).
+func (s *AccountService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Account, error) {
+	p, err := s.path("Get", id)
+	if err != nil {
+		return nil, err
+	}
+	return odata.Get[Account](ctx, s.c.od, p, o, annotations)
 }
 
-// List streams the accounts the query selects (nil: all of them).
-func (s *AccountService) List(ctx context.Context, q *d365.Query) iter.Seq2[*Account, error] {
-	return s.r.list(ctx, q)
+// List streams the accounts o selects (nil: all of them).
+func (s *AccountService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Account, error] {
+	return list[Account](ctx, s.entitySet, o)
+}
+
+// Pages streams the accounts o selects a page at a time (see
+// LeadService.Pages).
+func (s *AccountService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Account], error] {
+	return pages[Account](ctx, s.entitySet, o)
 }

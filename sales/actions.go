@@ -49,7 +49,7 @@ func entityRef(table string, id uuid.UUID) map[string]any {
 // connection. Before trying again, read the lead: a qualified lead names its
 // opportunity in QualifyingOpportunityID.
 func (s *LeadService) Qualify(ctx context.Context, id uuid.UUID, o *QualifyOptions) (*QualifyResult, error) {
-	p, err := s.r.path(id)
+	p, err := s.path("Qualify", id)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (s *LeadService) Qualify(ctx context.Context, id uuid.UUID, o *QualifyOptio
 	if o.SourceCampaignID != uuid.Nil {
 		body["SourceCampaignId"] = entityRef("campaign", o.SourceCampaignID)
 	}
-	resp, err := s.r.c.od.Do(ctx, &odata.Request{Method: http.MethodPost, Path: p + "/Microsoft.Dynamics.CRM.QualifyLead", Body: body})
+	resp, err := s.c.od.Do(ctx, &odata.Request{Method: http.MethodPost, Path: p + "/Microsoft.Dynamics.CRM.QualifyLead", Body: body})
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +110,12 @@ func (s *LeadService) Qualify(ctx context.Context, id uuid.UUID, o *QualifyOptio
 // d365.ErrNotFound when the lead does not exist.
 func (s *LeadService) Disqualify(ctx context.Context, id uuid.UUID, reason LeadStatus) error {
 	if reason.State() != LeadStateDisqualified || reason > LeadStatusCanceled {
-		return fmt.Errorf("sales: Leads.Disqualify: reason is %s: give Lost, CannotContact, NoLongerInterested or Canceled", reason)
+		return d365.NewInputError(s.op("Disqualify"), "reason", "is %s: give Lost, CannotContact, NoLongerInterested or Canceled", reason)
 	}
 	f := newFields()
 	f.m["statecode"] = LeadStateDisqualified
 	f.m["statuscode"] = reason
-	return s.r.update(ctx, id, f, nil)
+	return s.update(ctx, "Disqualify", id, f, nil)
 }
 
 // CloseOptions describes the opportunity close activity Win and Lose
@@ -142,7 +142,7 @@ func (s *OpportunityService) Win(ctx context.Context, id uuid.UUID, o *CloseOpti
 // reason: OpportunityStatusCanceled or OpportunityStatusOutSold.
 func (s *OpportunityService) Lose(ctx context.Context, id uuid.UUID, reason OpportunityStatus, o *CloseOptions) error {
 	if reason != OpportunityStatusCanceled && reason != OpportunityStatusOutSold {
-		return fmt.Errorf("sales: Opportunities.Lose: reason is %s: give OpportunityStatusCanceled or OpportunityStatusOutSold", reason)
+		return d365.NewInputError(s.op("Lose"), "reason", "is %s: give OpportunityStatusCanceled or OpportunityStatusOutSold", reason)
 	}
 	return s.close(ctx, "LoseOpportunity", "Lost Opportunity", id, reason, o)
 }
@@ -151,7 +151,7 @@ func (s *OpportunityService) Lose(ctx context.Context, id uuid.UUID, reason Oppo
 // second call fails on the closed opportunity), so neither is retried after
 // a lost connection.
 func (s *OpportunityService) close(ctx context.Context, action, subject string, id uuid.UUID, status OpportunityStatus, o *CloseOptions) error {
-	p, err := s.r.path(id)
+	p, err := s.path(action[:len(action)-len("Opportunity")], id)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (s *OpportunityService) close(ctx context.Context, action, subject string, 
 	if f.err != nil {
 		return f.err
 	}
-	_, err = s.r.c.od.Do(ctx, &odata.Request{
+	_, err = s.c.od.Do(ctx, &odata.Request{
 		Method: http.MethodPost,
 		Path:   action,
 		Body:   map[string]any{"Status": status, "OpportunityClose": f.m},

@@ -80,7 +80,7 @@ func (s *LeadService) CreateMultiple(ctx context.Context, leads []*Lead, o *Bulk
 	}
 	for start := 0; start < len(targets); start += size {
 		end := min(start+size, len(targets))
-		if err := s.r.createMultiple(ctx, targets[start:end], ids[start:end]); err != nil {
+		if err := s.createMultiple(ctx, targets[start:end], ids[start:end]); err != nil {
 			return ids[:start], fmt.Errorf("sales: Leads.CreateMultiple: leads %d to %d: %w", start, end-1, err)
 		}
 	}
@@ -121,9 +121,9 @@ func (s *LeadService) UpdateMultiple(ctx context.Context, updates []LeadUpdate, 
 	}
 	for start := 0; start < len(targets); start += size {
 		end := min(start+size, len(targets))
-		_, err := s.r.c.od.Do(ctx, &odata.Request{
+		_, err := s.c.od.Do(ctx, &odata.Request{
 			Method:     http.MethodPost,
-			Path:       s.r.set + "/Microsoft.Dynamics.CRM.UpdateMultiple",
+			Path:       s.name + "/Microsoft.Dynamics.CRM.UpdateMultiple",
 			Body:       map[string]any{"Targets": targets[start:end]},
 			Idempotent: true,
 		})
@@ -136,17 +136,13 @@ func (s *LeadService) UpdateMultiple(ctx context.Context, updates []LeadUpdate, 
 
 // createMultiple sends one CreateMultiple chunk whose targets carry the
 // client-chosen ids want, and checks the ids the service returns.
-func (r records[T]) createMultiple(ctx context.Context, targets []map[string]any, want []uuid.UUID) error {
-	resp, err := r.c.od.Do(ctx, &odata.Request{
-		Method:     http.MethodPost,
-		Path:       r.set + "/Microsoft.Dynamics.CRM.CreateMultiple",
+func (s entitySet) createMultiple(ctx context.Context, targets []map[string]any, want []uuid.UUID) error {
+	resp, err := odata.Create(ctx, s.c.od, &odata.Request{
+		Path:       s.name + "/Microsoft.Dynamics.CRM.CreateMultiple",
 		Body:       map[string]any{"Targets": targets},
 		Idempotent: true,
 	})
-	if err != nil {
-		if duplicateOnRetry(err) {
-			return nil // the first attempt created the chunk
-		}
+	if err != nil || resp == nil { // nil: a retry found the chunk created
 		return err
 	}
 	var out struct {

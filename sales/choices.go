@@ -1,6 +1,10 @@
 package sales
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/b2bflow/d365/dualwrite"
+)
 
 // LeadState is a lead's statecode: whether it is open, qualified or
 // disqualified.
@@ -134,9 +138,9 @@ type B2BProspectStatus int
 
 // The B2B prospect statuses.
 const (
-	B2BProspectStatusPending  B2BProspectStatus = 192350000
-	B2BProspectStatusApproved B2BProspectStatus = 192350001
-	B2BProspectStatusRejected B2BProspectStatus = 192350002
+	B2BProspectStatusPending  B2BProspectStatus = dualwrite.DataversePending
+	B2BProspectStatusApproved B2BProspectStatus = dualwrite.DataverseApproved
+	B2BProspectStatusRejected B2BProspectStatus = dualwrite.DataverseRejected
 )
 
 // String returns the status's label, such as "Pending".

@@ -75,11 +75,11 @@ func NewClient(orgURL string, cred d365.Credential, o *d365.ClientOptions) (*Cli
 		return nil, err
 	}
 	c := &Client{od: od}
-	c.Leads = &LeadService{r: records[Lead]{c: c, set: "leads", what: "lead"}}
-	c.Opportunities = &OpportunityService{r: records[Opportunity]{c: c, set: "opportunities", what: "opportunity"}}
-	c.Accounts = &AccountService{r: records[Account]{c: c, set: "accounts", what: "account"}}
-	c.Contacts = &ContactService{r: records[Contact]{c: c, set: "contacts", what: "contact"}}
-	c.Notes = &NoteService{r: records[Note]{c: c, set: "annotations", what: "note"}}
+	c.Leads = &LeadService{entitySet{c, "leads", "lead", "Leads"}}
+	c.Opportunities = &OpportunityService{entitySet{c, "opportunities", "opportunity", "Opportunities"}}
+	c.Accounts = &AccountService{entitySet{c, "accounts", "account", "Accounts"}}
+	c.Contacts = &ContactService{entitySet{c, "contacts", "contact", "Contacts"}}
+	c.Notes = &NoteService{entitySet{c, "annotations", "note", "Notes"}}
 	return c, nil
 }
 

@@ -2,7 +2,6 @@ package sales
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"time"
 
@@ -70,9 +69,7 @@ func (c *Contact) createFields() *fields {
 }
 
 // ContactService reads and creates contacts. Get it from Client.Contacts.
-type ContactService struct {
-	r records[Contact]
-}
+type ContactService struct{ entitySet }
 
 // Create creates a contact from the columns of c that are set and returns
 // its id. LastName is required; ParentCustomerID is bound as an account
@@ -80,17 +77,28 @@ type ContactService struct {
 // idempotent.
 func (s *ContactService) Create(ctx context.Context, c *Contact) (uuid.UUID, error) {
 	if c == nil {
-		return uuid.Nil, fmt.Errorf("sales: Contacts.Create: the contact is nil")
+		return uuid.Nil, d365.NewInputError(s.op("Create"), "contact", "is nil")
 	}
-	return s.r.create(ctx, "contactid", c.ID, c.createFields())
+	return s.create(ctx, "Create", "contactid", c.ID, c.createFields())
 }
 
-// Get reads the contact with the given id, with its annotations.
-func (s *ContactService) Get(ctx context.Context, id uuid.UUID) (*Contact, error) {
-	return s.r.get(ctx, id)
+// Get reads the contact with the given id, with its annotations and the
+// columns o selects (nil: every column).
+func (s *ContactService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Contact, error) {
+	p, err := s.path("Get", id)
+	if err != nil {
+		return nil, err
+	}
+	return odata.Get[Contact](ctx, s.c.od, p, o, annotations)
 }
 
-// List streams the contacts the query selects (nil: all of them).
-func (s *ContactService) List(ctx context.Context, q *d365.Query) iter.Seq2[*Contact, error] {
-	return s.r.list(ctx, q)
+// List streams the contacts o selects (nil: all of them).
+func (s *ContactService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Contact, error] {
+	return list[Contact](ctx, s.entitySet, o)
+}
+
+// Pages streams the contacts o selects a page at a time (see
+// LeadService.Pages).
+func (s *ContactService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Contact], error] {
+	return pages[Contact](ctx, s.entitySet, o)
 }

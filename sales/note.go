@@ -2,7 +2,6 @@ package sales
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"time"
 
@@ -68,40 +67,47 @@ func (n *Note) createFields() *fields {
 }
 
 // NoteService reads and creates timeline notes. Get it from Client.Notes.
-type NoteService struct {
-	r records[Note]
-}
+type NoteService struct{ entitySet }
 
 // Create creates a note and returns its id. To attach it to a record, set
 // ObjectID and ObjectType (such as "lead"): it is bound with
 // objectid_lead@odata.bind.
 func (s *NoteService) Create(ctx context.Context, n *Note) (uuid.UUID, error) {
 	if n == nil {
-		return uuid.Nil, fmt.Errorf("sales: Notes.Create: the note is nil")
+		return uuid.Nil, d365.NewInputError(s.op("Create"), "note", "is nil")
 	}
-	return s.r.create(ctx, "annotationid", n.ID, n.createFields())
+	return s.create(ctx, "Create", "annotationid", n.ID, n.createFields())
 }
 
-// Get reads the note with the given id.
-func (s *NoteService) Get(ctx context.Context, id uuid.UUID) (*Note, error) {
-	return s.r.get(ctx, id)
+// Get reads the note with the given id, with its annotations and the
+// columns o selects (nil: every column).
+func (s *NoteService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Note, error) {
+	p, err := s.path("Get", id)
+	if err != nil {
+		return nil, err
+	}
+	return odata.Get[Note](ctx, s.c.od, p, o, annotations)
 }
 
-// List streams the notes the query selects (nil: all of them).
-func (s *NoteService) List(ctx context.Context, q *d365.Query) iter.Seq2[*Note, error] {
-	return s.r.list(ctx, q)
+// List streams the notes o selects (nil: all of them).
+func (s *NoteService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Note, error] {
+	return list[Note](ctx, s.entitySet, o)
+}
+
+// Pages streams the notes o selects a page at a time (see
+// LeadService.Pages).
+func (s *NoteService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Note], error] {
+	return pages[Note](ctx, s.entitySet, o)
 }
 
 // ForLead streams the lead's timeline notes, oldest first, such as the note
 // dual-write writes on the leads it creates.
 func (s *NoteService) ForLead(ctx context.Context, leadID uuid.UUID) iter.Seq2[*Note, error] {
 	if leadID == uuid.Nil {
-		return func(yield func(*Note, error) bool) {
-			yield(nil, fmt.Errorf("sales: Notes.ForLead: leadID is empty (uuid.Nil)"))
-		}
+		return odata.Fail[*Note](d365.NewInputError(s.op("ForLead"), "leadID", "is empty (uuid.Nil)"))
 	}
-	return s.r.list(ctx, &d365.Query{
+	return s.List(ctx, &ListOptions{Query: d365.Query{
 		Filter:  d365.Filterf("_objectid_value eq %v", leadID),
 		OrderBy: []string{"createdon asc"},
-	})
+	}})
 }

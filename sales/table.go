@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/odata"
 	"github.com/google/uuid"
 )
 
@@ -50,23 +51,32 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 // Table reads and writes the records of a table the package has no type for,
 // by its entity set name, such as "msdyn_customerhierarchies". Get it from
 // Client.Table. An invalid name makes every call fail before any request.
-type Table struct {
-	r records[Record]
-}
+type Table struct{ entitySet }
 
 // Table returns the untyped records of the entity set name.
 func (c *Client) Table(name string) *Table {
-	return &Table{r: records[Record]{c: c, set: name, what: name + " record"}}
+	return &Table{entitySet{c, name, name + " record", "Table(" + name + ")"}}
 }
 
-// Get reads the record with the given id, with its annotations.
-func (t *Table) Get(ctx context.Context, id uuid.UUID) (*Record, error) {
-	return t.r.get(ctx, id)
+// Get reads the record with the given id, with its annotations and the
+// columns o selects (nil: every column).
+func (t *Table) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Record, error) {
+	p, err := t.path("Get", id)
+	if err != nil {
+		return nil, err
+	}
+	return odata.Get[Record](ctx, t.c.od, p, o, annotations)
 }
 
-// List streams the records the query selects (nil: all of them).
-func (t *Table) List(ctx context.Context, q *d365.Query) iter.Seq2[*Record, error] {
-	return t.r.list(ctx, q)
+// List streams the records o selects (nil: all of them).
+func (t *Table) List(ctx context.Context, o *ListOptions) iter.Seq2[*Record, error] {
+	return list[Record](ctx, t.entitySet, o)
+}
+
+// Pages streams the records o selects a page at a time (see
+// LeadService.Pages).
+func (t *Table) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Record], error] {
+	return pages[Record](ctx, t.entitySet, o)
 }
 
 // Create creates a record with the given columns (values are encoded with
@@ -77,22 +87,26 @@ func (t *Table) Create(ctx context.Context, columns map[string]any) (uuid.UUID, 
 	if err != nil {
 		return uuid.Nil, err
 	}
-	return t.r.create(ctx, "", uuid.Nil, f)
+	return t.create(ctx, "Create", "", uuid.Nil, f)
 }
 
 // Update changes the given columns of the record, with If-Match as for
 // Leads.Update.
-func (t *Table) Update(ctx context.Context, id uuid.UUID, columns map[string]any, o *UpdateOptions) error {
+func (t *Table) Update(ctx context.Context, id uuid.UUID, columns map[string]any, o *d365.UpdateOptions) error {
 	f, err := tableFields(columns)
 	if err != nil {
 		return err
 	}
-	return t.r.update(ctx, id, f, o)
+	return t.update(ctx, "Update", id, f, o)
 }
 
 // Delete deletes the record.
 func (t *Table) Delete(ctx context.Context, id uuid.UUID) error {
-	return t.r.remove(ctx, id)
+	p, err := t.path("Delete", id)
+	if err != nil {
+		return err
+	}
+	return odata.Delete(ctx, t.c.od, p)
 }
 
 // tableFields copies the caller's columns into a body.
