@@ -61,22 +61,31 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*accountJSON)(a), &a.Annotations)
 }
 
-func (a *Account) createFields() *fields {
-	f := newFields()
-	f.required("Account.Name", "name", a.Name, 160)
-	for col, v := range map[string]string{
-		"name": a.Name, "accountnumber": a.AccountNumber, "emailaddress1": a.Email,
-		"telephone1": a.Phone, "websiteurl": a.WebsiteURL, "description": a.Description,
-	} {
-		set(f, col, v)
+// write returns what Create sends, converted field by field.
+func (a *Account) write() *accountWrite {
+	return &accountWrite{
+		ID: a.ID, Name: a.Name, AccountNumber: a.AccountNumber, Email: a.Email, Phone: a.Phone,
+		WebsiteURL: a.WebsiteURL, Description: a.Description, CustomerTypeCode: a.CustomerTypeCode,
+		CreditLimit: a.CreditLimit, Revenue: a.Revenue, ParentAccountID: a.ParentAccountID,
+		PrimaryContactID: a.PrimaryContactID, TransactionCurrencyID: a.TransactionCurrencyID,
 	}
-	setPtr(f, "customertypecode", a.CustomerTypeCode)
-	f.decimal("Account.CreditLimit", "creditlimit", a.CreditLimit)
-	f.decimal("Account.Revenue", "revenue", a.Revenue)
-	f.bind("parentaccountid", "accounts", a.ParentAccountID)
-	f.bind("primarycontactid", "contacts", a.PrimaryContactID)
-	f.bind("transactioncurrencyid", "transactioncurrencies", a.TransactionCurrencyID)
-	return f
+}
+
+// accountWrite is the body of Accounts.Create.
+type accountWrite struct {
+	ID                    uuid.UUID    `json:"accountid"`
+	Name                  string       `json:"name" d365:"required,max=160"`
+	AccountNumber         string       `json:"accountnumber"`
+	Email                 string       `json:"emailaddress1"`
+	Phone                 string       `json:"telephone1"`
+	WebsiteURL            string       `json:"websiteurl"`
+	Description           string       `json:"description"`
+	CustomerTypeCode      *int         `json:"customertypecode"`
+	CreditLimit           d365.Decimal `json:"creditlimit"`
+	Revenue               d365.Decimal `json:"revenue"`
+	ParentAccountID       uuid.UUID    `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
+	PrimaryContactID      uuid.UUID    `json:"primarycontactid@odata.bind" d365:"bind=contacts"`
+	TransactionCurrencyID uuid.UUID    `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies"`
 }
 
 // AccountService reads and creates accounts. Get it from Client.Accounts.
@@ -88,7 +97,11 @@ func (s *AccountService) Create(ctx context.Context, a *Account) (uuid.UUID, err
 	if a == nil {
 		return uuid.Nil, d365.NewInputError(s.op("Create"), "account", "is nil")
 	}
-	return s.create(ctx, "Create", "accountid", a.ID, a.createFields())
+	body, err := odata.Members(a.write(), "Account", true)
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	return s.create(ctx, "Create", a.ID, body)
 }
 
 // Get reads the account with the given id, with its annotations and the

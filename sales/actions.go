@@ -112,10 +112,11 @@ func (s *LeadService) Disqualify(ctx context.Context, id uuid.UUID, reason LeadS
 	if reason.State() != LeadStateDisqualified || reason > LeadStatusCanceled {
 		return d365.NewInputError(s.op("Disqualify"), "reason", "is %s: give Lost, CannotContact, NoLongerInterested or Canceled", reason)
 	}
-	f := newFields()
-	f.m["statecode"] = LeadStateDisqualified
-	f.m["statuscode"] = reason
-	return s.update(ctx, "Disqualify", id, f, nil)
+	body, err := odata.Members(&leadWrite{State: Ptr(LeadStateDisqualified), LeadChanges: LeadChanges{Status: &reason}}, "Disqualify", false)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, "Disqualify", id, body, nil)
 }
 
 // CloseOptions describes the opportunity close activity Win and Lose
@@ -151,8 +152,8 @@ func (s *OpportunityService) Lose(ctx context.Context, id uuid.UUID, reason Oppo
 // second call fails on the closed opportunity), so neither is retried after
 // a lost connection.
 func (s *OpportunityService) close(ctx context.Context, action, subject string, id uuid.UUID, status OpportunityStatus, o *CloseOptions) error {
-	p, err := s.path(action[:len(action)-len("Opportunity")], id)
-	if err != nil {
+	method := strings.TrimSuffix(action, "Opportunity")
+	if _, err := s.path(method, id); err != nil {
 		return err
 	}
 	if o == nil {
@@ -161,20 +162,26 @@ func (s *OpportunityService) close(ctx context.Context, action, subject string, 
 	if o.Subject != "" {
 		subject = o.Subject
 	}
-	f := newFields()
-	f.maxLen("CloseOptions.Subject", "subject", subject, 200)
-	f.m["subject"] = subject
-	f.m["opportunityid@odata.bind"] = "/" + p
-	set(f, "description", o.Description)
-	f.decimal("CloseOptions.ActualRevenue", "actualrevenue", o.ActualRevenue)
-	set(f, "actualend", o.CloseDate)
-	if f.err != nil {
-		return f.err
+	activity, err := odata.Members(&opportunityClose{
+		Subject: subject, Opportunity: id, Description: o.Description,
+		ActualRevenue: o.ActualRevenue, CloseDate: o.CloseDate,
+	}, "CloseOptions", true)
+	if err != nil {
+		return s.input(method, err)
 	}
 	_, err = s.c.od.Do(ctx, &odata.Request{
 		Method: http.MethodPost,
 		Path:   action,
-		Body:   map[string]any{"Status": status, "OpportunityClose": f.m},
+		Body:   map[string]any{"Status": status, "OpportunityClose": activity},
 	})
 	return err
+}
+
+// opportunityClose is the opportunity close activity Win and Lose record.
+type opportunityClose struct {
+	Subject       string       `json:"subject" d365:"max=200"`
+	Opportunity   uuid.UUID    `json:"opportunityid@odata.bind" d365:"bind=opportunities"`
+	Description   string       `json:"description"`
+	ActualRevenue d365.Decimal `json:"actualrevenue"`
+	CloseDate     d365.Date    `json:"actualend"`
 }

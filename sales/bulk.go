@@ -1,9 +1,11 @@
 package sales
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/internal/odata"
@@ -14,6 +16,9 @@ import (
 // request carries unless BulkOptions says otherwise. Microsoft advises
 // batches of 100 to 1,000 records for standard tables.
 const DefaultChunkSize = 100
+
+// leadType is the type of the targets of the bulk messages on leads.
+const leadType = "Microsoft.Dynamics.CRM.lead"
 
 // maxChunkSize is the most records one bulk message may carry.
 const maxChunkSize = 1000
@@ -66,17 +71,12 @@ func (s *LeadService) CreateMultiple(ctx context.Context, leads []*Lead, o *Bulk
 		if l == nil {
 			return nil, fmt.Errorf("sales: Leads.CreateMultiple: lead %d is nil", i)
 		}
-		f := l.createFields()
-		if f.err != nil {
-			return nil, fmt.Errorf("sales: Leads.CreateMultiple: lead %d: %w", i, f.err)
+		w := l.write()
+		w.ID, w.Type = cmp.Or(l.ID, uuid.New()), leadType
+		ids[i] = w.ID
+		if targets[i], err = w.body("Lead", true); err != nil {
+			return nil, fmt.Errorf("sales: Leads.CreateMultiple: lead %d: %w", i, err)
 		}
-		ids[i] = l.ID
-		if ids[i] == uuid.Nil {
-			ids[i] = uuid.New()
-		}
-		f.m["leadid"] = ids[i]
-		f.m["@odata.type"] = "Microsoft.Dynamics.CRM.lead"
-		targets[i] = f.m
 	}
 	for start := 0; start < len(targets); start += size {
 		end := min(start+size, len(targets))
@@ -108,16 +108,13 @@ func (s *LeadService) UpdateMultiple(ctx context.Context, updates []LeadUpdate, 
 		if u.ID == uuid.Nil {
 			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d has no lead id", i)
 		}
-		f := u.Changes.fields()
-		if f.err != nil {
-			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d: %w", i, f.err)
-		}
-		if len(f.m) == 0 {
+		if u.Changes == nil || reflect.ValueOf(*u.Changes).IsZero() {
 			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d changes no column", i)
 		}
-		f.m["leadid"] = u.ID
-		f.m["@odata.type"] = "Microsoft.Dynamics.CRM.lead"
-		targets[i] = f.m
+		w := &leadWrite{Type: leadType, ID: u.ID, LeadChanges: *u.Changes}
+		if targets[i], err = w.body("LeadChanges", false); err != nil {
+			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d: %w", i, err)
+		}
 	}
 	for start := 0; start < len(targets); start += size {
 		end := min(start+size, len(targets))

@@ -53,19 +53,31 @@ func (c *Contact) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*contactJSON)(c), &c.Annotations)
 }
 
-func (c *Contact) createFields() *fields {
-	f := newFields()
-	f.required("Contact.LastName", "lastname", c.LastName, 50)
-	for col, v := range map[string]string{
-		"firstname": c.FirstName, "lastname": c.LastName, "emailaddress1": c.Email,
-		"telephone1": c.Phone, "jobtitle": c.JobTitle, "msdyn_contactpersonid": c.ContactPersonID,
-	} {
-		set(f, col, v)
+// write returns what Create sends, converted field by field.
+func (c *Contact) write() *contactWrite {
+	w := &contactWrite{
+		ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
+		JobTitle: c.JobTitle, ContactPersonID: c.ContactPersonID, Sellable: c.Sellable, CreditLimit: c.CreditLimit,
 	}
-	bindCustomer(f, "parentcustomerid", c.ParentCustomerID, c.LookupLogicalName("_parentcustomerid_value"))
-	setPtr(f, "msdyn_sellable", c.Sellable)
-	f.decimal("Contact.CreditLimit", "creditlimit", c.CreditLimit)
-	return f
+	w.ParentCustomerAccount, w.ParentCustomerContact = customer(c.ParentCustomerID, c.LookupLogicalName(odata.Column[Contact]("ParentCustomerID")))
+	return w
+}
+
+// contactWrite is the body of Contacts.Create.
+type contactWrite struct {
+	ID        uuid.UUID `json:"contactid"`
+	FirstName string    `json:"firstname"`
+	LastName  string    `json:"lastname" d365:"required,max=50"`
+	Email     string    `json:"emailaddress1"`
+	Phone     string    `json:"telephone1"`
+	JobTitle  string    `json:"jobtitle"`
+	// The company is an account or a contact, each bound through its own
+	// navigation property.
+	ParentCustomerAccount uuid.UUID    `json:"parentcustomerid_account@odata.bind" d365:"bind=accounts"`
+	ParentCustomerContact uuid.UUID    `json:"parentcustomerid_contact@odata.bind" d365:"bind=contacts"`
+	ContactPersonID       string       `json:"msdyn_contactpersonid"`
+	Sellable              *bool        `json:"msdyn_sellable"`
+	CreditLimit           d365.Decimal `json:"creditlimit"`
 }
 
 // ContactService reads and creates contacts. Get it from Client.Contacts.
@@ -79,7 +91,11 @@ func (s *ContactService) Create(ctx context.Context, c *Contact) (uuid.UUID, err
 	if c == nil {
 		return uuid.Nil, d365.NewInputError(s.op("Create"), "contact", "is nil")
 	}
-	return s.create(ctx, "Create", "contactid", c.ID, c.createFields())
+	body, err := odata.Members(c.write(), "Contact", true)
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	return s.create(ctx, "Create", c.ID, body)
 }
 
 // Get reads the contact with the given id, with its annotations and the

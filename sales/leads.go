@@ -1,6 +1,7 @@
 package sales
 
 import (
+	"cmp"
 	"context"
 	"iter"
 
@@ -23,7 +24,11 @@ func (s *LeadService) Create(ctx context.Context, l *Lead) (uuid.UUID, error) {
 	if l == nil {
 		return uuid.Nil, d365.NewInputError(s.op("Create"), "lead", "is nil")
 	}
-	return s.create(ctx, "Create", "leadid", l.ID, l.createFields())
+	body, err := l.write().body("Lead", true)
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	return s.create(ctx, "Create", l.ID, body)
 }
 
 // Get reads the lead with the given id, with its annotations and the
@@ -57,7 +62,11 @@ func (s *LeadService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365
 // d365.ErrPreconditionFailed. Without it the update sends "If-Match: *", so
 // that it fails with d365.ErrNotFound instead of creating a lead.
 func (s *LeadService) Update(ctx context.Context, id uuid.UUID, changes *LeadChanges, o *d365.UpdateOptions) error {
-	return s.update(ctx, "Update", id, changes.fields(), o)
+	body, err := (&leadWrite{LeadChanges: *cmp.Or(changes, &LeadChanges{})}).body("LeadChanges", false)
+	if err != nil {
+		return s.input("Update", err)
+	}
+	return s.update(ctx, "Update", id, body, o)
 }
 
 // Delete deletes the lead.
@@ -76,9 +85,10 @@ func (s *LeadService) ListB2B(ctx context.Context, status B2BProspectStatus) ite
 	if !status.valid() {
 		return odata.Fail[*Lead](d365.NewInputError(s.op("ListB2B"), "status", "%d is not a B2B prospect status", int(status)))
 	}
+	col := odata.Column[Lead]
 	return s.List(ctx, &ListOptions{Query: d365.Query{
-		Filter: d365.Filterf("statecode eq %v and msdyn_b2bcommerceprospect eq %v and msdyn_b2bprospectstatus eq %v",
+		Filter: d365.Filterf(col("State")+" eq %v and "+col("B2BCommerceProspect")+" eq %v and "+col("B2BProspectStatus")+" eq %v",
 			int(LeadStateOpen), true, int(status)),
-		OrderBy: []string{"createdon asc"},
+		OrderBy: []string{col("CreatedOn") + " asc"},
 	}})
 }

@@ -10,15 +10,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// noteTables maps the tables a note can be attached to (objecttypecode) to
-// their entity sets.
-var noteTables = map[string]string{
-	"lead":        "leads",
-	"opportunity": "opportunities",
-	"account":     "accounts",
-	"contact":     "contacts",
-}
-
 // Note is a timeline note: a record of the annotations table.
 type Note struct {
 	// Annotations holds the ETag, the formatted values and the lookups'
@@ -51,19 +42,38 @@ func (n *Note) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*noteJSON)(n), &n.Annotations)
 }
 
-func (n *Note) createFields() *fields {
-	f := newFields()
-	f.maxLen("Note.Subject", "subject", n.Subject, 500)
-	set(f, "subject", n.Subject)
-	set(f, "notetext", n.Text)
-	if n.ObjectID != uuid.Nil {
-		es, ok := noteTables[n.ObjectType]
-		if !ok {
-			f.fail("Note.ObjectType (objecttypecode) is %q: give \"lead\", \"opportunity\", \"account\" or \"contact\"", n.ObjectType)
-		}
-		f.bind("objectid_"+n.ObjectType, es, n.ObjectID)
+// write returns what Create sends, converted field by field.
+func (n *Note) write() (*noteWrite, error) {
+	w := &noteWrite{ID: n.ID, Subject: n.Subject, Text: n.Text}
+	if n.ObjectID == uuid.Nil {
+		return w, nil
 	}
-	return f
+	switch n.ObjectType {
+	case "lead":
+		w.Lead = n.ObjectID
+	case "opportunity":
+		w.Opportunity = n.ObjectID
+	case "account":
+		w.Account = n.ObjectID
+	case "contact":
+		w.Contact = n.ObjectID
+	default:
+		return nil, d365.NewInputError("", "Note.ObjectType ("+odata.Column[Note]("ObjectType")+")",
+			"is %q: give \"lead\", \"opportunity\", \"account\" or \"contact\"", n.ObjectType)
+	}
+	return w, nil
+}
+
+// noteWrite is the body of Notes.Create. The record the note is attached
+// to is bound through the navigation property of its table.
+type noteWrite struct {
+	ID          uuid.UUID `json:"annotationid"`
+	Subject     string    `json:"subject" d365:"max=500"`
+	Text        string    `json:"notetext"`
+	Lead        uuid.UUID `json:"objectid_lead@odata.bind" d365:"bind=leads"`
+	Opportunity uuid.UUID `json:"objectid_opportunity@odata.bind" d365:"bind=opportunities"`
+	Account     uuid.UUID `json:"objectid_account@odata.bind" d365:"bind=accounts"`
+	Contact     uuid.UUID `json:"objectid_contact@odata.bind" d365:"bind=contacts"`
 }
 
 // NoteService reads and creates timeline notes. Get it from Client.Notes.
@@ -76,7 +86,15 @@ func (s *NoteService) Create(ctx context.Context, n *Note) (uuid.UUID, error) {
 	if n == nil {
 		return uuid.Nil, d365.NewInputError(s.op("Create"), "note", "is nil")
 	}
-	return s.create(ctx, "Create", "annotationid", n.ID, n.createFields())
+	w, err := n.write()
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	body, err := odata.Members(w, "Note", true)
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	return s.create(ctx, "Create", n.ID, body)
 }
 
 // Get reads the note with the given id, with its annotations and the

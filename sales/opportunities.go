@@ -21,7 +21,11 @@ func (s *OpportunityService) Create(ctx context.Context, o *Opportunity) (uuid.U
 	if o == nil {
 		return uuid.Nil, d365.NewInputError(s.op("Create"), "opportunity", "is nil")
 	}
-	return s.create(ctx, "Create", "opportunityid", o.ID, o.createFields())
+	body, err := odata.Members(o.write(), "Opportunity", true)
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	return s.create(ctx, "Create", o.ID, body)
 }
 
 // Get reads the opportunity with the given id, with its annotations and the

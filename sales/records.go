@@ -98,21 +98,14 @@ func pages[T any](ctx context.Context, s entitySet, o *ListOptions) iter.Seq2[*d
 	return odata.Pages[T](ctx, s.c.od, req, max)
 }
 
-// create posts a new record with the body b. When id is not uuid.Nil it is
-// sent as the record's key column, which makes the request idempotent (see
-// odata.Create).
-func (s entitySet) create(ctx context.Context, method, key string, id uuid.UUID, b *fields) (uuid.UUID, error) {
+// create posts a new record with the given body. id is the id the body
+// gives the record (uuid.Nil: the service chooses it); a chosen id makes the
+// request idempotent (see odata.Create).
+func (s entitySet) create(ctx context.Context, method string, id uuid.UUID, body map[string]any) (uuid.UUID, error) {
 	if err := s.checkName(method); err != nil {
 		return uuid.Nil, err
 	}
-	if b.err != nil {
-		return uuid.Nil, b.err
-	}
-	req := &odata.Request{Path: s.name, Body: b.m}
-	if id != uuid.Nil && key != "" {
-		b.m[key] = id
-		req.Idempotent = true
-	}
+	req := &odata.Request{Path: s.name, Body: body, Idempotent: id != uuid.Nil}
 	resp, err := odata.Create(ctx, s.c.od, req)
 	if err != nil {
 		return uuid.Nil, err
@@ -130,17 +123,14 @@ func (s entitySet) create(ctx context.Context, method, key string, id uuid.UUID,
 	return id, nil
 }
 
-// update patches the record with the columns of b.
-func (s entitySet) update(ctx context.Context, method string, id uuid.UUID, b *fields, o *d365.UpdateOptions) error {
+// update patches the record with the given body.
+func (s entitySet) update(ctx context.Context, method string, id uuid.UUID, body map[string]any, o *d365.UpdateOptions) error {
 	p, err := s.path(method, id)
 	if err != nil {
 		return err
 	}
-	if b.err != nil {
-		return b.err
-	}
-	if len(b.m) == 0 {
+	if len(body) == 0 {
 		return d365.NewInputError(s.op(method), "changes", "hold no column to change")
 	}
-	return odata.Update(ctx, s.c.od, s.op(method), p, b.m, o)
+	return odata.Update(ctx, s.c.od, s.op(method), p, body, o)
 }

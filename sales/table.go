@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"maps"
 	"strings"
 
 	"github.com/b2bflow/d365"
@@ -83,21 +84,21 @@ func (t *Table) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[
 // encoding/json; bind lookups with "<navigation>@odata.bind":
 // "/<set>(<id>)") and returns its id.
 func (t *Table) Create(ctx context.Context, columns map[string]any) (uuid.UUID, error) {
-	f, err := tableFields(columns)
+	body, err := tableBody(columns)
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, t.input("Create", err)
 	}
-	return t.create(ctx, "Create", "", uuid.Nil, f)
+	return t.create(ctx, "Create", uuid.Nil, body)
 }
 
 // Update changes the given columns of the record, with If-Match as for
 // Leads.Update.
 func (t *Table) Update(ctx context.Context, id uuid.UUID, columns map[string]any, o *d365.UpdateOptions) error {
-	f, err := tableFields(columns)
+	body, err := tableBody(columns)
 	if err != nil {
-		return err
+		return t.input("Update", err)
 	}
-	return t.update(ctx, "Update", id, f, o)
+	return t.update(ctx, "Update", id, body, o)
 }
 
 // Delete deletes the record.
@@ -109,17 +110,13 @@ func (t *Table) Delete(ctx context.Context, id uuid.UUID) error {
 	return odata.Delete(ctx, t.c.od, p)
 }
 
-// tableFields copies the caller's columns into a body.
-func tableFields(columns map[string]any) (*fields, error) {
+// tableBody copies the caller's columns into a body.
+func tableBody(columns map[string]any) (map[string]any, error) {
 	if len(columns) == 0 {
-		return nil, fmt.Errorf("sales: no column given")
+		return nil, d365.NewInputError("", "columns", "is empty: no column given")
 	}
-	f := newFields()
-	for k, v := range columns {
-		if k == "" {
-			return nil, fmt.Errorf("sales: a column name is empty")
-		}
-		f.m[k] = v
+	if _, ok := columns[""]; ok {
+		return nil, d365.NewInputError("", "columns", "has an empty column name")
 	}
-	return f, nil
+	return maps.Clone(columns), nil
 }
