@@ -104,7 +104,7 @@ func (s *LeadService) Qualify(ctx context.Context, id uuid.UUID, o *QualifyOptio
 	return res, nil
 }
 
-// Disqualify closes the lead as disqualified (statecode 2) with the given
+// Disqualify closes the lead as disqualified (State Disqualified) with the given
 // reason: LeadStatusLost, LeadStatusCannotContact,
 // LeadStatusNoLongerInterested or LeadStatusCanceled. It fails with
 // d365.ErrNotFound when the lead does not exist.

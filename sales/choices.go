@@ -6,7 +6,7 @@ import (
 	"github.com/b2bflow/d365/dualwrite"
 )
 
-// LeadState is a lead's statecode: whether it is open, qualified or
+// LeadState is a lead's State: whether it is open, qualified or
 // disqualified.
 type LeadState int
 
@@ -30,7 +30,7 @@ func (s LeadState) String() string {
 	return "LeadState(" + strconv.Itoa(int(s)) + ")"
 }
 
-// LeadStatus is a lead's statuscode, the reason for its state.
+// LeadStatus is a lead's Status, the reason for its state.
 type LeadStatus int
 
 // The lead status reasons: New and Contacted belong to the Open state,
@@ -131,7 +131,7 @@ func (s OpportunityStatus) String() string {
 	return "OpportunityStatus(" + strconv.Itoa(int(s)) + ")"
 }
 
-// B2BProspectStatus is a lead's msdyn_b2bprospectstatus: where a Commerce
+// B2BProspectStatus is a lead's B2BProspectStatus column: where a Commerce
 // B2B onboarding request stands. Dual-write keeps it in step with the
 // prospect's B2BProspectStatus in Commerce headquarters.
 type B2BProspectStatus int

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// MaxSubjectLength is the most characters a lead's subject (topic) holds.
+// MaxSubjectLength is the most characters a lead's Subject (topic) holds.
 const MaxSubjectLength = 300
 
 // Lead is a record of the leads table. Each field's json tag names its
@@ -161,7 +161,8 @@ type LeadChanges struct {
 	// Disqualify for the other states.
 	Status *LeadStatus `json:"statuscode"`
 
-	// Clear lists columns to set to null, such as "telephone1".
+	// Clear lists columns to set to null, by column name (the json names
+	// of the fields above).
 	Clear []string `json:"-"`
 }
 

@@ -80,7 +80,7 @@ func (s *LeadService) Delete(ctx context.Context, id uuid.UUID) error {
 
 // ListB2B streams the "All commerce B2B leads" population with the given
 // B2B prospect status: the open leads dual-write created from Commerce B2B
-// onboarding requests (msdyn_b2bcommerceprospect eq true), oldest first.
+// onboarding requests (B2BCommerceProspect true), oldest first.
 func (s *LeadService) ListB2B(ctx context.Context, status B2BProspectStatus) iter.Seq2[*Lead, error] {
 	if !status.valid() {
 		return odata.Fail[*Lead](d365.NewInputError(s.op("ListB2B"), "status", "%d is not a B2B prospect status", int(status)))
