@@ -74,7 +74,7 @@ func (e entity) path(op, company, id string) (string, error) {
 // required refuses an empty (or blank) argument, naming it.
 func required(op, field, value string) error {
 	if strings.TrimSpace(value) == "" {
-		return fmt.Errorf("commerce: %s: %s is empty", op, field)
+		return d365.NewInputError("commerce: "+op, field, "is empty")
 	}
 	return nil
 }
@@ -130,20 +130,20 @@ func (c *Client) listRequest(e entity, op string, o *ListOptions) (*odata.Reques
 	}
 	q := lo.Query
 	if err := q.Validate(); err != nil {
-		return nil, 0, fmt.Errorf("commerce: %s: %w", op, err)
+		return nil, 0, d365.NewInputError("commerce: "+op, "", "%v", err)
 	}
 	if q.PageSize > MaxPageSize {
-		return nil, 0, fmt.Errorf("commerce: %s: Query.PageSize is %d: Finance and Operations serves at most %d records a page", op, q.PageSize, MaxPageSize)
+		return nil, 0, d365.NewInputError("commerce: "+op, "Query.PageSize", "is %d: Finance and Operations serves at most %d records a page", q.PageSize, MaxPageSize)
 	}
 	cross := false
 	switch {
 	case !e.companySpecific:
 		if lo.Company != "" || lo.CrossCompany {
-			return nil, 0, fmt.Errorf("commerce: %s: ListOptions.Company and CrossCompany do not apply: %s is not company-specific", op, e.set)
+			return nil, 0, d365.NewInputError("commerce: "+op, "ListOptions.Company and CrossCompany", "do not apply: %s is not company-specific", e.set)
 		}
 	case lo.CrossCompany:
 		if lo.Company != "" {
-			return nil, 0, fmt.Errorf("commerce: %s: ListOptions.Company (%q) and CrossCompany are both set: choose one", op, lo.Company)
+			return nil, 0, d365.NewInputError("commerce: "+op, "ListOptions.Company", "(%q) and CrossCompany are both set: choose one", lo.Company)
 		}
 		cross = true
 	default:

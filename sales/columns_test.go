@@ -65,7 +65,7 @@ func TestLeadColumnsWrittenAtMostTwice(t *testing.T) {
 		if col == "" || col == "-" {
 			continue
 		}
-		n := len(regexp.MustCompile(`(^|[^A-Za-z0-9_])` + regexp.QuoteMeta(col) + `($|[^A-Za-z0-9_])`).FindAllStringIndex(all, -1))
+		n := len(regexp.MustCompile(`(^|[^A-Za-z0-9_])`+regexp.QuoteMeta(col)+`($|[^A-Za-z0-9_])`).FindAllStringIndex(all, -1))
 		report = append(report, col+"="+strconv.Itoa(n))
 		if n > 2 {
 			t.Errorf("column %s is written %d times (want at most 2: the read tag and the write tag)", col, n)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"strings"
 
 	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/internal/odata"
@@ -54,7 +53,7 @@ func (s entitySet) path(method string, id uuid.UUID) (string, error) {
 // checkName refuses an entity set name that is not an OData identifier.
 func (s entitySet) checkName(method string) error {
 	if err := odata.CheckName("table", s.name); err != nil {
-		return d365.NewInputError(s.op(method), "", "%s", strings.TrimPrefix(err.Error(), "d365: "))
+		return d365.NewInputError(s.op(method), "Table", "%v", err)
 	}
 	return nil
 }

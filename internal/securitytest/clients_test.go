@@ -148,7 +148,7 @@ func TestRedirectToAnotherHostCarriesNoAuthorization(t *testing.T) {
 	defer a.Close()
 	cred := d365.StaticTokenCredential(staticJWT)
 	opts := d365.ClientOptions{Retry: d365.RetryOptions{Sleep: noSleep, MaxRetries: -1}}
-	sc, err := sales.NewClient(a.URL, cred, &opts)
+	sc, err := sales.NewClient(a.URL, cred, &sales.Options{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	defer srv.Close()
 
 	opts := d365.ClientOptions{Logger: logger, Retry: d365.RetryOptions{Sleep: noSleep, MaxRetries: 4}}
-	sc, err := sales.NewClient(srv.URL, cred, &opts)
+	sc, err := sales.NewClient(srv.URL, cred, &sales.Options{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +383,7 @@ func splitQuery(t *testing.T, raw string) map[string][]string {
 func TestSemicolonInQueryIsEscaped(t *testing.T) {
 	var log uriLog
 	srv := log.server(t)
-	sc, err := sales.NewClient(srv.URL, d365.StaticTokenCredential(staticJWT), &d365.ClientOptions{Retry: d365.RetryOptions{MaxRetries: -1}})
+	sc, err := sales.NewClient(srv.URL, d365.StaticTokenCredential(staticJWT), &sales.Options{ClientOptions: d365.ClientOptions{Retry: d365.RetryOptions{MaxRetries: -1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,7 +411,7 @@ func TestIDsAndNamesStayInTheirPlace(t *testing.T) {
 	srv := log.server(t)
 	cred := d365.StaticTokenCredential(staticJWT)
 	opts := d365.ClientOptions{Retry: d365.RetryOptions{Sleep: noSleep, MaxRetries: -1}}
-	sc, err := sales.NewClient(srv.URL, cred, &opts)
+	sc, err := sales.NewClient(srv.URL, cred, &sales.Options{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
