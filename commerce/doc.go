@@ -63,7 +63,10 @@
 // $filter, $orderby, $expand one level deep, $top, page size), and return an
 // iter.Seq2 that follows @odata.nextLink page by page. Finance and
 // Operations serves at most 10,000 records a page (MaxPageSize); a larger
-// Query.PageSize is refused before any request.
+// Query.PageSize is refused before any request. Pages streams the records a
+// page at a time, with the total count (Query.Count) and the next link,
+// from which ListOptions.NextLink resumes a listing. Get takes
+// d365.GetOptions ($select, $expand); nil reads every field.
 //
 // # Dates, ETags and errors
 //

@@ -35,6 +35,21 @@
 //		fmt.Println(lead.ID, lead.Subject)
 //	}
 //
+// Get reads every column unless d365.GetOptions names some ($select,
+// $expand): c.Leads.Get(ctx, id, &d365.GetOptions{Select: []string{"subject"}}).
+//
+// Pages streams the same records a page at a time, with the total count
+// (@odata.count, when Query.Count asks for it) and the page's next link.
+// Save the link to resume a long listing later, after a crash or in another
+// process: ListOptions.NextLink starts a listing from it (the link must be
+// on the organization's host):
+//
+//	for p, err := range c.Leads.Pages(ctx, q) {
+//		if err != nil { return err }
+//		save(p.NextLink) // ... and after a crash:
+//	}
+//	for lead, err := range c.Leads.List(ctx, &sales.ListOptions{NextLink: saved}) { ... }
+//
 // Records carry their annotations: lead.ETag (the version),
 // lead.FormattedValue(column) (labels as users see them) and
 // lead.LookupLogicalName("_parentaccountid_value") (the table a lookup

@@ -36,9 +36,12 @@ type bodyRecorder struct {
 	body   []byte
 }
 
-func (b *bodyRecorder) Header() http.Header         { return b.header }
-func (b *bodyRecorder) Write(p []byte) (int, error) { b.body = append(b.body, p...); return len(p), nil }
-func (b *bodyRecorder) WriteHeader(int)             {}
+func (b *bodyRecorder) Header() http.Header { return b.header }
+func (b *bodyRecorder) Write(p []byte) (int, error) {
+	b.body = append(b.body, p...)
+	return len(p), nil
+}
+func (b *bodyRecorder) WriteHeader(int) {}
 
 func TestPagesGiveCountAndNextLinkAndResume(t *testing.T) {
 	var calls atomic.Int32
