@@ -5,7 +5,6 @@ import (
 	"iter"
 
 	"github.com/b2bflow/d365"
-	"github.com/b2bflow/d365/internal/odata"
 )
 
 // CustomerService reads customers (entity CustomersV3). Use it through
@@ -16,11 +15,7 @@ type CustomerService struct{ c *Client }
 // GET CustomersV3(dataAreaId='usrt',CustomerAccount='C-0042'). An unknown
 // customer fails with an error matching d365.ErrNotFound.
 func (s *CustomerService) Get(ctx context.Context, company, account string, o *d365.GetOptions) (*Customer, error) {
-	p, err := customers.path("Customers.Get", company, account)
-	if err != nil {
-		return nil, err
-	}
-	return odata.Get[Customer](ctx, s.c.od, p, o, odata.Prefer{})
+	return get[Customer](ctx, s.c, customers, "Customers.Get", company, account, o)
 }
 
 // List pages through the customers that o selects (nil: every customer of

@@ -17,11 +17,7 @@ type HierarchyService struct{ c *Client }
 // GET CustomerHiearchies(CustomerHierarchyId='…'), and its nodes. An
 // unknown hierarchy fails with an error matching d365.ErrNotFound.
 func (s *HierarchyService) Get(ctx context.Context, id string, o *d365.GetOptions) (*Hierarchy, error) {
-	p, err := hierarchies.path("Hierarchies.Get", "", id)
-	if err != nil {
-		return nil, err
-	}
-	h, err := odata.Get[Hierarchy](ctx, s.c.od, p, o, odata.Prefer{})
+	h, err := get[Hierarchy](ctx, s.c, hierarchies, "Hierarchies.Get", "", id, o)
 	if err != nil {
 		return nil, err
 	}

@@ -17,11 +17,7 @@ type ProspectService struct{ c *Client }
 // GET Prospects(dataAreaId='usrt',ProspectId='P-001'). An unknown prospect
 // fails with an error matching d365.ErrNotFound.
 func (s *ProspectService) Get(ctx context.Context, company, id string, o *d365.GetOptions) (*Prospect, error) {
-	p, err := prospects.path("Prospects.Get", company, id)
-	if err != nil {
-		return nil, err
-	}
-	return odata.Get[Prospect](ctx, s.c.od, p, o, odata.Prefer{})
+	return get[Prospect](ctx, s.c, prospects, "Prospects.Get", company, id, o)
 }
 
 // List pages through the prospects that o selects (nil: every prospect of

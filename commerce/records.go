@@ -79,6 +79,15 @@ func required(op, field, value string) error {
 	return nil
 }
 
+// get reads the record of e with the given key, with the fields o selects.
+func get[T any](ctx context.Context, c *Client, e entity, op, company, id string, o *d365.GetOptions) (*T, error) {
+	p, err := e.path(op, company, id)
+	if err != nil {
+		return nil, err
+	}
+	return odata.Get[T](ctx, c.od, p, o, odata.Prefer{})
+}
+
 // list pages through the records of e that o selects.
 func list[T any](ctx context.Context, c *Client, e entity, op string, o *ListOptions) iter.Seq2[*T, error] {
 	req, max, err := c.listRequest(e, op, o)

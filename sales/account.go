@@ -61,16 +61,6 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*accountJSON)(a), &a.Annotations)
 }
 
-// write returns what Create sends, converted field by field.
-func (a *Account) write() *accountWrite {
-	return &accountWrite{
-		ID: a.ID, Name: a.Name, AccountNumber: a.AccountNumber, Email: a.Email, Phone: a.Phone,
-		WebsiteURL: a.WebsiteURL, Description: a.Description, CustomerTypeCode: a.CustomerTypeCode,
-		CreditLimit: a.CreditLimit, Revenue: a.Revenue, ParentAccountID: a.ParentAccountID,
-		PrimaryContactID: a.PrimaryContactID, TransactionCurrencyID: a.TransactionCurrencyID,
-	}
-}
-
 // accountWrite is the body of Accounts.Create.
 type accountWrite struct {
 	ID                    uuid.UUID    `json:"accountid"`
@@ -97,7 +87,7 @@ func (s *AccountService) Create(ctx context.Context, a *Account) (uuid.UUID, err
 	if a == nil {
 		return uuid.Nil, d365.NewInputError(s.op("Create"), "account", "is nil")
 	}
-	body, err := odata.Members(a.write(), "Account", true)
+	body, err := odata.Members(convert[accountWrite](a), "Account", true)
 	if err != nil {
 		return uuid.Nil, s.input("Create", err)
 	}
@@ -107,11 +97,7 @@ func (s *AccountService) Create(ctx context.Context, a *Account) (uuid.UUID, err
 // Get reads the account with the given id, with its annotations and the
 // columns o selects (nil: every column).
 func (s *AccountService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Account, error) {
-	p, err := s.path("Get", id)
-	if err != nil {
-		return nil, err
-	}
-	return odata.Get[Account](ctx, s.c.od, p, o, annotations)
+	return get[Account](ctx, s.entitySet, id, o)
 }
 
 // List streams the accounts o selects (nil: all of them).

@@ -53,12 +53,9 @@ func (c *Contact) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*contactJSON)(c), &c.Annotations)
 }
 
-// write returns what Create sends, converted field by field.
+// write returns what Create sends: the writable fields of c that are set.
 func (c *Contact) write() *contactWrite {
-	w := &contactWrite{
-		ID: c.ID, FirstName: c.FirstName, LastName: c.LastName, Email: c.Email, Phone: c.Phone,
-		JobTitle: c.JobTitle, ContactPersonID: c.ContactPersonID, Sellable: c.Sellable, CreditLimit: c.CreditLimit,
-	}
+	w := convert[contactWrite](c)
 	w.ParentCustomerAccount, w.ParentCustomerContact = customer(c.ParentCustomerID, c.LookupLogicalName(odata.Column[Contact]("ParentCustomerID")))
 	return w
 }
@@ -101,11 +98,7 @@ func (s *ContactService) Create(ctx context.Context, c *Contact) (uuid.UUID, err
 // Get reads the contact with the given id, with its annotations and the
 // columns o selects (nil: every column).
 func (s *ContactService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Contact, error) {
-	p, err := s.path("Get", id)
-	if err != nil {
-		return nil, err
-	}
-	return odata.Get[Contact](ctx, s.c.od, p, o, annotations)
+	return get[Contact](ctx, s.entitySet, id, o)
 }
 
 // List streams the contacts o selects (nil: all of them).

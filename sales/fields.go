@@ -7,14 +7,12 @@ import (
 	"github.com/b2bflow/d365/internal/odata"
 )
 
-// nz converts a read field to a write field: a pointer to v, or nil (not
-// sent) when v is its type's zero value.
-func nz[T comparable](v T) *T {
-	var zero T
-	if v == zero {
-		return nil
-	}
-	return &v
+// convert returns the write type W of a record, converted field by field
+// (see odata.Convert).
+func convert[W, R any](r *R) *W {
+	w := new(W)
+	odata.Convert(w, r)
+	return w
 }
 
 // clearColumns sets each listed column to null in the body m. field names

@@ -89,31 +89,11 @@ func (l *Lead) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*leadJSON)(l), &l.Annotations)
 }
 
-// write returns what Create sends: the writable fields of l that are set,
-// converted field by field.
+// write returns what Create sends: the writable fields of l that are set.
 func (l *Lead) write() *leadWrite {
-	return &leadWrite{ID: l.ID, LeadChanges: LeadChanges{
-		Subject: nz(l.Subject), FirstName: nz(l.FirstName), LastName: nz(l.LastName),
-		CompanyName: nz(l.CompanyName), Email: nz(l.Email), Phone: nz(l.Phone),
-		WebsiteURL: nz(l.WebsiteURL), JobTitle: nz(l.JobTitle), Description: nz(l.Description),
-		NumberOfEmployees:       l.NumberOfEmployees,
-		Address1Line1:           nz(l.Address1Line1),
-		Address1Line2:           nz(l.Address1Line2),
-		Address1City:            nz(l.Address1City),
-		Address1StateOrProvince: nz(l.Address1StateOrProvince),
-		Address1PostalCode:      nz(l.Address1PostalCode),
-		Address1Country:         nz(l.Address1Country),
-		BudgetAmount:            nz(l.BudgetAmount),
-		EstimatedAmount:         nz(l.EstimatedAmount),
-		EstimatedCloseDate:      nz(l.EstimatedCloseDate),
-		ParentAccountID:         nz(l.ParentAccountID),
-		ParentContactID:         nz(l.ParentContactID),
-		TransactionCurrencyID:   nz(l.TransactionCurrencyID),
-		B2BCommerceProspect:     l.B2BCommerceProspect,
-		B2BProspectStatus:       nz(l.B2BProspectStatus),
-		ProspectID:              nz(l.ProspectID),
-		Status:                  nz(l.Status),
-	}}
+	w := &leadWrite{ID: l.ID}
+	odata.Convert(&w.LeadChanges, l)
+	return w
 }
 
 // LeadChanges lists the columns an update changes: only the fields that are

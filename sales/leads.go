@@ -35,11 +35,7 @@ func (s *LeadService) Create(ctx context.Context, l *Lead) (uuid.UUID, error) {
 // columns o selects (nil: every column). A missing lead fails with an error
 // matching d365.ErrNotFound.
 func (s *LeadService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Lead, error) {
-	p, err := s.path("Get", id)
-	if err != nil {
-		return nil, err
-	}
-	return odata.Get[Lead](ctx, s.c.od, p, o, annotations)
+	return get[Lead](ctx, s.entitySet, id, o)
 }
 
 // List streams the leads o selects (nil: all of them), page by page.
@@ -71,11 +67,7 @@ func (s *LeadService) Update(ctx context.Context, id uuid.UUID, changes *LeadCha
 
 // Delete deletes the lead.
 func (s *LeadService) Delete(ctx context.Context, id uuid.UUID) error {
-	p, err := s.path("Delete", id)
-	if err != nil {
-		return err
-	}
-	return odata.Delete(ctx, s.c.od, p)
+	return s.remove(ctx, id)
 }
 
 // ListB2B streams the "All commerce B2B leads" population with the given

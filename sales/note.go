@@ -42,9 +42,9 @@ func (n *Note) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*noteJSON)(n), &n.Annotations)
 }
 
-// write returns what Create sends, converted field by field.
+// write returns what Create sends: the writable fields of n that are set.
 func (n *Note) write() (*noteWrite, error) {
-	w := &noteWrite{ID: n.ID, Subject: n.Subject, Text: n.Text}
+	w := convert[noteWrite](n)
 	if n.ObjectID == uuid.Nil {
 		return w, nil
 	}
@@ -100,11 +100,7 @@ func (s *NoteService) Create(ctx context.Context, n *Note) (uuid.UUID, error) {
 // Get reads the note with the given id, with its annotations and the
 // columns o selects (nil: every column).
 func (s *NoteService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Note, error) {
-	p, err := s.path("Get", id)
-	if err != nil {
-		return nil, err
-	}
-	return odata.Get[Note](ctx, s.c.od, p, o, annotations)
+	return get[Note](ctx, s.entitySet, id, o)
 }
 
 // List streams the notes o selects (nil: all of them).

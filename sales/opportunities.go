@@ -31,11 +31,7 @@ func (s *OpportunityService) Create(ctx context.Context, o *Opportunity) (uuid.U
 // Get reads the opportunity with the given id, with its annotations and the
 // columns o selects (nil: every column).
 func (s *OpportunityService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Opportunity, error) {
-	p, err := s.path("Get", id)
-	if err != nil {
-		return nil, err
-	}
-	return odata.Get[Opportunity](ctx, s.c.od, p, o, annotations)
+	return get[Opportunity](ctx, s.entitySet, id, o)
 }
 
 // List streams the opportunities o selects (nil: all of them).

@@ -70,14 +70,9 @@ func (o *Opportunity) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*opportunityJSON)(o), &o.Annotations)
 }
 
-// write returns what Create sends, converted field by field.
+// write returns what Create sends: the writable fields of o that are set.
 func (o *Opportunity) write() *opportunityWrite {
-	w := &opportunityWrite{
-		ID: o.ID, Name: o.Name, Description: o.Description, ParentAccountID: o.ParentAccountID,
-		ParentContactID: o.ParentContactID, OriginatingLeadID: o.OriginatingLeadID,
-		TransactionCurrencyID: o.TransactionCurrencyID, EstimatedValue: o.EstimatedValue,
-		CloseProbability: o.CloseProbability, EstimatedCloseDate: o.EstimatedCloseDate,
-	}
+	w := convert[opportunityWrite](o)
 	w.CustomerAccount, w.CustomerContact = customer(o.CustomerID, o.LookupLogicalName(odata.Column[Opportunity]("CustomerID")))
 	return w
 }

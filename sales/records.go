@@ -79,6 +79,24 @@ func (s entitySet) listing(method string, o *ListOptions) (*odata.Request, int, 
 	return req, o.Top, nil
 }
 
+// get reads the record with the given id, with the columns o selects.
+func get[T any](ctx context.Context, s entitySet, id uuid.UUID, o *d365.GetOptions) (*T, error) {
+	p, err := s.path("Get", id)
+	if err != nil {
+		return nil, err
+	}
+	return odata.Get[T](ctx, s.c.od, p, o, annotations)
+}
+
+// remove deletes the record with the given id.
+func (s entitySet) remove(ctx context.Context, id uuid.UUID) error {
+	p, err := s.path("Delete", id)
+	if err != nil {
+		return err
+	}
+	return odata.Delete(ctx, s.c.od, p)
+}
+
 // list streams the records o selects, page by page.
 func list[T any](ctx context.Context, s entitySet, o *ListOptions) iter.Seq2[*T, error] {
 	req, max, err := s.listing("List", o)

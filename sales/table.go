@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/b2bflow/d365"
-	"github.com/b2bflow/d365/internal/odata"
 	"github.com/google/uuid"
 )
 
@@ -62,11 +61,7 @@ func (c *Client) Table(name string) *Table {
 // Get reads the record with the given id, with its annotations and the
 // columns o selects (nil: every column).
 func (t *Table) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Record, error) {
-	p, err := t.path("Get", id)
-	if err != nil {
-		return nil, err
-	}
-	return odata.Get[Record](ctx, t.c.od, p, o, annotations)
+	return get[Record](ctx, t.entitySet, id, o)
 }
 
 // List streams the records o selects (nil: all of them).
@@ -103,11 +98,7 @@ func (t *Table) Update(ctx context.Context, id uuid.UUID, columns map[string]any
 
 // Delete deletes the record.
 func (t *Table) Delete(ctx context.Context, id uuid.UUID) error {
-	p, err := t.path("Delete", id)
-	if err != nil {
-		return err
-	}
-	return odata.Delete(ctx, t.c.od, p)
+	return t.remove(ctx, id)
 }
 
 // tableBody copies the caller's columns into a body.

@@ -139,3 +139,30 @@ func Column[T any](field string) string {
 	}
 	return name
 }
+
+// Convert sets each field of the struct *dst from the field of the same Go
+// name of the struct *src, when that one is set (not its zero value): a
+// read type converted to its write type field by field, never by column
+// name. A pointer field of dst takes a pointer to a copy of the value. It
+// panics when the types of two fields of the same name do not fit, a
+// mistake of the calling package that its tests catch.
+func Convert(dst, src any) {
+	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	for i := range d.NumField() {
+		f := d.Type().Field(i)
+		sv := s.FieldByName(f.Name)
+		if !f.IsExported() || f.Anonymous || !sv.IsValid() || sv.IsZero() {
+			continue
+		}
+		switch {
+		case sv.Type().AssignableTo(f.Type):
+			d.Field(i).Set(sv)
+		case f.Type.Kind() == reflect.Pointer && sv.Type().AssignableTo(f.Type.Elem()):
+			p := reflect.New(f.Type.Elem())
+			p.Elem().Set(sv)
+			d.Field(i).Set(p)
+		default:
+			panic("odata: Convert: field " + f.Name + " is a " + sv.Type().String() + ", not a " + f.Type.String())
+		}
+	}
+}
