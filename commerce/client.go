@@ -54,6 +54,9 @@ type Client struct {
 // https://contoso.operations.dynamics.com. Requests go to envURL + "data/",
 // signed with tokens for the audience envURL. o may be nil.
 func NewClient(envURL string, cred d365.Credential, o *Options) (*Client, error) {
+	if cred == nil {
+		return nil, d365.NewInputError("commerce: NewClient", "cred", "is nil: give a d365.Credential, such as one from d365.NewClientSecretCredential")
+	}
 	if o == nil {
 		o = &Options{}
 	}

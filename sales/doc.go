@@ -60,7 +60,7 @@
 //
 // The leads dual-write creates from Commerce B2B onboarding requests are the
 // view "All commerce B2B leads": open leads with msdyn_b2bcommerceprospect
-// true. CommerceB2B streams them by B2B prospect status:
+// true. ListB2B streams them by B2B prospect status:
 //
 //	for lead, err := range c.Leads.ListB2B(ctx, sales.B2BProspectStatusPending) { ... }
 //
