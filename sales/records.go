@@ -52,8 +52,11 @@ func (s entitySet) path(method string, id uuid.UUID) (string, error) {
 
 // checkName refuses an entity set name that is not an OData identifier.
 func (s entitySet) checkName(method string) error {
-	if err := odata.CheckName("table", s.name); err != nil {
-		return d365.NewInputError(s.op(method), "Table", "%v", err)
+	switch {
+	case s.name == "":
+		return d365.NewInputError(s.op(method), "table name", "is empty")
+	case odata.CheckName("table", s.name) != nil:
+		return d365.NewInputError(s.op(method), "table name", "%q may hold only letters, digits, '_' and '.'", s.name)
 	}
 	return nil
 }
