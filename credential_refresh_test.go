@@ -60,7 +60,7 @@ func TestUnauthorizedRefreshesARealCredentialOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := c.Leads.Get(context.Background(), uuid.MustParse("00000000-0000-0000-0000-000000000001")); err != nil {
+			if _, err := c.Leads.Get(context.Background(), uuid.MustParse("00000000-0000-0000-0000-000000000001"), nil); err != nil {
 				t.Error(err)
 			}
 		}()

@@ -50,7 +50,7 @@
 // sentinels [ErrNotFound], [ErrPreconditionFailed], [ErrThrottled],
 // [ErrUnauthorized] and [ErrForbidden]; read the details with errors.As:
 //
-//	lead, err := client.Leads.Get(ctx, id)
+//	lead, err := client.Leads.Get(ctx, id, nil)
 //	var e *d365.Error
 //	switch {
 //	case errors.Is(err, d365.ErrNotFound):
@@ -84,10 +84,10 @@
 // writes each value as an OData literal of its type, so that no value can
 // change the filter's meaning:
 //
-//	q := &d365.Query{
+//	q := &sales.ListOptions{Query: d365.Query{
 //		Select: []string{"fullname", "companyname"},
 //		Filter: d365.Filterf("companyname eq %v and createdon gt %v", name, since),
-//	}
+//	}}
 //	for lead, err := range client.Leads.List(ctx, q) {
 //		if err != nil {
 //			return err

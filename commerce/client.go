@@ -2,9 +2,7 @@ package commerce
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 
@@ -56,6 +54,9 @@ type Client struct {
 // https://contoso.operations.dynamics.com. Requests go to envURL + "data/",
 // signed with tokens for the audience envURL. o may be nil.
 func NewClient(envURL string, cred d365.Credential, o *Options) (*Client, error) {
+	if cred == nil {
+		return nil, d365.NewInputError("commerce: NewClient", "cred", "is nil: give a d365.Credential, such as one from d365.NewClientSecretCredential")
+	}
 	if o == nil {
 		o = &Options{}
 	}
@@ -64,7 +65,7 @@ func NewClient(envURL string, cred d365.Credential, o *Options) (*Client, error)
 		return nil, err
 	}
 	if strings.ContainsAny(o.Company, "\r\n") || (o.Company != "" && strings.TrimSpace(o.Company) == "") {
-		return nil, errors.New("commerce: Options.Company is not a company id (dataAreaId)")
+		return nil, d365.NewInputError("commerce: NewClient", "Options.Company", "is not a company id (dataAreaId)")
 	}
 	base := u.JoinPath("data/")
 	od, err := odata.New(odata.Config{
@@ -85,14 +86,9 @@ func NewClient(envURL string, cred d365.Credential, o *Options) (*Client, error)
 	return c, nil
 }
 
-// Batch sends an OData $batch to the environment: up to 1,000 requests
-// (single requests and atomic change sets) in one HTTP request. Paths are
-// relative to the service root, such as "Prospects" or an entity key path.
-// The results come one per request, in order; the error is non-nil only
-// when the batch as a whole failed. A request whose fate the answer does
-// not state (an answer that does not line up with the batch) has an error
-// matching d365.ErrOutcomeUnknown: read the data back before sending it
-// again.
+// Batch sends an OData $batch to the environment, as sales.Client.Batch
+// does: paths are relative to the service root, such as "Prospects" or an
+// entity key path.
 func (c *Client) Batch(ctx context.Context, b *d365.Batch) ([]*d365.BatchResult, error) {
 	return c.od.Batch(ctx, b)
 }
@@ -116,13 +112,7 @@ func (c Client) String() string {
 
 // Format prints String for every verb, so that no verb reaches the
 // credential the client holds.
-func (c Client) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		io.WriteString(f, c.String())
-		return
-	}
-	fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
-}
+func (c Client) Format(f fmt.State, verb rune) { odata.Format(f, verb, c.String()) }
 
 // LogValue logs String.
 func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }

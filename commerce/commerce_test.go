@@ -69,7 +69,7 @@ var ignoreRaw = cmpopts.IgnoreFields(d365.Annotations{}, "Raw")
 
 func TestProspectsGet(t *testing.T) {
 	c := newClient(t, "prospects_get", nil)
-	p, err := c.Prospects.Get(context.Background(), "usrt", "P-001")
+	p, err := c.Prospects.Get(context.Background(), "usrt", "P-001", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestProspectKeyEscaping(t *testing.T) {
 		{"usrt", "P'1/../x"},
 		{"u's/rt?a#b%c", "P-001"},
 	} {
-		_, err := c.Prospects.Get(ctx, k.company, k.id)
+		_, err := c.Prospects.Get(ctx, k.company, k.id, nil)
 		var de *d365.Error
 		if !errors.As(err, &de) || !errors.Is(err, d365.ErrNotFound) {
 			t.Fatalf("Get(%q, %q) = %v, want a 404 *d365.Error", k.company, k.id, err)
@@ -171,13 +171,13 @@ func TestProspectKeyEscaping(t *testing.T) {
 func TestProspectsApproveReject(t *testing.T) {
 	c := newClient(t, "prospects_decide", nil)
 	ctx := context.Background()
-	if err := c.Prospects.Approve(ctx, "usrt", "P-001", &commerce.UpdateOptions{IfMatch: etag1}); err != nil {
+	if err := c.Prospects.Approve(ctx, "usrt", "P-001", &d365.UpdateOptions{IfMatch: etag1}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Prospects.Reject(ctx, "usrt", "P-002", nil); err != nil {
 		t.Fatal(err)
 	}
-	err := c.Prospects.Approve(ctx, "usrt", "P-003", &commerce.UpdateOptions{IfMatch: etag2})
+	err := c.Prospects.Approve(ctx, "usrt", "P-003", &d365.UpdateOptions{IfMatch: etag2})
 	if !errors.Is(err, d365.ErrPreconditionFailed) {
 		t.Fatalf("stale Approve = %v, want ErrPreconditionFailed", err)
 	}
@@ -210,7 +210,7 @@ func TestProspectsCreate(t *testing.T) {
 func TestCustomers(t *testing.T) {
 	c := newClient(t, "customers", nil)
 	ctx := context.Background()
-	org, err := c.Customers.Get(ctx, "usrt", "C-0042")
+	org, err := c.Customers.Get(ctx, "usrt", "C-0042", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func TestHierarchies(t *testing.T) {
 	if admins := h.Admins(); len(admins) != 1 || admins[0].NodePartyNumber != "000001240" {
 		t.Errorf("Admins() = %+v", admins)
 	}
-	h, err = c.Hierarchies.Get(ctx, "CH-000017")
+	h, err = c.Hierarchies.Get(ctx, "CH-000017", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestErrors(t *testing.T) {
 	}
 
 	// An HTML page from a gateway.
-	_, err := c.Customers.Get(ctx, "usrt", "C-0042")
+	_, err := c.Customers.Get(ctx, "usrt", "C-0042", nil)
 	var de *d365.Error
 	if !errors.As(err, &de) || de.StatusCode != http.StatusBadGateway || !de.Temporary() {
 		t.Fatalf("Get = %v, want a 502 *d365.Error", err)

@@ -53,7 +53,7 @@ func TestApproveWithIfMatchIsNotReplayedAfterALostAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = c.Prospects.Approve(context.Background(), "usrt", "P-1", &commerce.UpdateOptions{IfMatch: tc.ifMatch})
+		err = c.Prospects.Approve(context.Background(), "usrt", "P-1", &d365.UpdateOptions{IfMatch: tc.ifMatch})
 		srv.Close()
 		mu.Lock()
 		n := calls

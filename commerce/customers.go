@@ -14,14 +14,20 @@ type CustomerService struct{ c *Client }
 // Get reads the customer with the given account in company, such as
 // GET CustomersV3(dataAreaId='usrt',CustomerAccount='C-0042'). An unknown
 // customer fails with an error matching d365.ErrNotFound.
-func (s *CustomerService) Get(ctx context.Context, company, account string) (*Customer, error) {
-	return getRecord[Customer](ctx, s.c, customers, "Customers.Get", company, account)
+func (s *CustomerService) Get(ctx context.Context, company, account string, o *d365.GetOptions) (*Customer, error) {
+	return get[Customer](ctx, s.c, customers, "Customers.Get", company, account, o)
 }
 
 // List pages through the customers that o selects (nil: every customer of
 // the default company).
 func (s *CustomerService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Customer, error] {
-	return listRecords[Customer](ctx, s.c, customers, "Customers.List", o)
+	return list[Customer](ctx, s.c, customers, "Customers.List", o)
+}
+
+// Pages pages through the customers that o selects a page at a time (see
+// ProspectService.Pages).
+func (s *CustomerService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Customer], error] {
+	return pages[Customer](ctx, s.c, customers, "Customers.Pages", o)
 }
 
 // ByPartyNumber returns the customer of the default company whose party is

@@ -18,7 +18,7 @@
 // Most Finance and Operations entities are company-specific: their key
 // starts with dataAreaId, the company (legal entity), such as "usrt". Calls
 // that address one record take the company as an argument
-// (Prospects.Get(ctx, "usrt", "P-001")). Listings read one company:
+// (Prospects.Get(ctx, "usrt", "P-001", nil)). Listings read one company:
 // ListOptions.Company, else Options.Company, else the calling user's default
 // company in Finance and Operations. Because the service reads only the
 // user's default company unless told otherwise, a listing in a named company
@@ -66,7 +66,10 @@
 // $filter, $orderby, $expand one level deep, $top, page size), and return an
 // iter.Seq2 that follows @odata.nextLink page by page. Finance and
 // Operations serves at most 10,000 records a page (MaxPageSize); a larger
-// Query.PageSize is refused before any request.
+// Query.PageSize is refused before any request. Pages streams the records a
+// page at a time, with the total count (Query.Count) and the next link,
+// from which ListOptions.NextLink resumes a listing. Get takes
+// d365.GetOptions ($select, $expand); nil reads every field.
 //
 // # Dates, ETags and errors
 //
@@ -93,8 +96,8 @@
 // dual-write (see package onboarding). Without Sales, headquarters users
 // decide on the prospect itself, which Approve and Reject do:
 //
-//	p, _ := c.Prospects.Get(ctx, "usrt", "P-001")
-//	err := c.Prospects.Approve(ctx, "usrt", p.ProspectID, &commerce.UpdateOptions{IfMatch: p.ETag})
+//	p, _ := c.Prospects.Get(ctx, "usrt", "P-001", nil)
+//	err := c.Prospects.Approve(ctx, "usrt", p.ProspectID, &d365.UpdateOptions{IfMatch: p.ETag})
 //	// PATCH Prospects(dataAreaId='usrt',ProspectId='P-001')  {"B2BProspectStatus":"Approved"}
 //
 // Approval makes Commerce create the Organization and Person customers and

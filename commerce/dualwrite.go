@@ -52,5 +52,5 @@ func (s *DualWriteService) Configurations(ctx context.Context) ([]DualWriteConfi
 // List pages through the DualWriteProjectConfigurations rows that o
 // selects. o must not name a company.
 func (s *DualWriteService) List(ctx context.Context, o *ListOptions) iter.Seq2[*DualWriteConfiguration, error] {
-	return listRecords[DualWriteConfiguration](ctx, s.c, dualWriteMaps, "DualWrite.List", o)
+	return list[DualWriteConfiguration](ctx, s.c, dualWriteMaps, "DualWrite.List", o)
 }

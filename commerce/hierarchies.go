@@ -5,6 +5,7 @@ import (
 	"iter"
 
 	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/odata"
 )
 
 // HierarchyService reads customer hierarchies (entities CustomerHiearchies
@@ -15,8 +16,8 @@ type HierarchyService struct{ c *Client }
 // Get reads the hierarchy with the given id,
 // GET CustomerHiearchies(CustomerHierarchyId='…'), and its nodes. An
 // unknown hierarchy fails with an error matching d365.ErrNotFound.
-func (s *HierarchyService) Get(ctx context.Context, id string) (*Hierarchy, error) {
-	h, err := getRecord[Hierarchy](ctx, s.c, hierarchies, "Hierarchies.Get", "", id)
+func (s *HierarchyService) Get(ctx context.Context, id string, o *d365.GetOptions) (*Hierarchy, error) {
+	h, err := get[Hierarchy](ctx, s.c, hierarchies, "Hierarchies.Get", "", id, o)
 	if err != nil {
 		return nil, err
 	}
@@ -45,15 +46,15 @@ func (s *HierarchyService) ForOrganization(ctx context.Context, partyNumber stri
 // List pages through the hierarchies that o selects, without their nodes.
 // o must not name a company: hierarchies belong to none.
 func (s *HierarchyService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Hierarchy, error] {
-	return listRecords[Hierarchy](ctx, s.c, hierarchies, "Hierarchies.List", o)
+	return list[Hierarchy](ctx, s.c, hierarchies, "Hierarchies.List", o)
 }
 
 // Nodes pages through the nodes of the hierarchy with the given id.
 func (s *HierarchyService) Nodes(ctx context.Context, id string) iter.Seq2[*HierarchyNode, error] {
 	if err := required("Hierarchies.Nodes", "id", id); err != nil {
-		return func(yield func(*HierarchyNode, error) bool) { yield(nil, err) }
+		return odata.Fail[*HierarchyNode](err)
 	}
-	return listRecords[HierarchyNode](ctx, s.c, hierarchyNode, "Hierarchies.Nodes", &ListOptions{Query: d365.Query{
+	return list[HierarchyNode](ctx, s.c, hierarchyNode, "Hierarchies.Nodes", &ListOptions{Query: d365.Query{
 		Filter: d365.Filterf("CustomerHierarchyId eq %v", id),
 	}})
 }

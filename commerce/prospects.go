@@ -16,14 +16,21 @@ type ProspectService struct{ c *Client }
 // Get(ctx, "usrt", "P-001"), which sends
 // GET Prospects(dataAreaId='usrt',ProspectId='P-001'). An unknown prospect
 // fails with an error matching d365.ErrNotFound.
-func (s *ProspectService) Get(ctx context.Context, company, id string) (*Prospect, error) {
-	return getRecord[Prospect](ctx, s.c, prospects, "Prospects.Get", company, id)
+func (s *ProspectService) Get(ctx context.Context, company, id string, o *d365.GetOptions) (*Prospect, error) {
+	return get[Prospect](ctx, s.c, prospects, "Prospects.Get", company, id, o)
 }
 
 // List pages through the prospects that o selects (nil: every prospect of
 // the default company).
 func (s *ProspectService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Prospect, error] {
-	return listRecords[Prospect](ctx, s.c, prospects, "Prospects.List", o)
+	return list[Prospect](ctx, s.c, prospects, "Prospects.List", o)
+}
+
+// Pages pages through the prospects that o selects a page at a time, with
+// the total count (Query.Count) and each page's next link, from which
+// ListOptions.NextLink resumes the listing.
+func (s *ProspectService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Prospect], error] {
+	return pages[Prospect](ctx, s.c, prospects, "Prospects.Pages", o)
 }
 
 // ListB2B pages through the B2B prospects (onboarding requests of B2B
@@ -33,7 +40,7 @@ func (s *ProspectService) List(ctx context.Context, o *ListOptions) iter.Seq2[*P
 // for a decision.
 func (s *ProspectService) ListB2B(ctx context.Context, status ProspectStatus) iter.Seq2[*Prospect, error] {
 	if err := required("Prospects.ListB2B", "status", string(status)); err != nil {
-		return func(yield func(*Prospect, error) bool) { yield(nil, err) }
+		return odata.Fail[*Prospect](err)
 	}
 	return s.List(ctx, &ListOptions{Query: d365.Query{
 		Filter: d365.Filterf("IsB2BProspect eq %v and B2BProspectStatus eq %v", Yes, status),
@@ -55,8 +62,7 @@ func (s *ProspectService) Create(ctx context.Context, p *Prospect) (*Prospect, e
 	if err := required("Prospects.Create", "Prospect.DataAreaID (or Options.Company)", body.DataAreaID); err != nil {
 		return nil, err
 	}
-	resp, err := s.c.od.Do(ctx, &odata.Request{
-		Method: "POST",
+	resp, err := odata.Create(ctx, s.c.od, &odata.Request{
 		Path:   prospects.set,
 		Body:   &body,
 		Prefer: odata.Prefer{ReturnRepresentation: true},
@@ -79,17 +85,20 @@ func (s *ProspectService) Create(ctx context.Context, p *Prospect) (*Prospect, e
 //
 // o.IfMatch names the ETag the prospect must still have; nil or empty means
 // any version ("*").
-func (s *ProspectService) Approve(ctx context.Context, company, id string, o *UpdateOptions) error {
+func (s *ProspectService) Approve(ctx context.Context, company, id string, o *d365.UpdateOptions) error {
 	return s.setStatus(ctx, "Prospects.Approve", company, id, ProspectApproved, o)
 }
 
 // Reject rejects a B2B prospect in the Commerce-only flow: it sets
 // B2BProspectStatus to Rejected. o as for Approve.
-func (s *ProspectService) Reject(ctx context.Context, company, id string, o *UpdateOptions) error {
+func (s *ProspectService) Reject(ctx context.Context, company, id string, o *d365.UpdateOptions) error {
 	return s.setStatus(ctx, "Prospects.Reject", company, id, ProspectRejected, o)
 }
 
-func (s *ProspectService) setStatus(ctx context.Context, op, company, id string, status ProspectStatus, o *UpdateOptions) error {
-	return patch(ctx, s.c, prospects, op, company, id,
-		map[string]ProspectStatus{"B2BProspectStatus": status}, o)
+func (s *ProspectService) setStatus(ctx context.Context, op, company, id string, status ProspectStatus, o *d365.UpdateOptions) error {
+	p, err := prospects.path(op, company, id)
+	if err != nil {
+		return err
+	}
+	return odata.Update(ctx, s.c.od, "commerce: "+op, p, &Prospect{B2BProspectStatus: status}, o)
 }

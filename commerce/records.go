@@ -26,16 +26,13 @@ type ListOptions struct {
 	// CrossCompany lists the records of every company
 	// (cross-company=true). It cannot be combined with Company.
 	CrossCompany bool
-}
 
-// UpdateOptions tunes an update.
-type UpdateOptions struct {
-	// IfMatch is the ETag the record must still have (the ETag of a record
-	// read earlier, passed back exactly as received), so that a change made
-	// by someone else in between makes the update fail with an error
-	// matching d365.ErrPreconditionFailed. Empty means "*": update whatever
-	// the record's version.
-	IfMatch string
+	// NextLink resumes a listing from a page's NextLink saved earlier
+	// (d365.Page.NextLink), such as after a crash. It must be on the
+	// environment's host. The link holds the query and the company: set
+	// only Query.PageSize (send the same as the first request) and
+	// Query.Top (counted from the resumed page).
+	NextLink string
 }
 
 // entity describes one Finance and Operations data entity.
@@ -77,35 +74,36 @@ func (e entity) path(op, company, id string) (string, error) {
 // required refuses an empty (or blank) argument, naming it.
 func required(op, field, value string) error {
 	if strings.TrimSpace(value) == "" {
-		return fmt.Errorf("commerce: %s: %s is empty", op, field)
+		return d365.NewInputError("commerce: "+op, field, "is empty")
 	}
 	return nil
 }
 
-// getRecord reads one record of e by key.
-func getRecord[T any](ctx context.Context, c *Client, e entity, op, company, id string) (*T, error) {
-	path, err := e.path(op, company, id)
+// get reads the record of e with the given key, with the fields o selects.
+func get[T any](ctx context.Context, c *Client, e entity, op, company, id string, o *d365.GetOptions) (*T, error) {
+	p, err := e.path(op, company, id)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.od.Do(ctx, &odata.Request{Path: path})
-	if err != nil {
-		return nil, err
-	}
-	v := new(T)
-	if err := resp.Decode(v); err != nil {
-		return nil, err
-	}
-	return v, nil
+	return odata.Get[T](ctx, c.od, p, o, odata.Prefer{})
 }
 
-// listRecords pages through the records of e that o selects.
-func listRecords[T any](ctx context.Context, c *Client, e entity, op string, o *ListOptions) iter.Seq2[*T, error] {
+// list pages through the records of e that o selects.
+func list[T any](ctx context.Context, c *Client, e entity, op string, o *ListOptions) iter.Seq2[*T, error] {
 	req, max, err := c.listRequest(e, op, o)
 	if err != nil {
-		return func(yield func(*T, error) bool) { yield(nil, err) }
+		return odata.Fail[*T](err)
 	}
 	return odata.List[*T](ctx, c.od, req, max)
+}
+
+// pages pages through the records of e that o selects, a page at a time.
+func pages[T any](ctx context.Context, c *Client, e entity, op string, o *ListOptions) iter.Seq2[*d365.Page[T], error] {
+	req, max, err := c.listRequest(e, op, o)
+	if err != nil {
+		return odata.Fail[*d365.Page[T]](err)
+	}
+	return odata.Pages[T](ctx, c.od, req, max)
 }
 
 // first returns the first record of a listing, or an error matching
@@ -141,20 +139,20 @@ func (c *Client) listRequest(e entity, op string, o *ListOptions) (*odata.Reques
 	}
 	q := lo.Query
 	if err := q.Validate(); err != nil {
-		return nil, 0, fmt.Errorf("commerce: %s: %w", op, err)
+		return nil, 0, d365.NewInputError("commerce: "+op, "", "%v", err)
 	}
 	if q.PageSize > MaxPageSize {
-		return nil, 0, fmt.Errorf("commerce: %s: Query.PageSize is %d: Finance and Operations serves at most %d records a page", op, q.PageSize, MaxPageSize)
+		return nil, 0, d365.NewInputError("commerce: "+op, "Query.PageSize", "is %d: Finance and Operations serves at most %d records a page", q.PageSize, MaxPageSize)
 	}
 	cross := false
 	switch {
 	case !e.companySpecific:
 		if lo.Company != "" || lo.CrossCompany {
-			return nil, 0, fmt.Errorf("commerce: %s: ListOptions.Company and CrossCompany do not apply: %s is not company-specific", op, e.set)
+			return nil, 0, d365.NewInputError("commerce: "+op, "ListOptions.Company and CrossCompany", "do not apply: %s is not company-specific", e.set)
 		}
 	case lo.CrossCompany:
 		if lo.Company != "" {
-			return nil, 0, fmt.Errorf("commerce: %s: ListOptions.Company (%q) and CrossCompany are both set: choose one", op, lo.Company)
+			return nil, 0, d365.NewInputError("commerce: "+op, "ListOptions.Company", "(%q) and CrossCompany are both set: choose one", lo.Company)
 		}
 		cross = true
 	default:
@@ -177,6 +175,9 @@ func (c *Client) listRequest(e entity, op string, o *ListOptions) (*odata.Reques
 		query += "cross-company=true"
 	}
 	req := &odata.Request{Path: e.set, Query: query, Prefer: odata.Prefer{MaxPageSize: q.PageSize}}
+	if err := c.od.Resume("commerce: "+op, req, &lo.Query, lo.NextLink); err != nil {
+		return nil, 0, err
+	}
 	return req, q.Top, nil
 }
 
@@ -189,27 +190,4 @@ func and(a, b string) string {
 		return b
 	}
 	return a + " and (" + b + ")"
-}
-
-// patch updates one record of e by key with the given changes.
-func patch(ctx context.Context, c *Client, e entity, op, company, id string, changes any, o *UpdateOptions) error {
-	path, err := e.path(op, company, id)
-	if err != nil {
-		return err
-	}
-	ifMatch := "*"
-	if o != nil && o.IfMatch != "" {
-		if strings.ContainsAny(o.IfMatch, "\r\n") {
-			return fmt.Errorf("commerce: %s: UpdateOptions.IfMatch must not contain line breaks", op)
-		}
-		ifMatch = o.IfMatch
-	}
-	_, err = c.od.Do(ctx, &odata.Request{
-		Method:     "PATCH",
-		Path:       path,
-		Body:       changes,
-		IfMatch:    ifMatch,
-		Idempotent: true,
-	})
-	return err
 }

@@ -65,11 +65,11 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 	c := offlineClient(t, "usrt")
 	ctx := context.Background()
 	big := &commerce.ListOptions{Query: d365.Query{PageSize: 10001}}
-	_, errGetProspect := c.Prospects.Get(ctx, "", "P-001")
-	_, errGetProspectID := c.Prospects.Get(ctx, "usrt", " ")
-	_, errGetCustomer := c.Customers.Get(ctx, "usrt", "")
+	_, errGetProspect := c.Prospects.Get(ctx, "", "P-001", nil)
+	_, errGetProspectID := c.Prospects.Get(ctx, "usrt", " ", nil)
+	_, errGetCustomer := c.Customers.Get(ctx, "usrt", "", nil)
 	_, errByParty := c.Customers.ByPartyNumber(ctx, "")
-	_, errHierarchy := c.Hierarchies.Get(ctx, "")
+	_, errHierarchy := c.Hierarchies.Get(ctx, "", nil)
 	_, errForOrg := c.Hierarchies.ForOrganization(ctx, "")
 	_, errCreate := c.Prospects.Create(ctx, nil)
 	_, errCreateCompany := offlineClient(t, "").Prospects.Create(ctx, &commerce.Prospect{ProspectName: "x"})
@@ -89,7 +89,7 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 		{"Prospects.Create company", errCreateCompany, "DataAreaID"},
 		{"Prospects.Approve", c.Prospects.Approve(ctx, "usrt", "", nil), "ProspectId is empty"},
 		{"Prospects.Reject", c.Prospects.Reject(ctx, "", "P-1", nil), "company is empty"},
-		{"Prospects.Approve IfMatch", c.Prospects.Approve(ctx, "usrt", "P-1", &commerce.UpdateOptions{IfMatch: "a\r\nb"}), "IfMatch"},
+		{"Prospects.Approve IfMatch", c.Prospects.Approve(ctx, "usrt", "P-1", &d365.UpdateOptions{IfMatch: "a\r\nb"}), "IfMatch"},
 		{"Prospects.ListB2B", firstErr(c.Prospects.ListB2B(ctx, "")), "status is empty"},
 		{"Prospects.List page size", firstErr(c.Prospects.List(ctx, big)), "PageSize is 10001"},
 		{"Customers.List page size", firstErr(c.Customers.List(ctx, big)), "PageSize is 10001"},

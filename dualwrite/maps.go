@@ -105,7 +105,9 @@ type Map struct {
 
 // Choice values and enum members used by the maps.
 const (
-	// B2B prospect status choice values of lead.msdyn_b2bprospectstatus.
+	// B2B prospect status choice values of lead.msdyn_b2bprospectstatus,
+	// spelled here once for the SDK (sales.B2BProspectStatus) and the
+	// emulator.
 	DataversePending  = 192350000
 	DataverseApproved = 192350001
 	DataverseRejected = 192350002

@@ -66,7 +66,7 @@ func (s *Service) Approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 		}, func() (verdict, error) {
 			// The lead may have been qualified even though the answer
 			// was lost or refused.
-			again, err := s.sales.Leads.Get(ctx, leadID)
+			again, err := s.sales.Leads.Get(ctx, leadID, nil)
 			switch {
 			case err != nil:
 				return notApplied, err
@@ -141,7 +141,7 @@ func (s *Service) begin(ctx context.Context, out *Outcome) (*sales.Lead, error) 
 		return nil, d365.NewInputError("onboarding: "+out.Decision.String(), "leadID", "is empty (uuid.Nil)")
 	}
 	start := time.Now()
-	lead, err := s.sales.Leads.Get(ctx, out.LeadID)
+	lead, err := s.sales.Leads.Get(ctx, out.LeadID, nil)
 	if err != nil {
 		s.step(ctx, out, StepReadLead, StepFailed, start, err)
 		return nil, fmt.Errorf("onboarding: %s lead %s: %w", out.Decision, out.LeadID, err)
@@ -162,7 +162,7 @@ func (s *Service) qualifiedOpportunity(ctx context.Context, out *Outcome, lead *
 		return nil, fmt.Errorf("onboarding: %s lead %s: the lead is qualified but names no qualifying opportunity", out.Decision, out.LeadID)
 	}
 	start := time.Now()
-	opp, err := s.sales.Opportunities.Get(ctx, out.OpportunityID)
+	opp, err := s.sales.Opportunities.Get(ctx, out.OpportunityID, nil)
 	if err != nil {
 		s.step(ctx, out, StepReadOpportunity, StepFailed, start, err)
 		return nil, fmt.Errorf("onboarding: %s lead %s: %w", out.Decision, out.LeadID, err)
@@ -180,7 +180,7 @@ func (s *Service) qualifiedOpportunity(ctx context.Context, out *Outcome, lead *
 func (s *Service) closeOpportunity(ctx context.Context, out *Outcome, name StepName, want sales.OpportunityState, do func() error) error {
 	start := time.Now()
 	status, err := s.runStep(ctx, do, func() (verdict, error) {
-		opp, err := s.sales.Opportunities.Get(ctx, out.OpportunityID)
+		opp, err := s.sales.Opportunities.Get(ctx, out.OpportunityID, nil)
 		if err != nil {
 			return notApplied, err
 		}

@@ -50,7 +50,7 @@ func newChaosEnv(t testing.TB, o *dualwritetest.Options, hc *http.Client) *chaos
 	srv := dualwritetest.NewServer(o)
 	t.Cleanup(srv.Close)
 	opts := d365.ClientOptions{HTTPClient: hc, Retry: d365.RetryOptions{Sleep: chaosNoWait, MaxRetries: 12}}
-	sc, err := sales.NewClient(srv.SalesURL, srv.Credential(), &opts)
+	sc, err := sales.NewClient(srv.SalesURL, srv.Credential(), &sales.Options{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 	st := &CommerceState{}
 	var orgParty, personParty string
 	poll := func(ctx context.Context) (bool, error) {
-		p, err := s.commerce.Prospects.Get(ctx, s.company, out.ProspectID)
+		p, err := s.commerce.Prospects.Get(ctx, s.company, out.ProspectID, nil)
 		if err != nil {
 			return false, err
 		}
@@ -48,7 +48,7 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 			return true, nil
 		}
 		if orgParty == "" {
-			acct, err := s.sales.Accounts.Get(ctx, out.AccountID)
+			acct, err := s.sales.Accounts.Get(ctx, out.AccountID, nil)
 			if err != nil || acct.AccountNumber == "" {
 				return false, err
 			}
@@ -59,7 +59,7 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 			st.OrganizationAccount, orgParty = c.CustomerAccount, c.PartyNumber
 		}
 		if personParty == "" {
-			ct, err := s.sales.Contacts.Get(ctx, out.ContactID)
+			ct, err := s.sales.Contacts.Get(ctx, out.ContactID, nil)
 			if err != nil || ct.ContactPersonID == "" {
 				return false, err
 			}
@@ -97,7 +97,7 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 // customer reads a customer of the given party type; nil without an error
 // when it does not exist (yet).
 func (s *Service) customer(ctx context.Context, account string, party commerce.PartyType) (*commerce.Customer, error) {
-	c, err := s.commerce.Customers.Get(ctx, s.company, account)
+	c, err := s.commerce.Customers.Get(ctx, s.company, account, nil)
 	if errors.Is(err, d365.ErrNotFound) {
 		return nil, nil
 	}

@@ -31,7 +31,7 @@ func newEnv(t testing.TB, o *dualwritetest.Options) *env {
 	srv := dualwritetest.NewServer(o)
 	t.Cleanup(srv.Close)
 	opts := d365.ClientOptions{Retry: d365.RetryOptions{Sleep: noWait, MaxRetries: 12}}
-	sc, err := sales.NewClient(srv.SalesURL, srv.Credential(), &opts)
+	sc, err := sales.NewClient(srv.SalesURL, srv.Credential(), &sales.Options{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,12 +82,12 @@ func (s *Service) pending(ctx context.Context, withProspects bool) iter.Seq2[*Re
 			}
 			return true
 		}
-		for lead, err := range s.sales.Leads.List(ctx, &d365.Query{
+		for lead, err := range s.sales.Leads.List(ctx, &sales.ListOptions{Query: d365.Query{
 			Filter: d365.Filterf("msdyn_b2bcommerceprospect eq %v and msdyn_b2bprospectstatus eq %v",
 				true, int(sales.B2BProspectStatusPending)),
 			OrderBy:  []string{"createdon asc"},
 			PageSize: s.pageSize,
-		}) {
+		}}) {
 			if err != nil {
 				if flush() {
 					yield(nil, fmt.Errorf("onboarding: listing pending requests: %w", err))
@@ -171,11 +171,11 @@ func (s *Service) attachOpportunities(ctx context.Context, group []*Request) err
 		filter.WriteString(d365.Filterf("_originatingleadid_value eq %v", r.Lead.ID))
 	}
 	byLead := make(map[uuid.UUID][]*sales.Opportunity, len(qualified))
-	for o, err := range s.sales.Opportunities.List(ctx, &d365.Query{
+	for o, err := range s.sales.Opportunities.List(ctx, &sales.ListOptions{Query: d365.Query{
 		Select: []string{"opportunityid", "name", "statecode", "statuscode", "_originatingleadid_value",
 			"_parentaccountid_value", "_parentcontactid_value", "_customerid_value"},
 		Filter: filter.String(),
-	}) {
+	}}) {
 		if err != nil {
 			return fmt.Errorf("onboarding: reading the opportunities of %d qualified leads: %w", len(qualified), err)
 		}

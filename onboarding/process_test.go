@@ -55,7 +55,7 @@ func TestProcessWithFaults(t *testing.T) {
 
 	approved := 0
 	for _, id := range ids {
-		lead, err := e.sales.Leads.Get(ctx, id)
+		lead, err := e.sales.Leads.Get(ctx, id, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

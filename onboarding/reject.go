@@ -73,7 +73,7 @@ func (s *Service) Reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions
 		status, err := s.runStep(ctx, func() error {
 			return s.sales.Leads.Disqualify(ctx, leadID, reason)
 		}, func() (verdict, error) {
-			again, err := s.sales.Leads.Get(ctx, leadID)
+			again, err := s.sales.Leads.Get(ctx, leadID, nil)
 			switch {
 			case err != nil:
 				return notApplied, err

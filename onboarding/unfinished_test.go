@@ -29,7 +29,7 @@ func decideAll(d onboarding.Decision) (onboarding.DecideFunc, map[uuid.UUID]int)
 // leadState returns a lead's statecode and msdyn_b2bprospectstatus.
 func (e *env) leadState(t *testing.T, id uuid.UUID) (sales.LeadState, sales.B2BProspectStatus) {
 	t.Helper()
-	l, err := e.sales.Leads.Get(context.Background(), id)
+	l, err := e.sales.Leads.Get(context.Background(), id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,18 +46,18 @@ func TestApproveReachesApprovedOnBothSides(t *testing.T) {
 	}
 
 	// Check both sides independently of the workflow.
-	lead, err := e.sales.Leads.Get(ctx, id)
+	lead, err := e.sales.Leads.Get(ctx, id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if *lead.State != sales.LeadStateQualified || lead.B2BProspectStatus != sales.B2BProspectStatusApproved {
 		t.Errorf("lead is %v / %v, want Qualified / Approved", *lead.State, lead.B2BProspectStatus)
 	}
-	opp, err := e.sales.Opportunities.Get(ctx, out.OpportunityID)
+	opp, err := e.sales.Opportunities.Get(ctx, out.OpportunityID, nil)
 	if err != nil || *opp.State != sales.OpportunityStateWon {
 		t.Errorf("opportunity = %+v, %v; want Won", opp, err)
 	}
-	org, err := e.commerce.Customers.Get(ctx, e.srv.Company(), c.OrganizationAccount)
+	org, err := e.commerce.Customers.Get(ctx, e.srv.Company(), c.OrganizationAccount, nil)
 	if err != nil || org.PartyType != commerce.PartyOrganization {
 		t.Errorf("organization customer = %+v, %v", org, err)
 	}
@@ -80,7 +80,7 @@ func TestRejectOpenLeadDisqualifies(t *testing.T) {
 	if diff := cmp.Diff([]string{"read lead:done", "disqualify lead:done", "confirm in Commerce:done"}, stepsOf(out)); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
-	lead, _ := e.sales.Leads.Get(context.Background(), id)
+	lead, _ := e.sales.Leads.Get(context.Background(), id, nil)
 	if *lead.State != sales.LeadStateDisqualified || lead.Status != sales.LeadStatusCannotContact || lead.B2BProspectStatus != sales.B2BProspectStatusRejected {
 		t.Errorf("lead = %v/%v/%v", *lead.State, lead.Status, lead.B2BProspectStatus)
 	}
@@ -105,7 +105,7 @@ func TestRejectQualifiedLeadLosesTheOpportunity(t *testing.T) {
 	if diff := cmp.Diff(want, stepsOf(out)); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
-	opp, _ := e.sales.Opportunities.Get(ctx, res.OpportunityID)
+	opp, _ := e.sales.Opportunities.Get(ctx, res.OpportunityID, nil)
 	if *opp.State != sales.OpportunityStateLost || opp.Status != sales.OpportunityStatusOutSold || out.OpportunityID != res.OpportunityID {
 		t.Errorf("opportunity %v/%v (outcome names %s)", *opp.State, opp.Status, out.OpportunityID)
 	}

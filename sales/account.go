@@ -2,7 +2,6 @@ package sales
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"time"
 
@@ -62,44 +61,52 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*accountJSON)(a), &a.Annotations)
 }
 
-func (a *Account) createFields() *fields {
-	f := newFields()
-	f.required("Account.Name", "name", a.Name, 160)
-	for col, v := range map[string]string{
-		"name": a.Name, "accountnumber": a.AccountNumber, "emailaddress1": a.Email,
-		"telephone1": a.Phone, "websiteurl": a.WebsiteURL, "description": a.Description,
-	} {
-		set(f, col, v)
-	}
-	setPtr(f, "customertypecode", a.CustomerTypeCode)
-	f.decimal("Account.CreditLimit", "creditlimit", a.CreditLimit)
-	f.decimal("Account.Revenue", "revenue", a.Revenue)
-	f.bind("parentaccountid", "accounts", a.ParentAccountID)
-	f.bind("primarycontactid", "contacts", a.PrimaryContactID)
-	f.bind("transactioncurrencyid", "transactioncurrencies", a.TransactionCurrencyID)
-	return f
+// accountWrite is the body of Accounts.Create.
+type accountWrite struct {
+	ID                    uuid.UUID    `json:"accountid"`
+	Name                  string       `json:"name" d365:"required,max=160"`
+	AccountNumber         string       `json:"accountnumber"`
+	Email                 string       `json:"emailaddress1"`
+	Phone                 string       `json:"telephone1"`
+	WebsiteURL            string       `json:"websiteurl"`
+	Description           string       `json:"description"`
+	CustomerTypeCode      *int         `json:"customertypecode"`
+	CreditLimit           d365.Decimal `json:"creditlimit"`
+	Revenue               d365.Decimal `json:"revenue"`
+	ParentAccountID       uuid.UUID    `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
+	PrimaryContactID      uuid.UUID    `json:"primarycontactid@odata.bind" d365:"bind=contacts"`
+	TransactionCurrencyID uuid.UUID    `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies"`
 }
 
 // AccountService reads and creates accounts. Get it from Client.Accounts.
-type AccountService struct {
-	r records[Account]
-}
+type AccountService struct{ entitySet }
 
 // Create creates an account from the columns of a that are set and returns
 // its id. Name is required. When a.ID is set the create is idempotent.
 func (s *AccountService) Create(ctx context.Context, a *Account) (uuid.UUID, error) {
 	if a == nil {
-		return uuid.Nil, fmt.Errorf("sales: Accounts.Create: the account is nil")
+		return uuid.Nil, d365.NewInputError(s.op("Create"), "account", "is nil")
 	}
-	return s.r.create(ctx, "accountid", a.ID, a.createFields())
+	body, err := odata.Members(convert[accountWrite](a), "Account", true)
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	return s.create(ctx, "Create", a.ID, body)
 }
 
-// Get reads the account with the given id, with its annotations.
-func (s *AccountService) Get(ctx context.Context, id uuid.UUID) (*Account, error) {
-	return s.r.get(ctx, id)
+// Get reads the account with the given id, with its annotations and the
+// columns o selects (nil: every column).
+func (s *AccountService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Account, error) {
+	return get[Account](ctx, s.entitySet, id, o)
 }
 
-// List streams the accounts the query selects (nil: all of them).
-func (s *AccountService) List(ctx context.Context, q *d365.Query) iter.Seq2[*Account, error] {
-	return s.r.list(ctx, q)
+// List streams the accounts o selects (nil: all of them).
+func (s *AccountService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Account, error] {
+	return list[Account](ctx, s.entitySet, o)
+}
+
+// Pages streams the accounts o selects a page at a time (see
+// LeadService.Pages).
+func (s *AccountService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Account], error] {
+	return pages[Account](ctx, s.entitySet, o)
 }

@@ -49,7 +49,7 @@ func entityRef(table string, id uuid.UUID) map[string]any {
 // connection. Before trying again, read the lead: a qualified lead names its
 // opportunity in QualifyingOpportunityID.
 func (s *LeadService) Qualify(ctx context.Context, id uuid.UUID, o *QualifyOptions) (*QualifyResult, error) {
-	p, err := s.r.path(id)
+	p, err := s.path("Qualify", id)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (s *LeadService) Qualify(ctx context.Context, id uuid.UUID, o *QualifyOptio
 	if o.SourceCampaignID != uuid.Nil {
 		body["SourceCampaignId"] = entityRef("campaign", o.SourceCampaignID)
 	}
-	resp, err := s.r.c.od.Do(ctx, &odata.Request{Method: http.MethodPost, Path: p + "/Microsoft.Dynamics.CRM.QualifyLead", Body: body})
+	resp, err := s.c.od.Do(ctx, &odata.Request{Method: http.MethodPost, Path: p + "/Microsoft.Dynamics.CRM.QualifyLead", Body: body})
 	if err != nil {
 		return nil, err
 	}
@@ -104,18 +104,19 @@ func (s *LeadService) Qualify(ctx context.Context, id uuid.UUID, o *QualifyOptio
 	return res, nil
 }
 
-// Disqualify closes the lead as disqualified (statecode 2) with the given
+// Disqualify closes the lead as disqualified (State Disqualified) with the given
 // reason: LeadStatusLost, LeadStatusCannotContact,
 // LeadStatusNoLongerInterested or LeadStatusCanceled. It fails with
 // d365.ErrNotFound when the lead does not exist.
 func (s *LeadService) Disqualify(ctx context.Context, id uuid.UUID, reason LeadStatus) error {
 	if reason.State() != LeadStateDisqualified || reason > LeadStatusCanceled {
-		return fmt.Errorf("sales: Leads.Disqualify: reason is %s: give Lost, CannotContact, NoLongerInterested or Canceled", reason)
+		return d365.NewInputError(s.op("Disqualify"), "reason", "is %s: give Lost, CannotContact, NoLongerInterested or Canceled", reason)
 	}
-	f := newFields()
-	f.m["statecode"] = LeadStateDisqualified
-	f.m["statuscode"] = reason
-	return s.r.update(ctx, id, f, nil)
+	body, err := odata.Members(&leadWrite{State: Ptr(LeadStateDisqualified), LeadChanges: LeadChanges{Status: &reason}}, "Disqualify", false)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, "Disqualify", id, body, nil)
 }
 
 // CloseOptions describes the opportunity close activity Win and Lose
@@ -142,7 +143,7 @@ func (s *OpportunityService) Win(ctx context.Context, id uuid.UUID, o *CloseOpti
 // reason: OpportunityStatusCanceled or OpportunityStatusOutSold.
 func (s *OpportunityService) Lose(ctx context.Context, id uuid.UUID, reason OpportunityStatus, o *CloseOptions) error {
 	if reason != OpportunityStatusCanceled && reason != OpportunityStatusOutSold {
-		return fmt.Errorf("sales: Opportunities.Lose: reason is %s: give OpportunityStatusCanceled or OpportunityStatusOutSold", reason)
+		return d365.NewInputError(s.op("Lose"), "reason", "is %s: give OpportunityStatusCanceled or OpportunityStatusOutSold", reason)
 	}
 	return s.close(ctx, "LoseOpportunity", "Lost Opportunity", id, reason, o)
 }
@@ -151,8 +152,8 @@ func (s *OpportunityService) Lose(ctx context.Context, id uuid.UUID, reason Oppo
 // second call fails on the closed opportunity), so neither is retried after
 // a lost connection.
 func (s *OpportunityService) close(ctx context.Context, action, subject string, id uuid.UUID, status OpportunityStatus, o *CloseOptions) error {
-	p, err := s.r.path(id)
-	if err != nil {
+	method := strings.TrimSuffix(action, "Opportunity")
+	if _, err := s.path(method, id); err != nil {
 		return err
 	}
 	if o == nil {
@@ -161,20 +162,26 @@ func (s *OpportunityService) close(ctx context.Context, action, subject string, 
 	if o.Subject != "" {
 		subject = o.Subject
 	}
-	f := newFields()
-	f.maxLen("CloseOptions.Subject", "subject", subject, 200)
-	f.m["subject"] = subject
-	f.m["opportunityid@odata.bind"] = "/" + p
-	set(f, "description", o.Description)
-	f.decimal("CloseOptions.ActualRevenue", "actualrevenue", o.ActualRevenue)
-	set(f, "actualend", o.CloseDate)
-	if f.err != nil {
-		return f.err
+	activity, err := odata.Members(&opportunityClose{
+		Subject: subject, Opportunity: id, Description: o.Description,
+		ActualRevenue: o.ActualRevenue, CloseDate: o.CloseDate,
+	}, "CloseOptions", true)
+	if err != nil {
+		return s.input(method, err)
 	}
-	_, err = s.r.c.od.Do(ctx, &odata.Request{
+	_, err = s.c.od.Do(ctx, &odata.Request{
 		Method: http.MethodPost,
 		Path:   action,
-		Body:   map[string]any{"Status": status, "OpportunityClose": f.m},
+		Body:   map[string]any{"Status": status, "OpportunityClose": activity},
 	})
 	return err
+}
+
+// opportunityClose is the opportunity close activity Win and Lose record.
+type opportunityClose struct {
+	Subject       string       `json:"subject" d365:"max=200"`
+	Opportunity   uuid.UUID    `json:"opportunityid@odata.bind" d365:"bind=opportunities"`
+	Description   string       `json:"description"`
+	ActualRevenue d365.Decimal `json:"actualrevenue"`
+	CloseDate     d365.Date    `json:"actualend"`
 }

@@ -161,7 +161,7 @@ func BenchmarkLeadGet(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
 		for b.Loop() {
-			l, err := c.Leads.Get(ctx, id)
+			l, err := c.Leads.Get(ctx, id, nil)
 			if err != nil || l.ID != id {
 				b.Fatal(err)
 			}
@@ -194,7 +194,7 @@ func BenchmarkLeadList5000(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			got := 0
-			for l, err := range c.Leads.List(ctx, &d365.Query{PageSize: n}) {
+			for l, err := range c.Leads.List(ctx, &sales.ListOptions{Query: d365.Query{PageSize: n}}) {
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -308,7 +308,7 @@ func streamLeads(tb testing.TB, lead string, total, size int) uint64 {
 	c := benchSDK(tb, srv.URL)
 	h := startHeapPeak()
 	n := 0
-	for l, err := range c.Leads.List(context.Background(), &d365.Query{PageSize: size}) {
+	for l, err := range c.Leads.List(context.Background(), &sales.ListOptions{Query: d365.Query{PageSize: size}}) {
 		if err != nil {
 			tb.Fatal(err)
 		}

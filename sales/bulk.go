@@ -1,9 +1,11 @@
 package sales
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/internal/odata"
@@ -14,6 +16,9 @@ import (
 // request carries unless BulkOptions says otherwise. Microsoft advises
 // batches of 100 to 1,000 records for standard tables.
 const DefaultChunkSize = 100
+
+// leadType is the type of the targets of the bulk messages on leads.
+const leadType = "Microsoft.Dynamics.CRM.lead"
 
 // maxChunkSize is the most records one bulk message may carry.
 const maxChunkSize = 1000
@@ -66,21 +71,16 @@ func (s *LeadService) CreateMultiple(ctx context.Context, leads []*Lead, o *Bulk
 		if l == nil {
 			return nil, fmt.Errorf("sales: Leads.CreateMultiple: lead %d is nil", i)
 		}
-		f := l.createFields()
-		if f.err != nil {
-			return nil, fmt.Errorf("sales: Leads.CreateMultiple: lead %d: %w", i, f.err)
+		w := l.write()
+		w.ID, w.Type = cmp.Or(l.ID, uuid.New()), leadType
+		ids[i] = w.ID
+		if targets[i], err = w.body("Lead", true); err != nil {
+			return nil, fmt.Errorf("sales: Leads.CreateMultiple: lead %d: %w", i, err)
 		}
-		ids[i] = l.ID
-		if ids[i] == uuid.Nil {
-			ids[i] = uuid.New()
-		}
-		f.m["leadid"] = ids[i]
-		f.m["@odata.type"] = "Microsoft.Dynamics.CRM.lead"
-		targets[i] = f.m
 	}
 	for start := 0; start < len(targets); start += size {
 		end := min(start+size, len(targets))
-		if err := s.r.createMultiple(ctx, targets[start:end], ids[start:end]); err != nil {
+		if err := s.createMultiple(ctx, targets[start:end], ids[start:end]); err != nil {
 			return ids[:start], fmt.Errorf("sales: Leads.CreateMultiple: leads %d to %d: %w", start, end-1, err)
 		}
 	}
@@ -108,22 +108,19 @@ func (s *LeadService) UpdateMultiple(ctx context.Context, updates []LeadUpdate, 
 		if u.ID == uuid.Nil {
 			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d has no lead id", i)
 		}
-		f := u.Changes.fields()
-		if f.err != nil {
-			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d: %w", i, f.err)
-		}
-		if len(f.m) == 0 {
+		if u.Changes == nil || reflect.ValueOf(*u.Changes).IsZero() {
 			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d changes no column", i)
 		}
-		f.m["leadid"] = u.ID
-		f.m["@odata.type"] = "Microsoft.Dynamics.CRM.lead"
-		targets[i] = f.m
+		w := &leadWrite{Type: leadType, ID: u.ID, LeadChanges: *u.Changes}
+		if targets[i], err = w.body("LeadChanges", false); err != nil {
+			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d: %w", i, err)
+		}
 	}
 	for start := 0; start < len(targets); start += size {
 		end := min(start+size, len(targets))
-		_, err := s.r.c.od.Do(ctx, &odata.Request{
+		_, err := s.c.od.Do(ctx, &odata.Request{
 			Method:     http.MethodPost,
-			Path:       s.r.set + "/Microsoft.Dynamics.CRM.UpdateMultiple",
+			Path:       s.name + "/Microsoft.Dynamics.CRM.UpdateMultiple",
 			Body:       map[string]any{"Targets": targets[start:end]},
 			Idempotent: true,
 		})
@@ -136,17 +133,13 @@ func (s *LeadService) UpdateMultiple(ctx context.Context, updates []LeadUpdate, 
 
 // createMultiple sends one CreateMultiple chunk whose targets carry the
 // client-chosen ids want, and checks the ids the service returns.
-func (r records[T]) createMultiple(ctx context.Context, targets []map[string]any, want []uuid.UUID) error {
-	resp, err := r.c.od.Do(ctx, &odata.Request{
-		Method:     http.MethodPost,
-		Path:       r.set + "/Microsoft.Dynamics.CRM.CreateMultiple",
+func (s entitySet) createMultiple(ctx context.Context, targets []map[string]any, want []uuid.UUID) error {
+	resp, err := odata.Create(ctx, s.c.od, &odata.Request{
+		Path:       s.name + "/Microsoft.Dynamics.CRM.CreateMultiple",
 		Body:       map[string]any{"Targets": targets},
 		Idempotent: true,
 	})
-	if err != nil {
-		if duplicateOnRetry(err) {
-			return nil // the first attempt created the chunk
-		}
+	if err != nil || resp == nil { // nil: a retry found the chunk created
 		return err
 	}
 	var out struct {

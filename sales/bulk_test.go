@@ -67,9 +67,9 @@ func bulkClient(t *testing.T, h http.Handler) *sales.Client {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	c, err := sales.NewClient(srv.URL, d365.StaticTokenCredential("test-token"), &d365.ClientOptions{
+	c, err := sales.NewClient(srv.URL, d365.StaticTokenCredential("test-token"), &sales.Options{ClientOptions: d365.ClientOptions{
 		Retry: d365.RetryOptions{Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }},
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,12 @@
 package sales
 
-import "strconv"
+import (
+	"strconv"
 
-// LeadState is a lead's statecode: whether it is open, qualified or
+	"github.com/b2bflow/d365/dualwrite"
+)
+
+// LeadState is a lead's State: whether it is open, qualified or
 // disqualified.
 type LeadState int
 
@@ -26,7 +30,7 @@ func (s LeadState) String() string {
 	return "LeadState(" + strconv.Itoa(int(s)) + ")"
 }
 
-// LeadStatus is a lead's statuscode, the reason for its state.
+// LeadStatus is a lead's Status, the reason for its state.
 type LeadStatus int
 
 // The lead status reasons: New and Contacted belong to the Open state,
@@ -127,16 +131,16 @@ func (s OpportunityStatus) String() string {
 	return "OpportunityStatus(" + strconv.Itoa(int(s)) + ")"
 }
 
-// B2BProspectStatus is a lead's msdyn_b2bprospectstatus: where a Commerce
+// B2BProspectStatus is a lead's B2BProspectStatus column: where a Commerce
 // B2B onboarding request stands. Dual-write keeps it in step with the
 // prospect's B2BProspectStatus in Commerce headquarters.
 type B2BProspectStatus int
 
 // The B2B prospect statuses.
 const (
-	B2BProspectStatusPending  B2BProspectStatus = 192350000
-	B2BProspectStatusApproved B2BProspectStatus = 192350001
-	B2BProspectStatusRejected B2BProspectStatus = 192350002
+	B2BProspectStatusPending  B2BProspectStatus = dualwrite.DataversePending
+	B2BProspectStatusApproved B2BProspectStatus = dualwrite.DataverseApproved
+	B2BProspectStatusRejected B2BProspectStatus = dualwrite.DataverseRejected
 )
 
 // String returns the status's label, such as "Pending".

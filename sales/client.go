@@ -1,9 +1,7 @@
 package sales
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/b2bflow/d365"
@@ -14,11 +12,16 @@ import (
 // URL: requests go to <org>/api/data/v9.2/.
 const APIPath = "/api/data/v9.2/"
 
-// MaxConcurrency is the number of concurrent requests Dataverse allows per
-// user and web server (its service protection limit); the client keeps at
-// most this many requests in flight unless ClientOptions.MaxConcurrency says
-// otherwise.
-const MaxConcurrency = 52
+// DefaultMaxConcurrency is how many requests a Client has in flight at once
+// when ClientOptions.MaxConcurrency is zero: the number of concurrent
+// requests Dataverse allows per user and web server (its service protection
+// limit).
+const DefaultMaxConcurrency = 52
+
+// Options configures a Client. The zero value (or nil) is ready to use.
+type Options struct {
+	d365.ClientOptions
+}
 
 // Client is a Dynamics 365 Sales (Dataverse Web API) client. Its services
 // (Leads, Opportunities, Accounts, Contacts, Notes) and Table share one
@@ -46,40 +49,39 @@ type Client struct {
 //
 // The URL must use https, except on a loopback address (emulators, tests).
 // Reads send "If-None-Match: null" so that Dataverse skips its caches.
-func NewClient(orgURL string, cred d365.Credential, o *d365.ClientOptions) (*Client, error) {
+func NewClient(orgURL string, cred d365.Credential, o *Options) (*Client, error) {
 	if cred == nil {
-		return nil, errors.New("sales: NewClient: cred is nil: give a d365.Credential, such as one from d365.NewClientSecretCredential")
+		return nil, d365.NewInputError("sales: NewClient", "cred", "is nil: give a d365.Credential, such as one from d365.NewClientSecretCredential")
 	}
 	org, err := odata.ServiceURL("orgURL", orgURL)
 	if err != nil {
 		return nil, err
 	}
 	if org.Path != "/" {
-		return nil, fmt.Errorf("sales: NewClient: orgURL %q must be the organization URL without a path, such as https://contoso.crm.dynamics.com", orgURL)
+		return nil, d365.NewInputError("sales: NewClient", "orgURL", "%q must be the organization URL without a path, such as https://contoso.crm.dynamics.com", orgURL)
 	}
 	base := *org
 	base.Path = APIPath
-	var opts d365.ClientOptions
-	if o != nil {
-		opts = *o
+	if o == nil {
+		o = &Options{}
 	}
 	od, err := odata.New(odata.Config{
 		BaseURL:               &base,
 		Resource:              odata.Origin(org),
 		Credential:            cred,
-		Options:               opts,
-		DefaultMaxConcurrency: MaxConcurrency,
+		Options:               o.ClientOptions,
+		DefaultMaxConcurrency: DefaultMaxConcurrency,
 		BypassCache:           true,
 	})
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{od: od}
-	c.Leads = &LeadService{r: records[Lead]{c: c, set: "leads", what: "lead"}}
-	c.Opportunities = &OpportunityService{r: records[Opportunity]{c: c, set: "opportunities", what: "opportunity"}}
-	c.Accounts = &AccountService{r: records[Account]{c: c, set: "accounts", what: "account"}}
-	c.Contacts = &ContactService{r: records[Contact]{c: c, set: "contacts", what: "contact"}}
-	c.Notes = &NoteService{r: records[Note]{c: c, set: "annotations", what: "note"}}
+	c.Leads = &LeadService{entitySet{c, "leads", "lead", "Leads"}}
+	c.Opportunities = &OpportunityService{entitySet{c, "opportunities", "opportunity", "Opportunities"}}
+	c.Accounts = &AccountService{entitySet{c, "accounts", "account", "Accounts"}}
+	c.Contacts = &ContactService{entitySet{c, "contacts", "contact", "Contacts"}}
+	c.Notes = &NoteService{entitySet{c, "annotations", "note", "Notes"}}
 	return c, nil
 }
 
@@ -98,13 +100,7 @@ func (c Client) String() string {
 
 // Format prints String for every verb, so that no verb reaches the
 // credential the client holds.
-func (c Client) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		io.WriteString(f, c.String())
-		return
-	}
-	fmt.Fprintf(f, fmt.FormatString(f, verb), c.String())
-}
+func (c Client) Format(f fmt.State, verb rune) { odata.Format(f, verb, c.String()) }
 
 // LogValue logs String.
 func (c Client) LogValue() slog.Value { return slog.StringValue(c.String()) }

@@ -2,7 +2,6 @@ package sales
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"time"
 
@@ -54,25 +53,32 @@ func (c *Contact) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*contactJSON)(c), &c.Annotations)
 }
 
-func (c *Contact) createFields() *fields {
-	f := newFields()
-	f.required("Contact.LastName", "lastname", c.LastName, 50)
-	for col, v := range map[string]string{
-		"firstname": c.FirstName, "lastname": c.LastName, "emailaddress1": c.Email,
-		"telephone1": c.Phone, "jobtitle": c.JobTitle, "msdyn_contactpersonid": c.ContactPersonID,
-	} {
-		set(f, col, v)
-	}
-	bindCustomer(f, "parentcustomerid", c.ParentCustomerID, c.LookupLogicalName("_parentcustomerid_value"))
-	setPtr(f, "msdyn_sellable", c.Sellable)
-	f.decimal("Contact.CreditLimit", "creditlimit", c.CreditLimit)
-	return f
+// write returns what Create sends: the writable fields of c that are set.
+func (c *Contact) write() *contactWrite {
+	w := convert[contactWrite](c)
+	w.ParentCustomerAccount, w.ParentCustomerContact = customer(c.ParentCustomerID, c.LookupLogicalName(odata.Column[Contact]("ParentCustomerID")))
+	return w
+}
+
+// contactWrite is the body of Contacts.Create.
+type contactWrite struct {
+	ID        uuid.UUID `json:"contactid"`
+	FirstName string    `json:"firstname"`
+	LastName  string    `json:"lastname" d365:"required,max=50"`
+	Email     string    `json:"emailaddress1"`
+	Phone     string    `json:"telephone1"`
+	JobTitle  string    `json:"jobtitle"`
+	// The company is an account or a contact, each bound through its own
+	// navigation property.
+	ParentCustomerAccount uuid.UUID    `json:"parentcustomerid_account@odata.bind" d365:"bind=accounts"`
+	ParentCustomerContact uuid.UUID    `json:"parentcustomerid_contact@odata.bind" d365:"bind=contacts"`
+	ContactPersonID       string       `json:"msdyn_contactpersonid"`
+	Sellable              *bool        `json:"msdyn_sellable"`
+	CreditLimit           d365.Decimal `json:"creditlimit"`
 }
 
 // ContactService reads and creates contacts. Get it from Client.Contacts.
-type ContactService struct {
-	r records[Contact]
-}
+type ContactService struct{ entitySet }
 
 // Create creates a contact from the columns of c that are set and returns
 // its id. LastName is required; ParentCustomerID is bound as an account
@@ -80,17 +86,28 @@ type ContactService struct {
 // idempotent.
 func (s *ContactService) Create(ctx context.Context, c *Contact) (uuid.UUID, error) {
 	if c == nil {
-		return uuid.Nil, fmt.Errorf("sales: Contacts.Create: the contact is nil")
+		return uuid.Nil, d365.NewInputError(s.op("Create"), "contact", "is nil")
 	}
-	return s.r.create(ctx, "contactid", c.ID, c.createFields())
+	body, err := odata.Members(c.write(), "Contact", true)
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	return s.create(ctx, "Create", c.ID, body)
 }
 
-// Get reads the contact with the given id, with its annotations.
-func (s *ContactService) Get(ctx context.Context, id uuid.UUID) (*Contact, error) {
-	return s.r.get(ctx, id)
+// Get reads the contact with the given id, with its annotations and the
+// columns o selects (nil: every column).
+func (s *ContactService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Contact, error) {
+	return get[Contact](ctx, s.entitySet, id, o)
 }
 
-// List streams the contacts the query selects (nil: all of them).
-func (s *ContactService) List(ctx context.Context, q *d365.Query) iter.Seq2[*Contact, error] {
-	return s.r.list(ctx, q)
+// List streams the contacts o selects (nil: all of them).
+func (s *ContactService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Contact, error] {
+	return list[Contact](ctx, s.entitySet, o)
+}
+
+// Pages streams the contacts o selects a page at a time (see
+// LeadService.Pages).
+func (s *ContactService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Contact], error] {
+	return pages[Contact](ctx, s.entitySet, o)
 }

@@ -22,18 +22,33 @@
 // service's pages, so memory stays flat whatever the number of records.
 // Build filters with d365.Filterf, which formats and escapes the values:
 //
-//	lead, err := c.Leads.Get(ctx, id)
+//	lead, err := c.Leads.Get(ctx, id, nil)
 //	fmt.Println(lead.Subject, lead.Status, lead.FormattedValue("statuscode"))
 //
-//	q := &d365.Query{
+//	q := &sales.ListOptions{Query: d365.Query{
 //		Select: []string{"subject", "companyname", "statuscode"},
 //		Filter: d365.Filterf("companyname eq %v", "O'Neil Ltd"),
 //		Top:    50,
-//	}
+//	}}
 //	for lead, err := range c.Leads.List(ctx, q) {
 //		if err != nil { return err }
 //		fmt.Println(lead.ID, lead.Subject)
 //	}
+//
+// Get reads every column unless d365.GetOptions names some ($select,
+// $expand): c.Leads.Get(ctx, id, &d365.GetOptions{Select: []string{"subject"}}).
+//
+// Pages streams the same records a page at a time, with the total count
+// (@odata.count, when Query.Count asks for it) and the page's next link.
+// Save the link to resume a long listing later, after a crash or in another
+// process: ListOptions.NextLink starts a listing from it (the link must be
+// on the organization's host):
+//
+//	for p, err := range c.Leads.Pages(ctx, q) {
+//		if err != nil { return err }
+//		save(p.NextLink) // ... and after a crash:
+//	}
+//	for lead, err := range c.Leads.List(ctx, &sales.ListOptions{NextLink: saved}) { ... }
 //
 // Records carry their annotations: lead.ETag (the version),
 // lead.FormattedValue(column) (labels as users see them) and
@@ -45,9 +60,9 @@
 //
 // The leads dual-write creates from Commerce B2B onboarding requests are the
 // view "All commerce B2B leads": open leads with msdyn_b2bcommerceprospect
-// true. CommerceB2B streams them by B2B prospect status:
+// true. ListB2B streams them by B2B prospect status:
 //
-//	for lead, err := range c.Leads.CommerceB2B(ctx, sales.B2BProspectStatusPending) { ... }
+//	for lead, err := range c.Leads.ListB2B(ctx, sales.B2BProspectStatusPending) { ... }
 //
 // and Notes.ForLead reads a lead's timeline.
 //
@@ -84,13 +99,13 @@
 // before any request, with a message that names the field. Failures
 // reported by the service are *d365.Error values; test them with errors.Is:
 //
-//	lead, err := c.Leads.Get(ctx, id)
+//	lead, err := c.Leads.Get(ctx, id, nil)
 //	if errors.Is(err, d365.ErrNotFound) { ... }
 //
 // To update a record only if nobody changed it since it was read, pass its
 // ETag; a stale ETag fails with d365.ErrPreconditionFailed:
 //
-//	err = c.Leads.Update(ctx, lead.ID, changes, &sales.UpdateOptions{IfMatch: lead.ETag})
+//	err = c.Leads.Update(ctx, lead.ID, changes, &d365.UpdateOptions{IfMatch: lead.ETag})
 //	if errors.Is(err, d365.ErrPreconditionFailed) {
 //		// read the lead again and decide
 //	}

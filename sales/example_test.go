@@ -55,11 +55,11 @@ func ExampleLeadService_List() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	q := &d365.Query{
+	q := &sales.ListOptions{Query: d365.Query{
 		Select: []string{"subject", "companyname", "statuscode"},
 		Filter: d365.Filterf("companyname eq %v and statecode eq %v", "O'Neil Ltd", int(sales.LeadStateOpen)),
 		Top:    10,
-	}
+	}}
 	for lead, err := range c.Leads.List(context.Background(), q) {
 		if err != nil {
 			log.Fatal(err)

@@ -70,10 +70,10 @@ func replay(t *testing.T, cassette string) (*Client, *sent) {
 	hc := vcr.Client(t, cassette, vo)
 	s := &sent{next: hc.Transport}
 	hc.Transport = s
-	c, err := NewClient(org, cred, &d365.ClientOptions{
+	c, err := NewClient(org, cred, &Options{ClientOptions: d365.ClientOptions{
 		HTTPClient: hc,
 		Retry:      d365.RetryOptions{Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }},
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func noNetwork(t *testing.T) *Client {
 		t.Errorf("unexpected request %s %s", r.Method, r.URL)
 		return nil, http.ErrNotSupported
 	})}
-	c, err := NewClient(testOrg, d365.StaticTokenCredential("test-token"), &d365.ClientOptions{HTTPClient: hc})
+	c, err := NewClient(testOrg, d365.StaticTokenCredential("test-token"), &Options{ClientOptions: d365.ClientOptions{HTTPClient: hc}})
 	if err != nil {
 		t.Fatal(err)
 	}

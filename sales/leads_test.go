@@ -55,7 +55,7 @@ func TestLeadsCreateWithIDIsRetriedAndIdempotent(t *testing.T) {
 
 func TestLeadsGet(t *testing.T) {
 	c, _ := replay(t, "leads_get")
-	got, err := c.Leads.Get(context.Background(), leadID)
+	got, err := c.Leads.Get(context.Background(), leadID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +101,12 @@ func TestLeadsGet(t *testing.T) {
 
 func TestLeadsListFollowsNextLinkAndStopsAtTop(t *testing.T) {
 	c, _ := replay(t, "leads_list_paging")
-	leads := collect(t, c.Leads.List(context.Background(), &d365.Query{
+	leads := collect(t, c.Leads.List(context.Background(), &ListOptions{Query: d365.Query{
 		Select:   []string{"subject", "companyname"},
 		Filter:   d365.Filterf("contains(companyname,%v)", "sample"),
 		Top:      3,
 		PageSize: 2,
-	}))
+	}}))
 	var got []string
 	for _, l := range leads {
 		got = append(got, l.Subject+"|"+l.ETag)
@@ -133,7 +133,7 @@ func TestLeadsUpdateSendsOnlyChangesWithIfMatchStar(t *testing.T) {
 func TestLeadsUpdateStaleETag(t *testing.T) {
 	c, _ := replay(t, "leads_update_stale_etag")
 	err := c.Leads.Update(context.Background(), leadID, &LeadChanges{Subject: Ptr("Updated subject")},
-		&UpdateOptions{IfMatch: `W/"4788911"`})
+		&d365.UpdateOptions{IfMatch: `W/"4788911"`})
 	if !errors.Is(err, d365.ErrPreconditionFailed) {
 		t.Fatalf("err = %v, want ErrPreconditionFailed", err)
 	}
@@ -149,7 +149,7 @@ func TestLeadsDeleteThenGetNotFound(t *testing.T) {
 	if err := c.Leads.Delete(ctx, leadID); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Leads.Get(ctx, leadID)
+	_, err := c.Leads.Get(ctx, leadID, nil)
 	if !errors.Is(err, d365.ErrNotFound) {
 		t.Fatalf("err = %v, want ErrNotFound", err)
 	}
@@ -176,7 +176,7 @@ func TestLeadsDisqualify(t *testing.T) {
 
 func TestLeadsCommerceB2B(t *testing.T) {
 	c, _ := replay(t, "leads_commerce_b2b")
-	leads := collect(t, c.Leads.CommerceB2B(context.Background(), B2BProspectStatusPending))
+	leads := collect(t, c.Leads.ListB2B(context.Background(), B2BProspectStatusPending))
 	if len(leads) != 1 {
 		t.Fatalf("got %d leads, want 1", len(leads))
 	}

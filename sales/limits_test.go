@@ -39,9 +39,9 @@ func runAtLimits(tb testing.TB) limitsRun {
 		Requests: perWindow, Window: window, Concurrent: 52,
 	}})
 	defer srv.Close()
-	c, err := sales.NewClient(srv.SalesURL, srv.Credential(), &d365.ClientOptions{
+	c, err := sales.NewClient(srv.SalesURL, srv.Credential(), &sales.Options{ClientOptions: d365.ClientOptions{
 		Retry: d365.RetryOptions{MaxRetries: 50},
-	})
+	}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package sales
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"time"
 
@@ -10,15 +9,6 @@ import (
 	"github.com/b2bflow/d365/internal/odata"
 	"github.com/google/uuid"
 )
-
-// noteTables maps the tables a note can be attached to (objecttypecode) to
-// their entity sets.
-var noteTables = map[string]string{
-	"lead":        "leads",
-	"opportunity": "opportunities",
-	"account":     "accounts",
-	"contact":     "contacts",
-}
 
 // Note is a timeline note: a record of the annotations table.
 type Note struct {
@@ -52,56 +42,86 @@ func (n *Note) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*noteJSON)(n), &n.Annotations)
 }
 
-func (n *Note) createFields() *fields {
-	f := newFields()
-	f.maxLen("Note.Subject", "subject", n.Subject, 500)
-	set(f, "subject", n.Subject)
-	set(f, "notetext", n.Text)
-	if n.ObjectID != uuid.Nil {
-		es, ok := noteTables[n.ObjectType]
-		if !ok {
-			f.fail("Note.ObjectType (objecttypecode) is %q: give \"lead\", \"opportunity\", \"account\" or \"contact\"", n.ObjectType)
-		}
-		f.bind("objectid_"+n.ObjectType, es, n.ObjectID)
+// write returns what Create sends: the writable fields of n that are set.
+func (n *Note) write() (*noteWrite, error) {
+	w := convert[noteWrite](n)
+	if n.ObjectID == uuid.Nil {
+		return w, nil
 	}
-	return f
+	switch n.ObjectType {
+	case "lead":
+		w.Lead = n.ObjectID
+	case "opportunity":
+		w.Opportunity = n.ObjectID
+	case "account":
+		w.Account = n.ObjectID
+	case "contact":
+		w.Contact = n.ObjectID
+	default:
+		return nil, d365.NewInputError("", "Note.ObjectType ("+odata.Column[Note]("ObjectType")+")",
+			"is %q: give \"lead\", \"opportunity\", \"account\" or \"contact\"", n.ObjectType)
+	}
+	return w, nil
+}
+
+// noteWrite is the body of Notes.Create. The record the note is attached
+// to is bound through the navigation property of its table.
+type noteWrite struct {
+	ID          uuid.UUID `json:"annotationid"`
+	Subject     string    `json:"subject" d365:"max=500"`
+	Text        string    `json:"notetext"`
+	Lead        uuid.UUID `json:"objectid_lead@odata.bind" d365:"bind=leads"`
+	Opportunity uuid.UUID `json:"objectid_opportunity@odata.bind" d365:"bind=opportunities"`
+	Account     uuid.UUID `json:"objectid_account@odata.bind" d365:"bind=accounts"`
+	Contact     uuid.UUID `json:"objectid_contact@odata.bind" d365:"bind=contacts"`
 }
 
 // NoteService reads and creates timeline notes. Get it from Client.Notes.
-type NoteService struct {
-	r records[Note]
-}
+type NoteService struct{ entitySet }
 
 // Create creates a note and returns its id. To attach it to a record, set
 // ObjectID and ObjectType (such as "lead"): it is bound with
 // objectid_lead@odata.bind.
 func (s *NoteService) Create(ctx context.Context, n *Note) (uuid.UUID, error) {
 	if n == nil {
-		return uuid.Nil, fmt.Errorf("sales: Notes.Create: the note is nil")
+		return uuid.Nil, d365.NewInputError(s.op("Create"), "note", "is nil")
 	}
-	return s.r.create(ctx, "annotationid", n.ID, n.createFields())
+	w, err := n.write()
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	body, err := odata.Members(w, "Note", true)
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	return s.create(ctx, "Create", n.ID, body)
 }
 
-// Get reads the note with the given id.
-func (s *NoteService) Get(ctx context.Context, id uuid.UUID) (*Note, error) {
-	return s.r.get(ctx, id)
+// Get reads the note with the given id, with its annotations and the
+// columns o selects (nil: every column).
+func (s *NoteService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Note, error) {
+	return get[Note](ctx, s.entitySet, id, o)
 }
 
-// List streams the notes the query selects (nil: all of them).
-func (s *NoteService) List(ctx context.Context, q *d365.Query) iter.Seq2[*Note, error] {
-	return s.r.list(ctx, q)
+// List streams the notes o selects (nil: all of them).
+func (s *NoteService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Note, error] {
+	return list[Note](ctx, s.entitySet, o)
+}
+
+// Pages streams the notes o selects a page at a time (see
+// LeadService.Pages).
+func (s *NoteService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Note], error] {
+	return pages[Note](ctx, s.entitySet, o)
 }
 
 // ForLead streams the lead's timeline notes, oldest first, such as the note
 // dual-write writes on the leads it creates.
 func (s *NoteService) ForLead(ctx context.Context, leadID uuid.UUID) iter.Seq2[*Note, error] {
 	if leadID == uuid.Nil {
-		return func(yield func(*Note, error) bool) {
-			yield(nil, fmt.Errorf("sales: Notes.ForLead: leadID is empty (uuid.Nil)"))
-		}
+		return odata.Fail[*Note](d365.NewInputError(s.op("ForLead"), "leadID", "is empty (uuid.Nil)"))
 	}
-	return s.r.list(ctx, &d365.Query{
+	return s.List(ctx, &ListOptions{Query: d365.Query{
 		Filter:  d365.Filterf("_objectid_value eq %v", leadID),
 		OrderBy: []string{"createdon asc"},
-	})
+	}})
 }

@@ -2,7 +2,7 @@ package sales
 
 import (
 	"context"
-	"fmt"
+	"github.com/b2bflow/d365/internal/odata"
 	"iter"
 
 	"github.com/b2bflow/d365"
@@ -11,9 +11,7 @@ import (
 
 // OpportunityService reads, creates and closes opportunities. Get it from
 // Client.Opportunities.
-type OpportunityService struct {
-	r records[Opportunity]
-}
+type OpportunityService struct{ entitySet }
 
 // Create creates an opportunity from the writable columns of o that are set
 // and returns its id. Name and TransactionCurrencyID are required. CustomerID
@@ -21,17 +19,28 @@ type OpportunityService struct {
 // is set the create is idempotent, as for Leads.Create.
 func (s *OpportunityService) Create(ctx context.Context, o *Opportunity) (uuid.UUID, error) {
 	if o == nil {
-		return uuid.Nil, fmt.Errorf("sales: Opportunities.Create: the opportunity is nil")
+		return uuid.Nil, d365.NewInputError(s.op("Create"), "opportunity", "is nil")
 	}
-	return s.r.create(ctx, "opportunityid", o.ID, o.createFields())
+	body, err := odata.Members(o.write(), "Opportunity", true)
+	if err != nil {
+		return uuid.Nil, s.input("Create", err)
+	}
+	return s.create(ctx, "Create", o.ID, body)
 }
 
-// Get reads the opportunity with the given id, with its annotations.
-func (s *OpportunityService) Get(ctx context.Context, id uuid.UUID) (*Opportunity, error) {
-	return s.r.get(ctx, id)
+// Get reads the opportunity with the given id, with its annotations and the
+// columns o selects (nil: every column).
+func (s *OpportunityService) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Opportunity, error) {
+	return get[Opportunity](ctx, s.entitySet, id, o)
 }
 
-// List streams the opportunities the query selects (nil: all of them).
-func (s *OpportunityService) List(ctx context.Context, q *d365.Query) iter.Seq2[*Opportunity, error] {
-	return s.r.list(ctx, q)
+// List streams the opportunities o selects (nil: all of them).
+func (s *OpportunityService) List(ctx context.Context, o *ListOptions) iter.Seq2[*Opportunity, error] {
+	return list[Opportunity](ctx, s.entitySet, o)
+}
+
+// Pages streams the opportunities o selects a page at a time (see
+// LeadService.Pages).
+func (s *OpportunityService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Opportunity], error] {
+	return pages[Opportunity](ctx, s.entitySet, o)
 }

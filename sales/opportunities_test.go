@@ -11,7 +11,7 @@ import (
 
 func TestOpportunitiesGet(t *testing.T) {
 	c, _ := replay(t, "opportunities_get")
-	got, err := c.Opportunities.Get(context.Background(), oppID)
+	got, err := c.Opportunities.Get(context.Background(), oppID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,10 +62,10 @@ func TestOpportunitiesCreateAndList(t *testing.T) {
 	if b := sent.Body(t, 0); !strings.Contains(b, `"estimatedvalue":4990.0000000000`) {
 		t.Errorf("estimatedvalue lost digits: %s", b)
 	}
-	opps := collect(t, c.Opportunities.List(ctx, &d365.Query{
+	opps := collect(t, c.Opportunities.List(ctx, &ListOptions{Query: d365.Query{
 		Select: []string{"name", "estimatedvalue"},
 		Filter: d365.Filterf("_parentaccountid_value eq %v", accountID),
-	}))
+	}}))
 	if len(opps) != 1 || opps[0].EstimatedValue != "4990.0000000000" || opps[0].FormattedValue("estimatedvalue") != "$4,990.00" {
 		t.Errorf("opportunities = %+v", opps)
 	}

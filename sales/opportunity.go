@@ -70,32 +70,37 @@ func (o *Opportunity) UnmarshalJSON(b []byte) error {
 	return odata.DecodeRecord(b, (*opportunityJSON)(o), &o.Annotations)
 }
 
-// createFields returns the columns Create sends.
-func (o *Opportunity) createFields() *fields {
-	f := newFields()
-	f.required("Opportunity.Name", "name", o.Name, 300)
-	f.requiredID("Opportunity.TransactionCurrencyID", "transactioncurrencyid", o.TransactionCurrencyID)
-	set(f, "name", o.Name)
-	set(f, "description", o.Description)
-	bindCustomer(f, "customerid", o.CustomerID, o.LookupLogicalName("_customerid_value"))
-	f.bind("parentaccountid", "accounts", o.ParentAccountID)
-	f.bind("parentcontactid", "contacts", o.ParentContactID)
-	f.bind("originatingleadid", "leads", o.OriginatingLeadID)
-	f.bind("transactioncurrencyid", "transactioncurrencies", o.TransactionCurrencyID)
-	f.decimal("Opportunity.EstimatedValue", "estimatedvalue", o.EstimatedValue)
-	setPtr(f, "closeprobability", o.CloseProbability)
-	set(f, "estimatedclosedate", o.EstimatedCloseDate)
-	return f
+// write returns what Create sends: the writable fields of o that are set.
+func (o *Opportunity) write() *opportunityWrite {
+	w := convert[opportunityWrite](o)
+	w.CustomerAccount, w.CustomerContact = customer(o.CustomerID, o.LookupLogicalName(odata.Column[Opportunity]("CustomerID")))
+	return w
 }
 
-// bindCustomer binds a customer lookup (an account or a contact) through
-// its table-specific navigation property, such as customerid_account. The
-// table is the lookup's logical name when the record was read from the
-// service, else account.
-func bindCustomer(f *fields, nav string, id uuid.UUID, table string) {
+// opportunityWrite is the body of Opportunities.Create.
+type opportunityWrite struct {
+	ID          uuid.UUID `json:"opportunityid"`
+	Name        string    `json:"name" d365:"required,max=300"`
+	Description string    `json:"description"`
+	// The customer is an account or a contact, each bound through its
+	// own navigation property.
+	CustomerAccount       uuid.UUID    `json:"customerid_account@odata.bind" d365:"bind=accounts"`
+	CustomerContact       uuid.UUID    `json:"customerid_contact@odata.bind" d365:"bind=contacts"`
+	ParentAccountID       uuid.UUID    `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
+	ParentContactID       uuid.UUID    `json:"parentcontactid@odata.bind" d365:"bind=contacts"`
+	OriginatingLeadID     uuid.UUID    `json:"originatingleadid@odata.bind" d365:"bind=leads"`
+	TransactionCurrencyID uuid.UUID    `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies,required"`
+	EstimatedValue        d365.Decimal `json:"estimatedvalue"`
+	CloseProbability      *int         `json:"closeprobability"`
+	EstimatedCloseDate    d365.Date    `json:"estimatedclosedate"`
+}
+
+// customer returns the id of a customer lookup (an account or a contact)
+// as the account or the contact to bind: the table is the lookup's logical
+// name when the record was read from the service, else account.
+func customer(id uuid.UUID, table string) (account, contact uuid.UUID) {
 	if table == "contact" {
-		f.bind(nav+"_contact", "contacts", id)
-		return
+		return uuid.Nil, id
 	}
-	f.bind(nav+"_account", "accounts", id)
+	return id, uuid.Nil
 }

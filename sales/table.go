@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"maps"
 	"strings"
 
 	"github.com/b2bflow/d365"
@@ -51,62 +52,63 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 // Table reads and writes the records of a table the package has no type for,
 // by its entity set name, such as "msdyn_customerhierarchies". Get it from
 // Client.Table. An invalid name makes every call fail before any request.
-type Table struct {
-	r records[Record]
-}
+type Table struct{ entitySet }
 
 // Table returns the untyped records of the entity set name.
 func (c *Client) Table(name string) *Table {
-	return &Table{r: records[Record]{c: c, set: name, what: name + " record"}}
+	return &Table{entitySet{c, name, name + " record", "Table(" + name + ")"}}
 }
 
-// Get reads the record with the given id, with its annotations.
-func (t *Table) Get(ctx context.Context, id uuid.UUID) (*Record, error) {
-	return t.r.get(ctx, id)
+// Get reads the record with the given id, with its annotations and the
+// columns o selects (nil: every column).
+func (t *Table) Get(ctx context.Context, id uuid.UUID, o *d365.GetOptions) (*Record, error) {
+	return get[Record](ctx, t.entitySet, id, o)
 }
 
-// List streams the records the query selects (nil: all of them).
-func (t *Table) List(ctx context.Context, q *d365.Query) iter.Seq2[*Record, error] {
-	return t.r.list(ctx, q)
+// List streams the records o selects (nil: all of them).
+func (t *Table) List(ctx context.Context, o *ListOptions) iter.Seq2[*Record, error] {
+	return list[Record](ctx, t.entitySet, o)
+}
+
+// Pages streams the records o selects a page at a time (see
+// LeadService.Pages).
+func (t *Table) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365.Page[Record], error] {
+	return pages[Record](ctx, t.entitySet, o)
 }
 
 // Create creates a record with the given columns (values are encoded with
 // encoding/json; bind lookups with "<navigation>@odata.bind":
 // "/<set>(<id>)") and returns its id.
 func (t *Table) Create(ctx context.Context, columns map[string]any) (uuid.UUID, error) {
-	f, err := tableFields(columns)
+	body, err := tableBody(columns)
 	if err != nil {
-		return uuid.Nil, err
+		return uuid.Nil, t.input("Create", err)
 	}
-	return t.r.create(ctx, "", uuid.Nil, f)
+	return t.create(ctx, "Create", uuid.Nil, body)
 }
 
 // Update changes the given columns of the record, with If-Match as for
 // Leads.Update.
-func (t *Table) Update(ctx context.Context, id uuid.UUID, columns map[string]any, o *UpdateOptions) error {
-	f, err := tableFields(columns)
+func (t *Table) Update(ctx context.Context, id uuid.UUID, columns map[string]any, o *d365.UpdateOptions) error {
+	body, err := tableBody(columns)
 	if err != nil {
-		return err
+		return t.input("Update", err)
 	}
-	return t.r.update(ctx, id, f, o)
+	return t.update(ctx, "Update", id, body, o)
 }
 
 // Delete deletes the record.
 func (t *Table) Delete(ctx context.Context, id uuid.UUID) error {
-	return t.r.remove(ctx, id)
+	return t.remove(ctx, id)
 }
 
-// tableFields copies the caller's columns into a body.
-func tableFields(columns map[string]any) (*fields, error) {
+// tableBody copies the caller's columns into a body.
+func tableBody(columns map[string]any) (map[string]any, error) {
 	if len(columns) == 0 {
-		return nil, fmt.Errorf("sales: no column given")
+		return nil, d365.NewInputError("", "columns", "is empty: no column given")
 	}
-	f := newFields()
-	for k, v := range columns {
-		if k == "" {
-			return nil, fmt.Errorf("sales: a column name is empty")
-		}
-		f.m[k] = v
+	if _, ok := columns[""]; ok {
+		return nil, d365.NewInputError("", "columns", "has an empty column name")
 	}
-	return f, nil
+	return maps.Clone(columns), nil
 }

@@ -23,7 +23,7 @@ func TestAccounts(t *testing.T) {
 	if b := sent.Body(t, 0); !strings.Contains(b, `"creditlimit":12345678901234.5678`) {
 		t.Errorf("creditlimit lost digits: %s", b)
 	}
-	got, err := c.Accounts.Get(ctx, accountID)
+	got, err := c.Accounts.Get(ctx, accountID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestAccounts(t *testing.T) {
 	if got.FormattedValue("customertypecode") != "Customer" {
 		t.Errorf("formatted customertypecode = %q", got.FormattedValue("customertypecode"))
 	}
-	list := collect(t, c.Accounts.List(ctx, &d365.Query{Select: []string{"name"}, Filter: d365.Filterf("customertypecode eq %v", CustomerTypeCustomer), Top: 1}))
+	list := collect(t, c.Accounts.List(ctx, &ListOptions{Query: d365.Query{Select: []string{"name"}, Filter: d365.Filterf("customertypecode eq %v", CustomerTypeCustomer), Top: 1}}))
 	if len(list) != 1 || list[0].ID != accountID {
 		t.Errorf("accounts = %+v", list)
 	}
@@ -59,7 +59,7 @@ func TestContacts(t *testing.T) {
 	if id != contactID {
 		t.Errorf("id = %s", id)
 	}
-	got, err := c.Contacts.Get(ctx, contactID)
+	got, err := c.Contacts.Get(ctx, contactID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestContacts(t *testing.T) {
 	if got.LookupLogicalName("_parentcustomerid_value") != "account" {
 		t.Errorf("parent customer table = %q", got.LookupLogicalName("_parentcustomerid_value"))
 	}
-	list := collect(t, c.Contacts.List(ctx, &d365.Query{Select: []string{"fullname"}, Filter: d365.Filterf("msdyn_sellable eq %v and msdyn_contactpersonid ne %v", true, nil)}))
+	list := collect(t, c.Contacts.List(ctx, &ListOptions{Query: d365.Query{Select: []string{"fullname"}, Filter: d365.Filterf("msdyn_sellable eq %v and msdyn_contactpersonid ne %v", true, nil)}}))
 	if len(list) != 1 || list[0].FullName != "Cacilia Viera" {
 		t.Errorf("contacts = %+v", list)
 	}
@@ -114,11 +114,11 @@ func TestTable(t *testing.T) {
 	c, _ := replay(t, "table_customerhierarchies")
 	ctx := context.Background()
 	tbl := c.Table("msdyn_customerhierarchies")
-	list := collect(t, tbl.List(ctx, &d365.Query{Select: []string{"msdyn_name", "msdyn_customerhierarchynumber"}, Top: 1}))
+	list := collect(t, tbl.List(ctx, &ListOptions{Query: d365.Query{Select: []string{"msdyn_name", "msdyn_customerhierarchynumber"}, Top: 1}}))
 	if len(list) != 1 || list[0].Columns["msdyn_customerhierarchynumber"] != "CH-000001" {
 		t.Fatalf("records = %+v", list)
 	}
-	rec, err := tbl.Get(ctx, hierID)
+	rec, err := tbl.Get(ctx, hierID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/b2bflow/d365"
+	"github.com/b2bflow/d365/internal/odata"
 	"github.com/google/uuid"
 )
 
@@ -60,20 +61,20 @@ func TestValidationSendsNothing(t *testing.T) {
 			_, err := c.Leads.Create(ctx, &Lead{Subject: "s", Status: LeadStatusQualified})
 			return err
 		}(), "Lead.Status"},
-		{"get nil id", func() error { _, err := c.Leads.Get(ctx, uuid.Nil); return err }(), "lead id is empty"},
+		{"get nil id", func() error { _, err := c.Leads.Get(ctx, uuid.Nil, nil); return err }(), "lead id is empty"},
 		{"update nil id", c.Leads.Update(ctx, uuid.Nil, &LeadChanges{Phone: Ptr("1")}, nil), "lead id is empty"},
 		{"update nothing", c.Leads.Update(ctx, leadID, &LeadChanges{}, nil), "no column to change"},
 		{"update empty subject", c.Leads.Update(ctx, leadID, &LeadChanges{Subject: Ptr("")}, nil), "LeadChanges.Subject (subject) is empty"},
 		{"update nil lookup", c.Leads.Update(ctx, leadID, &LeadChanges{ParentAccountID: Ptr(uuid.Nil)}, nil), "LeadChanges.ParentAccountID"},
 		{"update bad clear", c.Leads.Update(ctx, leadID, &LeadChanges{Clear: []string{"a b"}}, nil), "LeadChanges.Clear"},
-		{"update etag with newline", c.Leads.Update(ctx, leadID, &LeadChanges{Phone: Ptr("1")}, &UpdateOptions{IfMatch: "x\r\ny"}), "UpdateOptions.IfMatch"},
+		{"update etag with newline", c.Leads.Update(ctx, leadID, &LeadChanges{Phone: Ptr("1")}, &d365.UpdateOptions{IfMatch: "x\r\ny"}), "UpdateOptions.IfMatch"},
 		{"delete nil id", c.Leads.Delete(ctx, uuid.Nil), "lead id is empty"},
 		{"qualify nil id", func() error { _, err := c.Leads.Qualify(ctx, uuid.Nil, nil); return err }(), "lead id is empty"},
 		{"disqualify as qualified", c.Leads.Disqualify(ctx, leadID, LeadStatusQualified), "reason is Qualified"},
 		{"disqualify as new", c.Leads.Disqualify(ctx, leadID, LeadStatusNew), "reason is New"},
 		{"disqualify unknown", c.Leads.Disqualify(ctx, leadID, 8), "reason is LeadStatus(8)"},
-		{"b2b unknown status", first(c.Leads.CommerceB2B(ctx, 1)), "status 1"},
-		{"list bad query", first(c.Leads.List(ctx, &d365.Query{Top: -1})), "Query.Top"},
+		{"b2b unknown status", first(c.Leads.ListB2B(ctx, 1)), "status 1"},
+		{"list bad query", first(c.Leads.List(ctx, &ListOptions{Query: d365.Query{Top: -1}})), "Query.Top"},
 		{"opportunity without currency", func() error {
 			_, err := c.Opportunities.Create(ctx, &Opportunity{Name: "n"})
 			return err
@@ -98,7 +99,7 @@ func TestValidationSendsNothing(t *testing.T) {
 			}
 			return nil
 		}(), "leadID is empty"},
-		{"table bad name get", func() error { _, err := c.Table("leads?x=1").Get(ctx, leadID); return err }(), "table name"},
+		{"table bad name get", func() error { _, err := c.Table("leads?x=1").Get(ctx, leadID, nil); return err }(), "table name"},
 		{"table bad name list", func() error {
 			for _, err := range c.Table("a/b").List(ctx, nil) {
 				return err
@@ -145,7 +146,7 @@ func TestDuplicateOnRetry(t *testing.T) {
 		{&d365.Error{StatusCode: 400, Attempts: 2}, false},
 		{context.Canceled, false},
 	} {
-		if got := duplicateOnRetry(c.err); got != c.want {
+		if got := odata.DuplicateOnRetry(c.err); got != c.want {
 			t.Errorf("duplicateOnRetry(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}

@@ -279,9 +279,9 @@ func (h *harness) run(t *testing.T, rng *rand.Rand, budget, approvals int) (kill
 // ones.
 func (h *harness) pendingWork(t *testing.T) (work, approvals, halfDone int) {
 	t.Helper()
-	for l, err := range h.sc.Leads.List(context.Background(), &d365.Query{
+	for l, err := range h.sc.Leads.List(context.Background(), &sales.ListOptions{Query: d365.Query{
 		Filter: d365.Filterf("msdyn_b2bcommerceprospect eq %v and msdyn_b2bprospectstatus eq %v", true, int(sales.B2BProspectStatusPending)),
-	}) {
+	}}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -305,7 +305,7 @@ func (h *harness) verify(t *testing.T) (approved, rejected, skipped int) {
 	ctx := context.Background()
 	leads := map[uuid.UUID]*sales.Lead{}
 	decision := map[uuid.UUID]onboarding.Decision{}
-	for l, err := range h.sc.Leads.List(ctx, &d365.Query{Filter: d365.Filterf("msdyn_b2bcommerceprospect eq %v", true)}) {
+	for l, err := range h.sc.Leads.List(ctx, &sales.ListOptions{Query: d365.Query{Filter: d365.Filterf("msdyn_b2bcommerceprospect eq %v", true)}}) {
 		if err != nil {
 			t.Fatal(err)
 		}

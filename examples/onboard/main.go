@@ -163,7 +163,7 @@ func run(ctx context.Context, w io.Writer, apply bool) error {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPANY\tLEAD\tOPPORTUNITY\tPROSPECT\tORGANIZATION\tPERSON\tHIERARCHY")
 	for _, r := range queue {
-		lead, err := env.Sales.Leads.Get(ctx, r.Lead.ID)
+		lead, err := env.Sales.Leads.Get(ctx, r.Lead.ID, nil)
 		if err != nil {
 			return err
 		}
@@ -173,7 +173,7 @@ func run(ctx context.Context, w io.Writer, apply bool) error {
 		}
 		if out := outcomes[r.Lead.ID]; out != nil {
 			if out.OpportunityID != uuid.Nil {
-				opp, err := env.Sales.Opportunities.Get(ctx, out.OpportunityID)
+				opp, err := env.Sales.Opportunities.Get(ctx, out.OpportunityID, nil)
 				if err != nil {
 					return err
 				}

@@ -72,7 +72,7 @@ func run(ctx context.Context, w io.Writer) (bool, error) {
 	c.check("sign in to Sales ("+salesURL+")", err, "")
 
 	err = nil
-	for _, err = range env.Sales.Leads.List(ctx, &d365.Query{Select: []string{"leadid"}, Top: 1}) {
+	for _, err = range env.Sales.Leads.List(ctx, &sales.ListOptions{Query: d365.Query{Select: []string{"leadid"}, Top: 1}}) {
 		if err != nil {
 			break
 		}
@@ -118,11 +118,11 @@ func run(ctx context.Context, w io.Writer) (bool, error) {
 
 // findView looks the B2B leads view up among the system views.
 func findView(ctx context.Context, s *sales.Client) (string, error) {
-	q := &d365.Query{
+	q := &sales.ListOptions{Query: d365.Query{
 		Select: []string{"savedqueryid", "name"},
 		Filter: d365.Filterf("name eq %v and returnedtypecode eq %v", b2bView, "lead"),
 		Top:    1,
-	}
+	}}
 	for r, err := range s.Table("savedqueries").List(ctx, q) {
 		if err != nil {
 			return "", err

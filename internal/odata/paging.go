@@ -8,6 +8,8 @@ import (
 	"hash/fnv"
 	"iter"
 	"net/url"
+
+	"github.com/b2bflow/d365"
 )
 
 // List pages through the collection that req addresses and yields its
@@ -21,41 +23,96 @@ import (
 // After an error is yielded the iteration ends.
 func List[T any](ctx context.Context, c *Client, req *Request, max int) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		var zero T
-		seen := make(map[uint64]bool)
-		r := *req
 		n := 0
-		for {
-			resp, err := c.Do(ctx, &r)
-			if err != nil {
-				yield(zero, err)
-				return
-			}
-			// The page's texts (its next link) are the service's:
-			// scrubbed of the token before they reach an error.
-			scrub := resp.scrub()
-			nextLink, stop := yieldPage(resp.Body, scrub.text(r.describe()), yield, &n, max)
-			if stop {
-				return
-			}
-			if nextLink == "" {
-				return
-			}
-			next, err := c.nextURL(nextLink)
-			if err != nil {
-				yield(zero, scrub.err(err))
-				return
-			}
-			h := fnv.New64a()
-			h.Write([]byte(nextLink))
-			if sum := h.Sum64(); seen[sum] {
-				yield(zero, fmt.Errorf("d365: the service returned the same next link twice (%s): stopping instead of looping", scrub.text(RedactURL(next))))
-				return
-			} else {
-				seen[sum] = true
-			}
-			r = Request{Method: req.Method, URL: next, Header: req.Header, Prefer: req.Prefer}
+		err := c.follow(ctx, req, func(body []byte, what string) (string, bool) {
+			return yieldPage(body, what, yield, &n, max)
+		})
+		if err != nil {
+			var zero T
+			yield(zero, err)
 		}
+	}
+}
+
+// Pages is List a page at a time: each page with its records, the total
+// count (when the query asked for $count) and its next link, which resumes
+// the listing later (see Client.Resume).
+func Pages[T any](ctx context.Context, c *Client, req *Request, max int) iter.Seq2[*d365.Page[T], error] {
+	return func(yield func(*d365.Page[T], error) bool) {
+		n := 0
+		err := c.follow(ctx, req, func(body []byte, what string) (string, bool) {
+			p, err := decodePage[T](body, what, max-n)
+			if err != nil {
+				yield(nil, err)
+				return "", true
+			}
+			n += len(p.Records)
+			if !yield(p, nil) || max > 0 && n >= max {
+				return "", true
+			}
+			return p.NextLink, false
+		})
+		if err != nil {
+			yield(nil, err)
+		}
+	}
+}
+
+// decodePage decodes a whole page, keeping at most limit records when
+// limit > 0.
+func decodePage[T any](body []byte, what string, limit int) (*d365.Page[T], error) {
+	pg, err := scanPageInfo(body)
+	if err != nil {
+		return nil, fmt.Errorf("d365: reading a page of %s: %w", what, err)
+	}
+	p := &d365.Page[T]{Count: pg.count, NextLink: pg.nextLink}
+	els := newElements(pg.value)
+	for raw := els.next(); raw != nil && (limit <= 0 || len(p.Records) < limit); raw = els.next() {
+		v := new(T)
+		if err := unmarshal(raw, v); err != nil {
+			return nil, fmt.Errorf("d365: decoding a record of %s: %w", what, err)
+		}
+		p.Records = append(p.Records, v)
+	}
+	if els.err != nil {
+		return nil, fmt.Errorf("d365: reading a page of %s: %w", what, els.err)
+	}
+	return p, nil
+}
+
+// follow sends req, hands each page's body to page and follows the page's
+// next link, exactly as the service gave it (on the service's own host
+// only), with the same Prefer header, until page says stop or a page has no
+// next link. A next link that comes back a second time ends the walk with an
+// error instead of looping forever. The error is the one that ended the
+// walk; page reports its own errors.
+func (c *Client) follow(ctx context.Context, req *Request, page func(body []byte, what string) (nextLink string, stop bool)) error {
+	seen := make(map[uint64]bool)
+	r := *req
+	for {
+		resp, err := c.Do(ctx, &r)
+		if err != nil {
+			return err
+		}
+		// The page's texts (its next link) are the service's: scrubbed
+		// of the token before they reach an error.
+		scrub := resp.scrub()
+		nextLink, stop := page(resp.Body, scrub.text(r.describe()))
+		if stop || nextLink == "" {
+			return nil
+		}
+		next, err := c.nextURL(nextLink)
+		if err != nil {
+			return scrub.err(err)
+		}
+		h := fnv.New64a()
+		h.Write([]byte(nextLink))
+		if sum := h.Sum64(); seen[sum] {
+			return fmt.Errorf("d365: the service returned the same next link twice (%s): stopping instead of looping", scrub.text(RedactURL(next)))
+		} else {
+			seen[sum] = true
+		}
+		r = Request{Method: req.Method, URL: next, Header: req.Header, Prefer: req.Prefer}
 	}
 }
 
@@ -96,19 +153,36 @@ func yieldPage[T any](body []byte, what string, yield func(T, error) bool, n *in
 
 // scanPage finds the value array and the next link of a collection page.
 func scanPage(body []byte) (value []byte, nextLink string, err error) {
+	p, err := scanPageInfo(body)
+	return p.value, p.nextLink, err
+}
+
+// pageInfo is what a collection page holds besides its records' text.
+type pageInfo struct {
+	value    []byte
+	nextLink string
+	count    *int64
+}
+
+// scanPageInfo finds the value array, the next link and the count of a
+// collection page.
+func scanPageInfo(body []byte) (p pageInfo, err error) {
 	err = pageMembers(body, func(name, v []byte) error {
 		switch string(name) {
 		case "value":
-			value = v
+			p.value = v
 		case "@odata.nextLink":
-			return json.Unmarshal(v, &nextLink)
+			return json.Unmarshal(v, &p.nextLink)
+		case "@odata.count":
+			p.count = new(int64)
+			return json.Unmarshal(v, p.count)
 		}
 		return nil
 	})
-	if err == nil && value == nil {
+	if err == nil && p.value == nil {
 		err = errors.New("the page has no value array")
 	}
-	return value, nextLink, err
+	return p, err
 }
 
 // nextURL parses a next link and checks that it stays on the service's host.

@@ -148,7 +148,7 @@ func TestRedirectToAnotherHostCarriesNoAuthorization(t *testing.T) {
 	defer a.Close()
 	cred := d365.StaticTokenCredential(staticJWT)
 	opts := d365.ClientOptions{Retry: d365.RetryOptions{Sleep: noSleep, MaxRetries: -1}}
-	sc, err := sales.NewClient(a.URL, cred, &opts)
+	sc, err := sales.NewClient(a.URL, cred, &sales.Options{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,9 +157,9 @@ func TestRedirectToAnotherHostCarriesNoAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	sc.Leads.Get(ctx, uuid.New())
+	sc.Leads.Get(ctx, uuid.New(), nil)
 	sc.Leads.Update(ctx, uuid.New(), &sales.LeadChanges{Subject: sales.Ptr("x")}, nil)
-	cc.Prospects.Get(ctx, "usrt", "P-1")
+	cc.Prospects.Get(ctx, "usrt", "P-1", nil)
 	for range sc.Leads.List(ctx, nil) {
 		break
 	}
@@ -253,7 +253,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	defer srv.Close()
 
 	opts := d365.ClientOptions{Logger: logger, Retry: d365.RetryOptions{Sleep: noSleep, MaxRetries: 4}}
-	sc, err := sales.NewClient(srv.URL, cred, &opts)
+	sc, err := sales.NewClient(srv.URL, cred, &sales.Options{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 		}
 	}
 	for range 3 {
-		_, err := sc.Leads.Get(ctx, id)
+		_, err := sc.Leads.Get(ctx, id, nil)
 		record(err)
 		_, err = sc.Leads.Create(ctx, &sales.Lead{Subject: "x"})
 		record(err)
@@ -281,7 +281,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 		for _, err := range sc.Leads.List(ctx, nil) {
 			record(err)
 		}
-		_, err = cc.Prospects.Get(ctx, "usrt", "P-1")
+		_, err = cc.Prospects.Get(ctx, "usrt", "P-1", nil)
 		record(err)
 		_, err = cc.Customers.ByPartyNumber(ctx, "0001")
 		record(err)
@@ -383,11 +383,11 @@ func splitQuery(t *testing.T, raw string) map[string][]string {
 func TestSemicolonInQueryIsEscaped(t *testing.T) {
 	var log uriLog
 	srv := log.server(t)
-	sc, err := sales.NewClient(srv.URL, d365.StaticTokenCredential(staticJWT), &d365.ClientOptions{Retry: d365.RetryOptions{MaxRetries: -1}})
+	sc, err := sales.NewClient(srv.URL, d365.StaticTokenCredential(staticJWT), &sales.Options{ClientOptions: d365.ClientOptions{Retry: d365.RetryOptions{MaxRetries: -1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range sc.Leads.List(context.Background(), &d365.Query{Filter: d365.Filterf("companyname eq %v", "a;b")}) {
+	for range sc.Leads.List(context.Background(), &sales.ListOptions{Query: d365.Query{Filter: d365.Filterf("companyname eq %v", "a;b")}}) {
 	}
 	uris := log.take()
 	if len(uris) != 1 {
@@ -411,7 +411,7 @@ func TestIDsAndNamesStayInTheirPlace(t *testing.T) {
 	srv := log.server(t)
 	cred := d365.StaticTokenCredential(staticJWT)
 	opts := d365.ClientOptions{Retry: d365.RetryOptions{Sleep: noSleep, MaxRetries: -1}}
-	sc, err := sales.NewClient(srv.URL, cred, &opts)
+	sc, err := sales.NewClient(srv.URL, cred, &sales.Options{ClientOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,14 +454,14 @@ func TestIDsAndNamesStayInTheirPlace(t *testing.T) {
 
 	for _, v := range hostile {
 		// A record key in a path segment.
-		cc.Prospects.Get(ctx, v, v)
+		cc.Prospects.Get(ctx, v, v, nil)
 		if u, ok := one("Prospects.Get", v); ok {
 			want := "/data/Prospects(dataAreaId=" + lit(v) + ",ProspectId=" + lit(v) + ")"
 			if u.Path != want || u.RawQuery != "" || strings.Count(u.EscapedPath(), "/") != 2 {
 				t.Errorf("Prospects.Get %q: the server read path %q (escaped %q) query %q; want %q", v, u.Path, u.EscapedPath(), u.RawQuery, want)
 			}
 		}
-		cc.Customers.Get(ctx, "usrt", v)
+		cc.Customers.Get(ctx, "usrt", v, nil)
 		if u, ok := one("Customers.Get", v); ok {
 			want := "/data/CustomersV3(dataAreaId='usrt',CustomerAccount=" + lit(v) + ")"
 			if u.Path != want || u.RawQuery != "" {
@@ -478,7 +478,7 @@ func TestIDsAndNamesStayInTheirPlace(t *testing.T) {
 		if u, ok := one("Prospects.List company", v); ok {
 			checkQuery("Prospects.List company", v, u, "dataAreaId eq "+lit(v), "cross-company")
 		}
-		for range sc.Leads.List(ctx, &d365.Query{Filter: d365.Filterf("companyname eq %v and lastname ne %v", v, v)}) {
+		for range sc.Leads.List(ctx, &sales.ListOptions{Query: d365.Query{Filter: d365.Filterf("companyname eq %v and lastname ne %v", v, v)}}) {
 		}
 		if u, ok := one("Leads.List", v); ok {
 			checkQuery("Leads.List", v, u, "companyname eq "+lit(v)+" and lastname ne "+lit(v))
@@ -490,7 +490,7 @@ func TestIDsAndNamesStayInTheirPlace(t *testing.T) {
 
 	// Table, entity set and column names are checked before any request.
 	for _, name := range []string{"leads/../accounts", "leads?$top=1", "leads#x", "leads(00000000-0000-0000-0000-000000000001)", "lea ds", "léads", "leads'", "../leads", "leads%2F", ""} {
-		sc.Table(name).Get(ctx, uuid.New())
+		sc.Table(name).Get(ctx, uuid.New(), nil)
 		for range sc.Table(name).List(ctx, nil) {
 		}
 		sc.Table(name).Create(ctx, map[string]any{"name": "x"})
@@ -499,9 +499,9 @@ func TestIDsAndNamesStayInTheirPlace(t *testing.T) {
 		}
 	}
 	for _, col := range []string{"name,telephone1&$top=1", "name)", "a b", "x'"} {
-		for range sc.Leads.List(ctx, &d365.Query{Select: []string{col}}) {
+		for range sc.Leads.List(ctx, &sales.ListOptions{Query: d365.Query{Select: []string{col}}}) {
 		}
-		for range sc.Leads.List(ctx, &d365.Query{OrderBy: []string{col}}) {
+		for range sc.Leads.List(ctx, &sales.ListOptions{Query: d365.Query{OrderBy: []string{col}}}) {
 		}
 		if uris := log.take(); len(uris) != 0 {
 			t.Errorf("column name %q reached the server: %v", col, uris)
@@ -528,7 +528,7 @@ func TestSemicolonFilterAgainstEmulator(t *testing.T) {
 	}
 	for _, name := range []string{"no such company", "no;such;company"} {
 		n := 0
-		for _, err := range sc.Leads.List(context.Background(), &d365.Query{Filter: d365.Filterf("companyname eq %v", name)}) {
+		for _, err := range sc.Leads.List(context.Background(), &sales.ListOptions{Query: d365.Query{Filter: d365.Filterf("companyname eq %v", name)}}) {
 			if err != nil {
 				t.Fatalf("%q: %v", name, err)
 			}

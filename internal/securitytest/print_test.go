@@ -279,7 +279,7 @@ func TestNothingPrintsASecret(t *testing.T) {
 		copts := commerce.Options{ClientOptions: opts, Company: "usrt"}
 		assertNoSecret(t, s.name+" commerce.Options", copts, forms)
 
-		sc, err := sales.NewClient(org, s.cred, &opts)
+		sc, err := sales.NewClient(org, s.cred, &sales.Options{ClientOptions: opts})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -125,7 +125,7 @@ func TestRecordRedactsSecrets(t *testing.T) {
 		src := &rotatingSource{}
 		cred := secrets.Credential(d365.TokenSourceCredential(src))
 		hc := Client(t, name, &Options{Dir: dir, Secrets: secrets, record: true})
-		sc, err := sales.NewClient(srv.URL, cred, &d365.ClientOptions{HTTPClient: hc})
+		sc, err := sales.NewClient(srv.URL, cred, &sales.Options{ClientOptions: d365.ClientOptions{HTTPClient: hc}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func TestRecordRedactsSecrets(t *testing.T) {
 	t.Run("replay", func(t *testing.T) {
 		before := served.Load()
 		hc := Client(t, name, &Options{Dir: dir})
-		sc, err := sales.NewClient(srv.URL, d365.StaticTokenCredential("test-token"), &d365.ClientOptions{HTTPClient: hc})
+		sc, err := sales.NewClient(srv.URL, d365.StaticTokenCredential("test-token"), &sales.Options{ClientOptions: d365.ClientOptions{HTTPClient: hc}})
 		if err != nil {
 			t.Fatal(err)
 		}

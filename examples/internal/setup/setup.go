@@ -82,7 +82,7 @@ func Connect(w io.Writer, opts *d365.ClientOptions) (*Env, error) {
 
 func (e *Env) clients(salesURL, commerceURL, company string, opts *d365.ClientOptions) error {
 	var err error
-	if e.Sales, err = sales.NewClient(salesURL, e.Credential, opts); err != nil {
+	if e.Sales, err = sales.NewClient(salesURL, e.Credential, &sales.Options{ClientOptions: *opts}); err != nil {
 		return err
 	}
 	if commerceURL != "" {

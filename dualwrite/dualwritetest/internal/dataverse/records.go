@@ -25,7 +25,7 @@ var labels = map[string]map[string]map[int]string{
 	"lead": {
 		"statecode":               {0: "Open", 1: "Qualified", 2: "Disqualified"},
 		"statuscode":              {1: "New", 2: "Contacted", 3: "Qualified", 4: "Lost", 5: "Cannot Contact", 6: "No Longer Interested", 7: "Canceled"},
-		"msdyn_b2bprospectstatus": {192350000: "Pending", 192350001: "Approved", 192350002: "Rejected"},
+		"msdyn_b2bprospectstatus": {dualwrite.DataversePending: "Pending", dualwrite.DataverseApproved: "Approved", dualwrite.DataverseRejected: "Rejected"},
 	},
 	"opportunity": {
 		"statecode":  {0: "Open", 1: "Won", 2: "Lost"},

@@ -243,6 +243,8 @@ func compareLines(m dualwrite.Map, doc schema.DualWriteMap) []string {
 var salesTables = map[string]string{
 	"Lead": "lead", "LeadChanges": "lead", "Opportunity": "opportunity", "Account": "account",
 	"Contact": "contact", "Note": "annotation",
+	"leadWrite": "lead", "accountWrite": "account", "contactWrite": "contact",
+	"opportunityWrite": "opportunity", "noteWrite": "annotation",
 }
 
 // knownSalesMismatches are the disagreements between package sales and the
@@ -290,10 +292,23 @@ func TestSalesRecordsAgreeWithSchema(t *testing.T) {
 						}
 						tag, _ := strconv.Unquote(fld.Tag.Value)
 						name, _, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
-						if name == "" || name == "-" {
+						if name == "" || name == "-" || strings.HasPrefix(name, "@") { // "@odata.type": an annotation
 							continue
 						}
 						checked++
+						if nav, ok := strings.CutSuffix(name, "@odata.bind"); ok {
+							// A write type's lookup: json "<nav>@odata.bind",
+							// d365:"bind=<set>".
+							_, set, _ := strings.Cut(reflect.StructTag(tag).Get("d365"), "bind=")
+							set, _, _ = strings.Cut(set, ",")
+							n2, err := tb.CheckBind(nav)
+							if err != nil {
+								problems = append(problems, fmt.Sprintf("%s: %s.%s binds %q: %v", filepath.Base(p), ts.Name.Name, fld.Names[0].Name, nav, err))
+							} else if target, ok := s.Table(n2.Target); ok && target.EntitySet != set {
+								problems = append(problems, fmt.Sprintf("%s: %s.%s binds %q to %s, the target's set is %s", filepath.Base(p), ts.Name.Name, fld.Names[0].Name, nav, set, target.EntitySet))
+							}
+							continue
+						}
 						if _, err := tb.Property(name); err != nil {
 							problems = append(problems, fmt.Sprintf("%s: %s.%s json %q: %v", filepath.Base(p), ts.Name.Name, fld.Names[0].Name, name, err))
 						}
