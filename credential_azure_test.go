@@ -79,7 +79,7 @@ func TestAzureCredentialServesBothServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if _, err := sc.Leads.Get(context.Background(), uuid.MustParse("00000000-0000-0000-0000-000000000001")); err != nil {
+		if _, err := sc.Leads.Get(context.Background(), uuid.MustParse("00000000-0000-0000-0000-000000000001"), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -98,7 +98,7 @@ func TestBatchAgainstEmulator(t *testing.T) {
 	if err != nil || len(res) != 2 || res[0].StatusCode != 201 || res[1].StatusCode != 204 {
 		t.Fatalf("batch: %v %+v", err, res)
 	}
-	p, err := c.Prospects.Get(ctx, srv.Company(), "P-B1")
+	p, err := c.Prospects.Get(ctx, srv.Company(), "P-B1", nil)
 	if err != nil || p.ProspectName != "Renamed" {
 		t.Fatalf("after the batch: %+v, %v", p, err)
 	}
@@ -114,7 +114,7 @@ func TestBatchAgainstEmulator(t *testing.T) {
 		e.Inner.Type != "Microsoft.Dynamics.Platform.Integration.Services.OData.AxODataWriteException" {
 		t.Errorf("failed change set: %v", res[1].Err)
 	}
-	if _, err := c.Prospects.Get(ctx, srv.Company(), "P-B2"); !errors.Is(err, d365.ErrNotFound) {
+	if _, err := c.Prospects.Get(ctx, srv.Company(), "P-B2", nil); !errors.Is(err, d365.ErrNotFound) {
 		t.Errorf("P-B2 after the failed change set: %v", err)
 	}
 }
