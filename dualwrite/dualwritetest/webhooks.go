@@ -92,7 +92,6 @@ type webhooks struct {
 	busy     bool
 	closed   bool
 	log      []WebhookDelivery
-	stopped  chan struct{}
 	cancel   context.CancelFunc
 	sendCtx  context.Context
 	sendDone sync.WaitGroup
@@ -117,8 +116,7 @@ func (s *Server) initWebhooks(hooks []Webhook) {
 	w.sendCtx, w.cancel = context.WithCancel(context.Background())
 	s.wh = w
 	s.mu.Lock()
-	s.scanWebhooks()
-	w.queue = nil
+	s.scan(true)
 	s.mu.Unlock()
 	w.sendDone.Add(1)
 	go w.send()
@@ -143,10 +141,14 @@ func (s *Server) closeWebhooks() {
 // a Lose. The caller holds s.mu; only committed rows are in the store
 // then, so a rolled back write fires nothing.
 func (s *Server) scanWebhooks() {
-	w := s.wh
-	if w == nil {
-		return
+	if s.wh != nil {
+		s.scan(false)
 	}
+}
+
+// scan is scanWebhooks; baseline only records the rows.
+func (s *Server) scan(baseline bool) {
+	w := s.wh
 	var events []*webhookEvent
 	for _, logical := range webhookTables {
 		tb := s.store.Dataverse(logical)
@@ -158,19 +160,28 @@ func (s *Server) scanWebhooks() {
 			seen = map[string]seenRow{}
 			w.seen[logical] = seen
 		}
-		now := map[string]bool{}
-		for _, e := range tb.Sorted() {
+		now := make(map[string]bool, tb.Len())
+		var changed []*store.Entry
+		for _, e := range tb.All() {
 			id := store.Text(e.Rec[logical+"id"])
 			if id == "" {
 				continue
 			}
 			now[id] = true
-			prev, ok := seen[id]
-			if ok && prev.version == e.Version {
-				continue
+			if prev, ok := seen[id]; !ok || prev.version != e.Version {
+				changed = append(changed, e)
 			}
+		}
+		// The events go out in the order of the writes.
+		sort.Slice(changed, func(i, j int) bool { return changed[i].Version < changed[j].Version })
+		for _, e := range changed {
+			id := store.Text(e.Rec[logical+"id"])
+			prev, ok := seen[id]
 			rec := store.Clone(e.Rec)
 			seen[id] = seenRow{version: e.Version, rec: rec}
+			if baseline {
+				continue
+			}
 			switch {
 			case !ok:
 				events = append(events, s.webhookEvent("Create", logical, id, rec, nil, rec))
@@ -181,13 +192,13 @@ func (s *Server) scanWebhooks() {
 				}
 				events = append(events, s.webhookEvent(msg, logical, id, rec, prev.rec, rec))
 			default:
-				changed := store.Record{logical + "id": id}
+				diff := store.Record{logical + "id": id}
 				for k, v := range rec {
 					if pv, had := prev.rec[k]; !had || fmt.Sprint(pv) != fmt.Sprint(v) {
-						changed[k] = v
+						diff[k] = v
 					}
 				}
-				events = append(events, s.webhookEvent("Update", logical, id, changed, prev.rec, rec))
+				events = append(events, s.webhookEvent("Update", logical, id, diff, prev.rec, rec))
 			}
 		}
 		for id := range seen {
