@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -100,6 +101,23 @@ func TestDecodeTypedValues(t *testing.T) {
 	}
 	if c.OutputParameters["id"] != lead.ID.String() || c.RequestID == uuid.Nil {
 		t.Errorf("id = %v, RequestID = %v", c.OutputParameters["id"], c.RequestID)
+	}
+}
+
+func TestDecodeMultiSelectAndOffsetDate(t *testing.T) {
+	const osv = `{"__type":"OptionSetValue:http:\/\/schemas.microsoft.com\/xrm\/2011\/Contracts","Value":%d}`
+	body := `{"MessageName":"Create","PrimaryEntityName":"x","OperationCreatedOn":"\/Date(1608007658000+0000)\/",
+		"InputParameters":[{"key":"Target","value":{"__type":"Entity:http:\/\/schemas.microsoft.com\/xrm\/2011\/Contracts",
+		"LogicalName":"x","Id":null,"Attributes":[{"key":"choices","value":[` + fmt.Sprintf(osv, 1) + `,` + fmt.Sprintf(osv, 2) + `]}]}}]}`
+	c, err := DecodeContext([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]any{OptionSetValue{1}, OptionSetValue{2}}, c.Target().Attributes["choices"]); diff != "" {
+		t.Errorf("choices (-want +got):\n%s", diff)
+	}
+	if c.OperationCreatedOn.UnixMilli() != 1608007658000 {
+		t.Errorf("OperationCreatedOn = %v", c.OperationCreatedOn)
 	}
 }
 
