@@ -29,17 +29,22 @@ import (
 // operation that fired the step. Ids that are null in the payload are
 // uuid.Nil.
 type Context struct {
-	BusinessUnitID     uuid.UUID
-	CorrelationID      uuid.UUID
-	Depth              int
-	InitiatingUserID   uuid.UUID
-	InputParameters    Parameters
-	OutputParameters   Parameters
-	SharedVariables    Parameters
-	IsExecutingOffline bool
-	IsInTransaction    bool
-	IsOfflinePlayback  bool
-	IsolationMode      int
+	BusinessUnitID   uuid.UUID
+	CorrelationID    uuid.UUID
+	Depth            int
+	InitiatingUserID uuid.UUID
+	// InitiatingUserAzureActiveDirectoryObjectID and
+	// UserAzureActiveDirectoryObjectID are the Microsoft Entra object ids
+	// of the users, when the payload carries them.
+	InitiatingUserAzureActiveDirectoryObjectID uuid.UUID
+	UserAzureActiveDirectoryObjectID           uuid.UUID
+	InputParameters                            Parameters
+	OutputParameters                           Parameters
+	SharedVariables                            Parameters
+	IsExecutingOffline                         bool
+	IsInTransaction                            bool
+	IsOfflinePlayback                          bool
+	IsolationMode                              int
 	// MessageName is the message, such as "Create", "Update" or "Win".
 	MessageName string
 	// Mode is 0 for a synchronous step, 1 for an asynchronous one.
@@ -229,31 +234,33 @@ func (d *decoder) context(path string, o map[string]any, depth int) *Context {
 		return nil
 	}
 	c := &Context{
-		BusinessUnitID:      d.guid(join(path, "BusinessUnitId"), o["BusinessUnitId"]),
-		CorrelationID:       d.guid(join(path, "CorrelationId"), o["CorrelationId"]),
-		Depth:               d.int(join(path, "Depth"), o["Depth"]),
-		InitiatingUserID:    d.guid(join(path, "InitiatingUserId"), o["InitiatingUserId"]),
-		InputParameters:     d.params(join(path, "InputParameters"), o["InputParameters"], depth),
-		OutputParameters:    d.params(join(path, "OutputParameters"), o["OutputParameters"], depth),
-		SharedVariables:     d.params(join(path, "SharedVariables"), o["SharedVariables"], depth),
-		IsExecutingOffline:  d.bool(join(path, "IsExecutingOffline"), o["IsExecutingOffline"]),
-		IsInTransaction:     d.bool(join(path, "IsInTransaction"), o["IsInTransaction"]),
-		IsOfflinePlayback:   d.bool(join(path, "IsOfflinePlayback"), o["IsOfflinePlayback"]),
-		IsolationMode:       d.int(join(path, "IsolationMode"), o["IsolationMode"]),
-		MessageName:         d.string(join(path, "MessageName"), o["MessageName"]),
-		Mode:                d.int(join(path, "Mode"), o["Mode"]),
-		OperationCreatedOn:  d.date(join(path, "OperationCreatedOn"), o["OperationCreatedOn"]),
-		OperationID:         d.guid(join(path, "OperationId"), o["OperationId"]),
-		OrganizationID:      d.guid(join(path, "OrganizationId"), o["OrganizationId"]),
-		OrganizationName:    d.string(join(path, "OrganizationName"), o["OrganizationName"]),
-		PreEntityImages:     d.images(join(path, "PreEntityImages"), o["PreEntityImages"], depth),
-		PostEntityImages:    d.images(join(path, "PostEntityImages"), o["PostEntityImages"], depth),
-		PrimaryEntityID:     d.guid(join(path, "PrimaryEntityId"), o["PrimaryEntityId"]),
-		PrimaryEntityName:   d.string(join(path, "PrimaryEntityName"), o["PrimaryEntityName"]),
-		RequestID:           d.guid(join(path, "RequestId"), o["RequestId"]),
-		SecondaryEntityName: d.string(join(path, "SecondaryEntityName"), o["SecondaryEntityName"]),
-		Stage:               d.int(join(path, "Stage"), o["Stage"]),
-		UserID:              d.guid(join(path, "UserId"), o["UserId"]),
+		BusinessUnitID:   d.guid(join(path, "BusinessUnitId"), o["BusinessUnitId"]),
+		CorrelationID:    d.guid(join(path, "CorrelationId"), o["CorrelationId"]),
+		Depth:            d.int(join(path, "Depth"), o["Depth"]),
+		InitiatingUserID: d.guid(join(path, "InitiatingUserId"), o["InitiatingUserId"]),
+		InitiatingUserAzureActiveDirectoryObjectID: d.guid(join(path, "InitiatingUserAzureActiveDirectoryObjectId"), o["InitiatingUserAzureActiveDirectoryObjectId"]),
+		UserAzureActiveDirectoryObjectID:           d.guid(join(path, "UserAzureActiveDirectoryObjectId"), o["UserAzureActiveDirectoryObjectId"]),
+		InputParameters:                            d.params(join(path, "InputParameters"), o["InputParameters"], depth),
+		OutputParameters:                           d.params(join(path, "OutputParameters"), o["OutputParameters"], depth),
+		SharedVariables:                            d.params(join(path, "SharedVariables"), o["SharedVariables"], depth),
+		IsExecutingOffline:                         d.bool(join(path, "IsExecutingOffline"), o["IsExecutingOffline"]),
+		IsInTransaction:                            d.bool(join(path, "IsInTransaction"), o["IsInTransaction"]),
+		IsOfflinePlayback:                          d.bool(join(path, "IsOfflinePlayback"), o["IsOfflinePlayback"]),
+		IsolationMode:                              d.int(join(path, "IsolationMode"), o["IsolationMode"]),
+		MessageName:                                d.string(join(path, "MessageName"), o["MessageName"]),
+		Mode:                                       d.int(join(path, "Mode"), o["Mode"]),
+		OperationCreatedOn:                         d.date(join(path, "OperationCreatedOn"), o["OperationCreatedOn"]),
+		OperationID:                                d.guid(join(path, "OperationId"), o["OperationId"]),
+		OrganizationID:                             d.guid(join(path, "OrganizationId"), o["OrganizationId"]),
+		OrganizationName:                           d.string(join(path, "OrganizationName"), o["OrganizationName"]),
+		PreEntityImages:                            d.images(join(path, "PreEntityImages"), o["PreEntityImages"], depth),
+		PostEntityImages:                           d.images(join(path, "PostEntityImages"), o["PostEntityImages"], depth),
+		PrimaryEntityID:                            d.guid(join(path, "PrimaryEntityId"), o["PrimaryEntityId"]),
+		PrimaryEntityName:                          d.string(join(path, "PrimaryEntityName"), o["PrimaryEntityName"]),
+		RequestID:                                  d.guid(join(path, "RequestId"), o["RequestId"]),
+		SecondaryEntityName:                        d.string(join(path, "SecondaryEntityName"), o["SecondaryEntityName"]),
+		Stage:                                      d.int(join(path, "Stage"), o["Stage"]),
+		UserID:                                     d.guid(join(path, "UserId"), o["UserId"]),
 	}
 	if v := o["OwningExtension"]; v != nil {
 		m, ok := v.(map[string]any)

@@ -101,6 +101,11 @@ type Options struct {
 
 // Func handles one event. It runs on a worker goroutine, after Dataverse
 // has been answered; ctx ends when the Handler is closed.
+//
+// The hand-off is at most once: Dataverse has its 2xx before Func runs, so
+// an event queued when the process stops is not sent again. A consumer
+// whose work must not be lost also reconciles from the records (for
+// onboarding, Service.Process finishes what is left Pending).
 type Func func(ctx context.Context, e *Event) error
 
 // Handler is an http.Handler receiving Dataverse webhooks. Create it with
