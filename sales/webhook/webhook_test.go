@@ -412,3 +412,40 @@ func TestMemoryStoreBoundAndTTL(t *testing.T) {
 		t.Error("c outlived its TTL")
 	}
 }
+
+func TestHandlerRecoversFromAPanickingFunc(t *testing.T) {
+	errs := make(chan error, 1)
+	h, _ := NewHandler(func(context.Context, *Event) error { panic("bug") },
+		&Options{Unauthenticated: true, OnError: func(_ *Event, err error) { errs <- err }})
+	if w := post(t, h, "/", fixture(t, "update-contact.json"), nil); w.Code != 202 {
+		t.Fatalf("%d", w.Code)
+	}
+	if err := <-errs; !strings.Contains(err.Error(), "panicked: bug") {
+		t.Errorf("err = %v", err)
+	}
+	h.Close(context.Background())
+}
+
+// FuzzServeHTTP sends arbitrary bodies and headers: the answer is one of
+// the documented statuses and nothing panics.
+func FuzzServeHTTP(f *testing.F) {
+	f.Add(fixture(f, "update-contact.json"), "k", "")
+	f.Add(fixture(f, "create-lead-typed.json"), "x", "true")
+	f.Add([]byte(`{"MessageName":"Create"}`), "", "")
+	h, _ := NewHandler(func(context.Context, *Event) error { return nil }, &Options{Auth: Auth{Code: "k"}, QueueSize: 1 << 16})
+	f.Cleanup(func() { h.Close(context.Background()) })
+	f.Fuzz(func(t *testing.T, body []byte, code, exceeded string) {
+		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		q := r.URL.Query()
+		q.Set("code", code)
+		r.URL.RawQuery = q.Encode()
+		r.Header.Set(HeaderMsgSizeExceeds, exceeded)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		switch w.Code {
+		case 200, 202, 400, 401, 403, 503:
+		default:
+			t.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	})
+}
