@@ -98,6 +98,7 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.scanWebhooks()
 	t := s.store.Begin()
 	tb := s.store.FinOps("prospects")
 	row := store.Record{

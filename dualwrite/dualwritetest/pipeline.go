@@ -140,6 +140,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 func (s *Server) locked(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.scanWebhooks()
 	f()
 }
 

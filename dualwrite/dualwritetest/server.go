@@ -48,6 +48,8 @@ type Options struct {
 	// SalesAddr and CommerceAddr are the addresses to listen on, such as
 	// "127.0.0.1:8081"; empty means a free loopback port.
 	SalesAddr, CommerceAddr string
+	// Webhooks are the webhooks registered on Sales (see Webhook).
+	Webhooks []Webhook
 }
 
 // Server is a running emulator of Dynamics 365 Sales (the Dataverse Web
@@ -92,6 +94,8 @@ type Server struct {
 	dv     *dataverse.Service
 	fo     *finops.Service
 	engine *engine.Engine
+
+	wh *webhooks // nil without Options.Webhooks
 }
 
 // Request is one request the emulator received, for inspection in tests.
@@ -146,6 +150,7 @@ func NewServer(o *Options) *Server {
 	s.dv.URL, s.fo.URL = s.SalesURL, s.CommerceURL
 	s.TokenURL = s.sales.URL + "/dualwritetest/oauth2/v2.0/token"
 	s.seed()
+	s.initWebhooks(opt.Webhooks)
 	return s
 }
 
@@ -168,6 +173,7 @@ func startServer(addr string, h http.Handler) *httptest.Server {
 
 // Close shuts both servers down, closing open connections.
 func (s *Server) Close() {
+	s.closeWebhooks()
 	s.sales.CloseClientConnections()
 	s.commerce.CloseClientConnections()
 	s.sales.Close()
