@@ -57,7 +57,7 @@ func (s *Service) OnLeadCreated(decide DecideFunc, o *EventOptions) webhook.Func
 		if s.sales == nil {
 			return errNoSales
 		}
-		lead, err := s.sales.Leads.Get(ctx, id)
+		lead, err := s.sales.Leads.Get(ctx, id, nil)
 		if err != nil {
 			return fmt.Errorf("onboarding: reading lead %s of a webhook event: %w", id, err)
 		}

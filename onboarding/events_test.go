@@ -45,8 +45,8 @@ func newEventEnv(t *testing.T, decision onboarding.Decision, hook dualwritetest.
 		return onboarding.Verdict{Decision: decision}, nil
 	}
 	fn := ee.svc.OnLeadCreated(decide, &onboarding.EventOptions{
-		Approve: &onboarding.ApproveOptions{Confirm: true},
-		Reject:  &onboarding.RejectOptions{Confirm: true},
+		Approve: &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}},
+		Reject:  &onboarding.RejectOptions{Confirm: &onboarding.ConfirmOptions{}},
 		Done: func(_ *onboarding.Request, v onboarding.Verdict, _ *onboarding.Outcome, err error) {
 			ee.mu.Lock()
 			defer ee.mu.Unlock()
@@ -93,7 +93,7 @@ func TestWebhookStartsApprovalWithoutPolling(t *testing.T) {
 	if len(ee.errs) != 0 || len(ee.settled) != 1 || ee.settled[0].Decision != onboarding.Approve {
 		t.Fatalf("settled %v, errors %v", ee.settled, ee.errs)
 	}
-	lead, err := ee.sales.Leads.Get(ctx, id)
+	lead, err := ee.sales.Leads.Get(ctx, id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestWebhookRejects(t *testing.T) {
 	ctx := context.Background()
 	ee.srv.WaitWebhooks(ctx)
 	ee.handler.Close(ctx)
-	lead, err := ee.sales.Leads.Get(ctx, id)
+	lead, err := ee.sales.Leads.Get(ctx, id, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestWebhookSizeExceededRereadsTheLead(t *testing.T) {
 	if len(ds) != 1 || !ds[0].SizeExceeded || strings.Contains(string(ds[0].Body), "InputParameters") {
 		t.Fatalf("deliveries = %+v", ds)
 	}
-	lead, err := ee.sales.Leads.Get(ctx, id)
+	lead, err := ee.sales.Leads.Get(ctx, id, nil)
 	if err != nil || *lead.State != sales.LeadStateQualified || ee.decided.Load() != 1 {
 		t.Errorf("lead %+v, %v; decided %d", lead, err, ee.decided.Load())
 	}
