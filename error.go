@@ -19,8 +19,10 @@ var (
 	ErrPreconditionFailed = errors.New("d365: precondition failed")
 	// ErrThrottled: the service protection limits were hit (429) and the
 	// client gave up, either because the retries ran out or because the
-	// service asked for a wait longer than RetryOptions.MaxRetryAfter.
-	// Error.RetryAfter tells how long the service asked to wait.
+	// service asked for a wait longer than RetryOptions.MaxRetryAfter,
+	// or because the context ended during the wait (the error then also
+	// matches the context's error). Error.RetryAfter tells how long the
+	// service asked to wait.
 	ErrThrottled = errors.New("d365: throttled")
 	// ErrUnauthorized: the service refused the token (401).
 	ErrUnauthorized = errors.New("d365: unauthorized")

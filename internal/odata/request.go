@@ -177,6 +177,10 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 // response when its status is below 400. A failure reported by the service
 // is a *d365.Error; a request that never got an answer fails with the
 // transport's error, wrapped; a done context fails with ctx.Err(), wrapped.
+// A context that ends while the call waits to retry after an answer (a 429,
+// a 503) fails with an error matching ctx.Err() that also holds that
+// answer's *d365.Error, so errors.Is(err, d365.ErrThrottled) still holds
+// after a 429.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	method := r.Method
 	if method == "" {

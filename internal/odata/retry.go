@@ -50,6 +50,9 @@ type call struct {
 	refreshed bool          // the token was refreshed after a 401
 	tokens    []string      // every access token sent, the current one last
 	wait      time.Duration // chosen by checkRetry, taken by prepareRetry
+
+	answer     *http.Response // the answer a retry waits out, nil after a lost connection
+	answerBody []byte         // its body, read before retryablehttp drains it
 }
 
 type callKey struct{}
@@ -172,6 +175,10 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		st.retries++
 	}
 	st.wait = v.wait
+	st.answer, st.answerBody = resp, nil
+	if resp != nil {
+		st.answerBody = readErrorBody(resp)
+	}
 	c.log.LogAttrs(ctx, slog.LevelInfo, "d365: retrying",
 		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempt", st.attempts),
 		slog.String("reason", v.reason), slog.Duration("wait", v.wait))
@@ -196,10 +203,39 @@ func (c *Client) prepareRetry(req *http.Request) error {
 	ctx := req.Context()
 	st := callOf(ctx)
 	if err := c.wait(ctx, st, st.wait, true); err != nil {
-		return err
+		if st.answer == nil {
+			return err
+		}
+		e := DecodeError(st.answer.StatusCode, st.answer.Header, st.answerBody, c.now())
+		e.Method, e.URL, e.Attempts = st.method, st.url, st.attempts
+		st.scrub().error(e)
+		return &waitCut{err: err, answer: e}
 	}
 	return c.authorize(ctx, st, req)
 }
+
+// waitCut is the error of a call whose context ended while it waited to
+// retry: it matches the context's error and keeps the answer waited out
+// (errors.As finds the *d365.Error, errors.Is matches ErrThrottled after a
+// 429).
+type waitCut struct {
+	err    error
+	answer *d365.Error
+}
+
+func (w *waitCut) Error() string {
+	e := w.answer
+	msg := fmt.Sprintf("%v while waiting to retry after %d %s", w.err, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Code != "" {
+		msg += ": " + e.Code
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+func (w *waitCut) Unwrap() []error { return []error{w.err, w.answer} }
 
 // wait waits d, the request's own wait, or longer if the client-wide pause
 // a 429 set reaches further. A retry always goes through RetryOptions.Sleep,
