@@ -177,7 +177,7 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 // response when its status is below 400. A failure reported by the service
 // is a *d365.Error; a request that never got an answer fails with the
 // transport's error, wrapped; a done context fails with ctx.Err(), wrapped.
-func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
+func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
@@ -211,6 +211,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		method:     method,
 		url:        RedactURL(u),
 		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
+	}
+	if c.tel != nil {
+		st.tel = &callTelemetry{}
+		st.tel.set, st.tel.action = c.target(u.EscapedPath())
+		defer func() { c.tel.finished(ctx, st, res, err) }()
 	}
 	ctx = context.WithValue(ctx, callKey{}, st)
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), rawBody)
