@@ -2,6 +2,7 @@ package onboarding_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -298,5 +299,48 @@ func TestTelemetryOffByDefault(t *testing.T) {
 	}
 	if len(rm.ScopeMetrics) != 0 {
 		t.Errorf("metrics recorded with no provider set: %+v", rm.ScopeMetrics)
+	}
+}
+
+// TestTelemetryOfAConflict: rejecting an approved request ends its span in
+// an error and counts the decision as a conflict.
+func TestTelemetryOfAConflict(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	svc, _, leadID, _ := telemetryService(t, tp, mp)
+	if _, err := svc.Approve(t.Context(), leadID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Reject(t.Context(), leadID, nil); !errors.Is(err, onboarding.ErrConflict) {
+		t.Fatalf("Reject = %v, want ErrConflict", err)
+	}
+	spans := rec.Ended()
+	last := spans[len(spans)-1]
+	if last.Name() != "onboarding reject" || last.Status().Code != codes.Error || last.Status().Description != "conflict" {
+		t.Errorf("last span %q, status %+v", last.Name(), last.Status())
+	}
+	if got := attrMap(last.Attributes())["d365.onboarding.outcome"]; got != "conflict" {
+		t.Errorf("outcome %v, want conflict", got)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(t.Context(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != onboarding.MetricDecisions {
+				continue
+			}
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				a := attrMap(dp.Attributes.ToSlice())
+				got = append(got, fmt.Sprintf("%s %s %d", a["d365.onboarding.decision"], a["d365.onboarding.outcome"], dp.Value))
+			}
+		}
+	}
+	if diff := cmp.Diff([]string{"approve done 1", "reject conflict 1"}, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+		t.Errorf("decisions (-want +got):\n%s", diff)
 	}
 }

@@ -2,7 +2,9 @@ package odata
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -138,4 +140,72 @@ func BenchmarkDoTelemetry(b *testing.B) {
 			MeterProvider:  sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader())),
 		})
 	})
+}
+
+// dialFailure fails every attempt as a connection that could not be opened.
+type dialFailure struct{}
+
+func (dialFailure) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+}
+
+// TestTelemetryConnectionFailure: attempts that got no answer have no
+// status, an error.type, and their retries count as "connection".
+func TestTelemetryConnectionFailure(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	reader := sdkmetric.NewManualReader()
+	c, sl, _, _ := testClient(t, nil, func(cfg *Config) {
+		cfg.Options.HTTPClient = &http.Client{Transport: dialFailure{}}
+		cfg.Options.Retry.MaxRetries = 1
+		cfg.Options.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+		cfg.Options.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	})
+	if _, err := c.Do(t.Context(), &Request{Path: "accounts"}); err == nil {
+		t.Fatal("no error")
+	}
+	var got []map[string]any
+	for _, s := range rec.Ended() {
+		got = append(got, attrMap(s.Attributes()))
+	}
+	waits := sl.waits()
+	if len(waits) != 1 {
+		t.Fatalf("waits %v, want one", waits)
+	}
+	want := []map[string]any{
+		{"http.request.method": "GET", "d365.entity_set": "accounts", "d365.attempt": int64(1), "error.type": "transport"},
+		{"http.request.method": "GET", "d365.entity_set": "accounts", "d365.attempt": int64(2), "error.type": "transport", "d365.retry.wait": waits[0].Seconds()},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("span attributes (-want +got):\n%s", diff)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(t.Context(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	gotM := map[string][]map[string]any{}
+	for _, m := range rm.ScopeMetrics[0].Metrics {
+		switch d := m.Data.(type) {
+		case metricdata.Sum[int64]:
+			for _, dp := range d.DataPoints {
+				a := attrMap(dp.Attributes.ToSlice())
+				a["value"] = dp.Value
+				gotM[m.Name] = append(gotM[m.Name], a)
+			}
+		case metricdata.Histogram[float64]:
+			for _, dp := range d.DataPoints {
+				a := attrMap(dp.Attributes.ToSlice())
+				a["count"] = dp.Count
+				gotM[m.Name] = append(gotM[m.Name], a)
+			}
+		}
+	}
+	wantM := map[string][]map[string]any{
+		MetricRequests: {{"http.request.method": "GET", "d365.entity_set": "accounts", "d365.attempts": int64(2), "error.type": "transport", "value": int64(1)}},
+		MetricAttempts: {{"http.request.method": "GET", "d365.entity_set": "accounts", "error.type": "transport", "value": int64(2)}},
+		MetricRetries:  {{"http.request.method": "GET", "d365.entity_set": "accounts", "d365.retry.reason": "connection", "value": int64(1)}},
+		MetricWaits:    {{"http.request.method": "GET", "d365.entity_set": "accounts", "d365.wait.cause": "retry", "count": uint64(1)}},
+	}
+	if diff := cmp.Diff(wantM, gotM); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
+	}
 }
