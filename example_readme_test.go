@@ -21,6 +21,9 @@ import (
 	"github.com/b2bflow/d365/onboarding"
 	"github.com/b2bflow/d365/sales"
 	"github.com/google/uuid"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 // emulated starts the emulator with three onboarding requests and returns
@@ -162,6 +165,38 @@ func Example_signingIn() {
 	if err != nil {
 		fmt.Println(err)
 	}
+}
+
+// Example_telemetry reports spans and metrics to OpenTelemetry providers
+// (README, "Telemetry"); here the SDK's in-memory recorder and reader.
+func Example_telemetry() {
+	srv, _, commerceClient, leads := emulated()
+	defer srv.Close()
+	orgURL, cred := srv.SalesURL, srv.Credential()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	// readme:start
+	opts := d365.ClientOptions{TracerProvider: tp, MeterProvider: mp}
+	salesClient, err := sales.NewClient(orgURL, cred, &sales.Options{ClientOptions: opts})
+	svc := onboarding.New(salesClient, commerceClient,
+		&onboarding.Options{TracerProvider: tp, MeterProvider: mp})
+	// readme:end
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := svc.Approve(context.Background(), leads[0], nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range rec.Ended() {
+		if s.Parent().IsValid() {
+			continue
+		}
+		fmt.Println(s.Name(), len(rec.Ended())-1, "spans below it")
+	}
+	// Output: onboarding approve 6 spans below it
 }
 
 // TestREADMEBlocksAreCompiled checks that each ```go block of README.md is

@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ClientOptions configures the Sales and the Commerce clients. The zero value
@@ -69,6 +72,19 @@ type ClientOptions struct {
 	// prvActOnBehalfOfAnotherUser privilege. Ignored by Finance and
 	// Operations.
 	CallerObjectID string
+
+	// TracerProvider, when set, receives a client span for every HTTP
+	// attempt, named "<METHOD> <entity set>[/<action>]", with the method,
+	// the entity set, the bound action, the attempt number, the wait
+	// before it, the status and the service's request id. Nil means no
+	// spans. Spans never carry a URL, a header, a body, a token or a
+	// record's values.
+	TracerProvider trace.TracerProvider
+
+	// MeterProvider, when set, receives the counters d365.client.requests,
+	// d365.client.attempts and d365.client.retries and the histogram
+	// d365.client.throttle.waits (seconds). Nil means no metrics.
+	MeterProvider metric.MeterProvider
 }
 
 // RetryOptions configures how requests are retried.

@@ -37,6 +37,10 @@ type ApproveOptions struct {
 // twice; approving a rejected request returns a *ConflictError. The Outcome
 // is returned even with an error, telling how far the run went.
 func (s *Service) Approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptions) (*Outcome, error) {
+	return s.tel.decide(ctx, Approve, func(ctx context.Context) (*Outcome, error) { return s.approve(ctx, leadID, o) })
+}
+
+func (s *Service) approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptions) (*Outcome, error) {
 	if o == nil {
 		o = &ApproveOptions{}
 	}

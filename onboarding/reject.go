@@ -36,6 +36,10 @@ type RejectOptions struct {
 // (its opportunity won) returns a *ConflictError. The Outcome is returned
 // even with an error.
 func (s *Service) Reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions) (*Outcome, error) {
+	return s.tel.decide(ctx, Reject, func(ctx context.Context) (*Outcome, error) { return s.reject(ctx, leadID, o) })
+}
+
+func (s *Service) reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions) (*Outcome, error) {
 	if o == nil {
 		o = &RejectOptions{}
 	}

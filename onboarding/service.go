@@ -9,6 +9,8 @@ import (
 	"github.com/b2bflow/d365/commerce"
 	"github.com/b2bflow/d365/sales"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configures a Service. The zero value (or nil) is ready to use.
@@ -25,6 +27,15 @@ type Options struct {
 	// page (Prefer: odata.maxpagesize); zero means the service's default,
 	// 5,000. It must not be negative.
 	PageSize int
+	// TracerProvider, when set, receives a span for each decision
+	// ("onboarding approve", "onboarding reject") and one for each of its
+	// steps ("onboarding step <name>"). The clients' HTTP spans are its
+	// children when the clients have a TracerProvider of their own
+	// (d365.ClientOptions). Nil means no spans.
+	TracerProvider trace.TracerProvider
+	// MeterProvider, when set, receives the counter
+	// d365.onboarding.decisions. Nil means no metrics.
+	MeterProvider metric.MeterProvider
 }
 
 // Service runs the onboarding workflows. It is safe for concurrent use.
@@ -35,6 +46,7 @@ type Service struct {
 	onStep   func(uuid.UUID, Step)
 	company  string
 	pageSize int
+	tel      *telemetry // nil when telemetry is off
 }
 
 // errNoSales is returned by every method of a Service made without a Sales
@@ -48,7 +60,8 @@ func New(s *sales.Client, c *commerce.Client, o *Options) *Service {
 	if o == nil {
 		o = &Options{}
 	}
-	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, company: o.Company, pageSize: o.PageSize}
+	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, company: o.Company, pageSize: o.PageSize,
+		tel: newTelemetry(o.TracerProvider, o.MeterProvider)}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
 	}
@@ -65,6 +78,7 @@ func (s *Service) step(ctx context.Context, out *Outcome, name StepName, status 
 		st.Err = err.Error()
 	}
 	out.Steps = append(out.Steps, st)
+	s.tel.step(ctx, st, start)
 	level := slog.LevelInfo
 	if err != nil {
 		level = slog.LevelWarn

@@ -62,6 +62,7 @@ type Client struct {
 	maxBody     int64
 	now         func() time.Time
 	boundary    func() string
+	tel         *telemetry // nil when telemetry is off
 }
 
 // New returns a client for the service cfg describes.
@@ -80,6 +81,7 @@ func New(cfg Config) (*Client, error) {
 		bypassCache: cfg.BypassCache,
 		now:         cfg.Now,
 		boundary:    cfg.Boundary,
+		tel:         newTelemetry(o.TracerProvider, o.MeterProvider),
 	}
 	c.maxBody = o.MaxResponseBytes
 	switch {
@@ -144,7 +146,7 @@ func New(cfg Config) (*Client, error) {
 		n = cfg.DefaultMaxConcurrency
 	}
 	c.lim = newLimiter(max(n, 0))
-	c.http.Transport = &attemptLog{next: c.http.Transport, log: c.log}
+	c.http.Transport = &attemptLog{next: c.http.Transport, log: c.log, tel: c.tel}
 	c.retrier = c.newRetryClient()
 	return c, nil
 }

@@ -181,7 +181,7 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 // a 503) fails with an error matching ctx.Err() that also holds that
 // answer's *d365.Error, so errors.Is(err, d365.ErrThrottled) still holds
 // after a 429.
-func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
+func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
@@ -215,6 +215,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		method:     method,
 		url:        RedactURL(u),
 		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
+	}
+	if c.tel != nil {
+		st.tel = &callTelemetry{}
+		st.tel.set, st.tel.action = c.target(u.EscapedPath())
+		defer func() { c.tel.finished(ctx, st, res, err) }()
 	}
 	ctx = context.WithValue(ctx, callKey{}, st)
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), rawBody)

@@ -44,12 +44,13 @@ type retryPolicy struct {
 type call struct {
 	method, url string // the URL redacted, for logs and errors
 	idempotent  bool
+	refreshed   bool // the token was refreshed after a 401
 
-	attempts  int           // requests sent, counted by attemptLog as they go out
-	retries   int           // retries spent (the refresh after a 401 is free)
-	refreshed bool          // the token was refreshed after a 401
-	tokens    []string      // every access token sent, the current one last
-	wait      time.Duration // chosen by checkRetry, taken by prepareRetry
+	attempts int            // requests sent, counted by attemptLog as they go out
+	retries  int            // retries spent (the refresh after a 401 is free)
+	tokens   []string       // every access token sent, the current one last
+	wait     time.Duration  // chosen by checkRetry, taken by prepareRetry
+	tel      *callTelemetry // nil when telemetry is off
 
 	answer     *http.Response // the answer a retry waits out, nil after a lost connection
 	answerBody []byte         // its body, read before retryablehttp drains it
@@ -174,6 +175,9 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	} else {
 		st.retries++
 	}
+	if c.tel != nil {
+		c.tel.retried(ctx, st, retryReason(resp))
+	}
 	st.wait = v.wait
 	st.answer, st.answerBody = resp, nil
 	if resp != nil {
@@ -253,6 +257,10 @@ func (c *Client) wait(ctx context.Context, st *call, d time.Duration, retry bool
 		}
 		if err := c.retry.sleep(ctx, d); err != nil {
 			return err
+		}
+		if c.tel != nil && d > 0 {
+			st.tel.waited += d
+			c.tel.waited(ctx, st, d, retry)
 		}
 		if c.lim.until(end) <= 0 {
 			return nil // no other request extended the pause meanwhile

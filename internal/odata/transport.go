@@ -280,6 +280,7 @@ func notSent(err error) bool {
 type attemptLog struct {
 	next http.RoundTripper
 	log  *slog.Logger
+	tel  *telemetry // nil when telemetry is off
 }
 
 // RoundTrip sends one attempt.
@@ -293,6 +294,22 @@ func (t *attemptLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	t.log.LogAttrs(ctx, slog.LevelDebug, "d365: sending request",
 		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempt", st.attempts))
 	start := time.Now()
+	if t.tel != nil {
+		actx, span := t.tel.startAttempt(ctx, st)
+		st.tel.waited = 0
+		if span != nil {
+			req = req.WithContext(actx)
+		}
+		resp, err := t.logged(req, st, start)
+		t.tel.endAttempt(ctx, st, span, resp, err)
+		return resp, err
+	}
+	return t.logged(req, st, start)
+}
+
+// logged sends the attempt and logs its response.
+func (t *attemptLog) logged(req *http.Request, st *call, start time.Time) (*http.Response, error) {
+	ctx := req.Context()
 	resp, err := t.next.RoundTrip(req)
 	if err == nil {
 		t.log.LogAttrs(ctx, slog.LevelDebug, "d365: response",
