@@ -254,7 +254,7 @@ func dedent(s string) string {
 // dual-write has already run.
 func TestREADMERequestsPerDecision(t *testing.T) {
 	for _, tc := range []struct {
-		confirm          *onboarding.ConfirmOptions
+		confirm         *onboarding.ConfirmOptions
 		approve, reject int
 	}{{nil, 3, 2}, {&onboarding.ConfirmOptions{}, 10, 3}} {
 		srv, sc, cc, leads := emulated()
