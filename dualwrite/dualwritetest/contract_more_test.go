@@ -260,3 +260,75 @@ func TestContractConditionalOperationsSample(t *testing.T) {
 		q.run(t, st)
 	}
 }
+
+// TestContractMore replays single documented exchanges on a seeded
+// emulator, and asserts the loud refusals of those it does not implement.
+func TestContractMore(t *testing.T) {
+	const (
+		acct    = "00000000-0000-0000-0000-000000000001"
+		contact = "c59648c3-68f7-e511-80d3-00155db53318"
+	)
+	adventureWorks := func(t *testing.T, s *Server) {
+		call(t, "POST", api(s)+"contacts", map[string]any{"contactid": contact, "firstname": "Nancy", "lastname": "Anderson (sample)"}).want(t, 204)
+		call(t, "POST", api(s)+"accounts", map[string]any{"accountid": acct, "name": "Adventure Works (sample)",
+			"primarycontactid@odata.bind": "/contacts(" + contact + ")"}).want(t, 204)
+	}
+	seeded := func(t *testing.T, s *Server, _ *sequence) { adventureWorks(t, s) }
+	cases := []struct {
+		step
+		setup func(t *testing.T, s *Server, q *sequence)
+	}{
+		{step: step{req: "create-entity-web-api-003", status: 501, check: names("deep insert")}},
+		{step: step{req: "create-entity-web-api-005", res: "create-entity-web-api-006", headers: []string{"OData-EntityId"}},
+			setup: func(t *testing.T, s *Server, _ *sequence) {
+				call(t, "POST", api(s)+"contacts", map[string]any{"contactid": acct, "lastname": "Smith"}).want(t, 204)
+			}},
+		{step: step{req: "create-entity-web-api-007", status: 501, check: names("InitializeFrom")}},
+		{step: step{req: "retrieve-entity-using-web-api-010", status: 404, check: names("AccountTasks")}, setup: seeded},
+		{step: step{req: "retrieve-entity-using-web-api-012", status: 404, check: names("Account_Tasks")}, setup: seeded},
+		{step: step{req: "retrieve-entity-using-web-api-013", res: "retrieve-entity-using-web-api-014"}, setup: seeded},
+		{step: step{req: "retrieve-entity-using-web-api-015", res: "retrieve-entity-using-web-api-016"}, setup: seeded},
+		{step: step{req: "retrieve-entity-using-web-api-017", status: 501, check: names("Account_Tasks")}},
+		{step: step{req: "retrieve-entity-using-web-api-019", status: 501, check: names("Account_Tasks")}},
+		{step: step{req: "retrieve-entity-using-web-api-021", status: 501, check: names("Account_Tasks")}},
+		{step: step{req: "retrieve-entity-using-web-api-022", status: 501, check: names("Account_Tasks")}},
+		{step: step{req: "retrieve-entity-using-web-api-023", status: 501, check: names("Account_Tasks")}},
+		{step: step{req: "perform-conditional-operations-using-web-api-001", res: "perform-conditional-operations-using-web-api-002"},
+			setup: func(t *testing.T, s *Server, q *sequence) {
+				adventureWorks(t, s)
+				q.subst[`W/"468026"`] = call(t, "GET", api(s)+"accounts("+acct+")?$select=name", nil).want(t, 200).header.Get("ETag")
+			}},
+		{step: step{req: "manage-duplicate-detection-create-update-003", status: 501, check: names("MSCRM.SuppressDuplicateDetection")},
+			setup: func(t *testing.T, s *Server, _ *sequence) {
+				call(t, "POST", api(s)+"leads", map[string]any{"leadid": "c4567bb6-47a3-e711-811b-e0071b6ac1b1", "lastname": "Orton"}).want(t, 204)
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.req, func(t *testing.T) {
+			s := NewServer(nil)
+			defer s.Close()
+			q := &sequence{s: s, subst: map[string]string{}}
+			if c.setup != nil {
+				c.setup(t, s, q)
+			}
+			q.run(t, c.step)
+		})
+	}
+}
+
+// TestContractImpersonation replays the documented create with the
+// CallerObjectId header: accepted, the record created. (The documented
+// createdby/createdonbehalfby of -004 are not emulated: the emulator has
+// one calling user.)
+func TestContractImpersonation(t *testing.T) {
+	s := NewServer(nil)
+	defer s.Close()
+	q := &sequence{s: s, subst: map[string]string{}}
+	q.run(t, step{req: "impersonate-another-user-web-api-001", res: "impersonate-another-user-web-api-002", headers: []string{"OData-Version"}, // the docs' id is not a GUID
+		check: func(t *testing.T, res *http.Response, _ string) {
+			got := call(t, "GET", res.Header.Get("OData-EntityId")+"?$select=name", nil).want(t, 200)
+			if got.body["name"] != "Sample Account created using impersonation" {
+				t.Errorf("created record: %s", got.raw)
+			}
+		}})
+}
