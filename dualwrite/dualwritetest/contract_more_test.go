@@ -332,3 +332,42 @@ func TestContractImpersonation(t *testing.T) {
 			}
 		}})
 }
+
+// TestContractFunctions replays the documented WhoAmI and WinOpportunity
+// calls, and asserts that the other documented functions and actions are
+// refused naming them: 501 for an unknown function or action, 404 naming
+// the segment for a table the schema does not have (incidents, queues) or
+// an unbound custom action (sample_CreateCustomer).
+func TestContractFunctions(t *testing.T) {
+	cases := []struct {
+		step
+		setup func(t *testing.T, s *Server)
+	}{
+		{step: step{req: "use-web-api-functions-008", res: "use-web-api-functions-009", headers: []string{"OData-Version"}}},
+		{step: step{req: "web-api-functions-actions-sample-005", res: "web-api-functions-actions-sample-006", headers: []string{"OData-Version"}}},
+		{step: step{req: "web-api-functions-actions-sample-011", status: 204}, setup: func(t *testing.T, s *Server) {
+			call(t, "POST", api(s)+"opportunities", map[string]any{"opportunityid": "47920da5-fb4a-e611-80d5-00155da84802", "name": "Sample"}).want(t, 204)
+		}},
+		{step: step{req: "use-web-api-functions-001", status: 501, check: names("GetTimeZoneCodeByLocalizedName")}},
+		{step: step{req: "use-web-api-functions-002", status: 501, check: names("GetTimeZoneCodeByLocalizedName")}},
+		{step: step{req: "web-api-functions-actions-sample-007", status: 501, check: names("GetTimeZoneCodeByLocalizedName")}},
+		{step: step{req: "use-web-api-functions-003", status: 501, check: names("RetrievePrincipalAccess")}},
+		{step: step{req: "web-api-functions-actions-sample-015", status: 501, check: names("sample_AddNoteToContact")}},
+		{step: step{req: "use-web-api-functions-005", status: 404, check: names("incidents")}},
+		{step: step{req: "web-api-functions-actions-sample-009", status: 404, check: names("incidents")}},
+		{step: step{req: "web-api-functions-actions-sample-013", status: 404, check: names("queues")}},
+		{step: step{req: "web-api-functions-actions-sample-019", status: 404, check: names("sample_CreateCustomer")}},
+		{step: step{req: "web-api-functions-actions-sample-021", status: 404, check: names("sample_CreateCustomer")}},
+	}
+	for _, c := range cases {
+		t.Run(c.req, func(t *testing.T) {
+			s := NewServer(nil)
+			defer s.Close()
+			if c.setup != nil {
+				c.setup(t, s)
+			}
+			q := &sequence{s: s, subst: map[string]string{}}
+			q.run(t, c.step)
+		})
+	}
+}
