@@ -198,8 +198,11 @@ func TestQueryExpandAndLookupFilter(t *testing.T) {
 		t.Errorf("ETag header %q, @odata.etag %v", etag, r.body["@odata.etag"])
 	}
 	get(t, api(s)+"accounts("+child+")?$select=name&$expand=parentaccountid($select=name)", nil, "If-None-Match", etag).want(t, 304)
+	// One record's expanded lookup carries its ETag, as documented
+	// (web-api-basic-operations-sample-020, retrieve-entity-using-web-api-014).
+	parentETag := get(t, api(s)+"accounts("+parent+")?$select=name", nil).want(t, 200).header.Get("ETag")
 	want := map[string]any{"@odata.context": api(s) + "$metadata#accounts(name,parentaccountid(name))/$entity",
-		"accountid": child, "name": "Child", "parentaccountid": map[string]any{"accountid": parent, "name": "Parent"}}
+		"accountid": child, "name": "Child", "parentaccountid": map[string]any{"@odata.etag": parentETag, "accountid": parent, "name": "Parent"}}
 	delete(r.body, "@odata.etag")
 	if diff := cmp.Diff(want, r.body); diff != "" {
 		t.Errorf("single-valued $expand (-want +got):\n%s", diff)

@@ -573,6 +573,7 @@ func (s *Service) retrieve(d *request, tb *table, id string, found bool) {
 		d.w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	env.LookupETags = true
 	objs, err := env.Project(tb.Logical, q, []query.Row{e.Rec})
 	if err != nil {
 		d.queryError(err)

@@ -115,13 +115,15 @@ func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map
 			}
 		}
 		switch tb.Logical {
-		case "opportunity", "lead", "account":
+		case "opportunity", "lead", "account", "contact":
 			// Dataverse gives records of tables with money columns the
-			// base currency.
+			// base currency (a contact's annualincome:
+			// web-api-basic-operations-sample-006).
 			if _, ok := rec["_transactioncurrencyid_value"]; !ok {
 				setLookup(rec, "transactioncurrencyid", "transactioncurrencyid", "transactioncurrency", s.BaseCurrencyID)
 			}
-		case "contact":
+		}
+		if tb.Logical == "contact" {
 			if _, ok := rec["msdyn_sellable"]; !ok {
 				rec["msdyn_sellable"] = true
 			}

@@ -55,7 +55,8 @@
 //	$orderby     several, asc/desc; nulls first ascending, last descending;
 //	             lookups sort by the target's primary name; choices by value.
 //	$top, $count parsed; Match applies $top (nil it when paging).
-//	$expand      single-valued (object or null, no ETag) and collection-valued
+//	$expand      single-valued (object or null; its ETag only with
+//	             Env.LookupETags) and collection-valued
 //	             (array, with the relating _x_value and <nav>@odata.nextLink)
 //	             with $select;$filter;$orderby;$top;$expand, nav/$ref, up to
 //	             15 expansions; Dataverse's refusals ($ref on a collection,

@@ -212,7 +212,9 @@ func (e *Env) expandValue(table string, it *ExpandItem, nested bool, r Row) (any
 		if err != nil {
 			return nil, nil, err
 		}
-		delete(o, "@odata.etag") // Dataverse sends no ETag for an expanded lookup
+		if !e.LookupETags {
+			delete(o, "@odata.etag") // none for an expanded lookup in a collection
+		}
 		return o, nil, nil
 	}
 	children, err := e.related(table, nav, r)

@@ -126,6 +126,11 @@ type Env struct {
 	// expanded collection with it ("Join tables using OData": Nested $expand
 	// on collection-valued navigation properties).
 	MaxPageSize int
+	// LookupETags keeps the "@odata.etag" of an expanded single-valued
+	// navigation property. Dataverse sends it when one record is retrieved
+	// (web-api-basic-operations-sample-020, web-api-query-data-sample-025)
+	// and not in a collection (retrieve-related-entities-query-002).
+	LookupETags bool
 }
 
 func (e *Env) now() time.Time {
