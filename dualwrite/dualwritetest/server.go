@@ -50,6 +50,10 @@ type Options struct {
 	SalesAddr, CommerceAddr string
 	// Webhooks are the webhooks registered on Sales (see Webhook).
 	Webhooks []Webhook
+	// CustomAPIs are the custom APIs of the organization, by unique name
+	// (such as "new_CheckCredit"), called as actions or functions, bound
+	// or unbound (see CustomAPI).
+	CustomAPIs map[string]CustomAPI
 }
 
 // Server is a running emulator of Dynamics 365 Sales (the Dataverse Web
@@ -140,6 +144,7 @@ func NewServer(o *Options) *Server {
 	}
 	s.dv = &dataverse.Service{Store: s.store, Schema: sch, BaseCurrencyID: USDCurrencyID,
 		UserID: systemUserID, BusinessUnitID: businessUnitID, OrganizationID: organizationID}
+	s.customAPIs(opt.CustomAPIs)
 	s.fo = &finops.Service{Store: s.store, Company: s.company}
 	s.engine = &engine.Engine{Dataverse: s.dv, FinOps: s.fo, Fail: s.takeSyncFail}
 	s.dv.Sync, s.fo.Sync = s.engine, s.engine

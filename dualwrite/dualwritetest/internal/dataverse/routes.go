@@ -53,6 +53,9 @@ type Service struct {
 	// read with leads?savedQuery=<id>. A savedquery not in Views runs its
 	// fetchxml column.
 	Views map[string]string
+	// CustomAPIs are the custom APIs tests register, by unique name
+	// (customapi.go).
+	CustomAPIs map[string]CustomAPIFunc
 }
 
 type (
@@ -118,6 +121,9 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Preference-Applied", "odata.include-annotations="+d.annotationPreference())
 	}
 	rest := m[2]
+	if s.customAPI(d, rest, nil, "", false) {
+		return
+	}
 	switch strings.TrimPrefix(strings.TrimSuffix(rest, "()"), "Microsoft.Dynamics.CRM.") {
 	case "":
 		s.serviceDocument(d)
@@ -155,6 +161,9 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if key == "" {
+		if tail != "" && s.customAPI(d, tail, tb, "", true) {
+			return
+		}
 		if tail != "" && r.Method == http.MethodPost && s.bulk(d, tb, tail) {
 			return
 		}
@@ -184,6 +193,9 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if tail != "" {
+		if s.customAPI(d, tail, tb, id, found) {
+			return
+		}
 		if strings.TrimPrefix(tail, "Microsoft.Dynamics.CRM.") == "QualifyLead" && tb.Logical == "lead" && r.Method == http.MethodPost {
 			s.qualifyLead(d, tb, id, found)
 			return
