@@ -39,7 +39,8 @@ type Client struct {
 	// Notes reads and creates timeline notes (the annotations table).
 	Notes *NoteService
 
-	od *odata.Client
+	od      *odata.Client
+	choices *choiceCache // Choices' cache (choices_metadata.go)
 }
 
 // NewClient returns a client for the Dataverse organization at orgURL, such
@@ -76,7 +77,7 @@ func NewClient(orgURL string, cred d365.Credential, o *Options) (*Client, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{od: od}
+	c := &Client{od: od, choices: &choiceCache{}}
 	c.Leads = &LeadService{entitySet{c, "leads", "lead", "Leads"}}
 	c.Opportunities = &OpportunityService{entitySet{c, "opportunities", "opportunity", "Opportunities"}}
 	c.Accounts = &AccountService{entitySet{c, "accounts", "account", "Accounts"}}
