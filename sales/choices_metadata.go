@@ -21,9 +21,10 @@ const (
 	// ChoiceMultiSelect is a multi-select choice
 	// (MultiSelectPicklistAttributeMetadata).
 	ChoiceMultiSelect ChoiceKind = "MultiSelectPicklist"
-	// ChoiceState is a statecode column (StateAttributeMetadata).
+	// ChoiceState is a table's state column (StateAttributeMetadata).
 	ChoiceState ChoiceKind = "State"
-	// ChoiceStatus is a statuscode column (StatusAttributeMetadata).
+	// ChoiceStatus is a table's status reason column
+	// (StatusAttributeMetadata).
 	ChoiceStatus ChoiceKind = "Status"
 	// ChoiceBoolean is a yes/no column (BooleanAttributeMetadata): its
 	// options are 0 (FalseOption) and 1 (TrueOption).
@@ -43,10 +44,10 @@ type ChoiceOption struct {
 	Labels map[int]string
 	// Color is the option's color, such as "#0000ff"; often empty.
 	Color string
-	// State is, for a status reason (ChoiceStatus), the statecode the
+	// State is, for a status reason (ChoiceStatus), the state value the
 	// status belongs to; nil otherwise.
 	State *int
-	// DefaultStatus is, for a state (ChoiceState), the default statuscode
+	// DefaultStatus is, for a state (ChoiceState), the default status reason
 	// of the state; nil otherwise.
 	DefaultStatus *int
 }
@@ -55,7 +56,7 @@ type ChoiceOption struct {
 // column's metadata.
 type ColumnChoices struct {
 	// Table and Column are the logical names, such as "lead" and
-	// "statuscode".
+	// "leadsourcecode".
 	Table, Column string
 	// Kind is the column's kind.
 	Kind ChoiceKind
@@ -102,10 +103,10 @@ type choiceEntry struct {
 }
 
 // Choices returns the options and labels of the choice column column of
-// the table table (logical names, such as "lead" and "statuscode"), read
+// the table table (logical names, such as "lead" and "leadsourcecode"), read
 // from EntityDefinitions: first the column's AttributeTypeName, then
 //
-//	EntityDefinitions(LogicalName='lead')/Attributes(LogicalName='statuscode')/Microsoft.Dynamics.CRM.StatusAttributeMetadata?$select=LogicalName&$expand=OptionSet
+//	EntityDefinitions(LogicalName='lead')/Attributes(LogicalName='leadsourcecode')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet
 //
 // (Picklist, MultiSelectPicklist, State, Status and Boolean columns). The
 // result is cached per client: concurrent and later calls for the same
@@ -118,7 +119,7 @@ func (c *Client) Choices(ctx context.Context, table, column string) (*ColumnChoi
 	const op = "sales: Choices"
 	for _, f := range []struct{ field, v string }{{"table", table}, {"column", column}} {
 		if odata.CheckName(f.field, f.v) != nil || strings.Contains(f.v, ".") {
-			return nil, d365.NewInputError(op, f.field, "%q must be a logical name (letters, digits and '_'), such as lead or statuscode", f.v)
+			return nil, d365.NewInputError(op, f.field, "%q must be a logical name (letters, digits and '_'), such as lead or leadsourcecode", f.v)
 		}
 	}
 	key := strings.ToLower(table) + "." + strings.ToLower(column)
