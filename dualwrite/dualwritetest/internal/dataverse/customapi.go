@@ -63,7 +63,7 @@ func (s *Service) customAPI(d *request, op string, tb *table, id string, found b
 		}
 		p, err := functionParams(strings.TrimSuffix(args, ")"), d.r.URL.Query())
 		if err != nil {
-			d.writeError(http.StatusBadRequest, "0x80060888", err.Error())
+			d.writeError(http.StatusBadRequest, "0x80060888", "Calling "+name+": "+err.Error()+".")
 			return true
 		}
 		params = p
@@ -99,18 +99,18 @@ func functionParams(list string, q url.Values) (map[string]any, error) {
 	for _, part := range splitParams(list) {
 		k, v, ok := strings.Cut(part, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("The function parameter %q is not Name=value.", part)
+			return nil, fmt.Errorf("the function parameter %q is not Name=value", part)
 		}
 		if strings.HasPrefix(v, "@") {
 			vs, ok := q[v]
 			if !ok || len(vs) != 1 {
-				return nil, fmt.Errorf("The parameter alias %s of %s is not given once in the query.", v, k)
+				return nil, fmt.Errorf("the parameter alias %s of %s is not given once in the query", v, k)
 			}
 			v = vs[0]
 		}
 		lit, err := parseLiteral(v)
 		if err != nil {
-			return nil, fmt.Errorf("The value of the function parameter %s: %v", k, err)
+			return nil, fmt.Errorf("the value of the function parameter %s: %v", k, err)
 		}
 		params[k] = lit
 	}
