@@ -169,11 +169,7 @@ func (s *OpportunityService) close(ctx context.Context, action, subject string, 
 	if err != nil {
 		return s.input(method, err)
 	}
-	_, err = s.c.od.Do(ctx, &odata.Request{
-		Method: http.MethodPost,
-		Path:   action,
-		Body:   map[string]any{"Status": status, "OpportunityClose": activity},
-	})
+	_, err = CallAction[map[string]any, struct{}](ctx, s.c, action, nil, map[string]any{"Status": status, "OpportunityClose": activity}, nil)
 	return err
 }
 
