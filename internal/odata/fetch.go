@@ -280,4 +280,3 @@ func Fetch[T any](ctx context.Context, c *Client, path, fetchXML string, prefer 
 		}
 	}
 }
-
