@@ -56,7 +56,7 @@ func Aggregate[T any](ctx context.Context, c *Client, entitySet, fetchXML string
 }
 
 // Apply runs an $apply query on the entity set (such as
-// "groupby((statecode),aggregate($count as n))") and returns its rows,
+// "groupby((industrycode),aggregate($count as n))") and returns its rows,
 // each decoded into a T whose json tags name the grouped columns and the
 // aliases of the aggregates.
 func Apply[T any](ctx context.Context, c *Client, entitySet, apply string) ([]*T, error) {
