@@ -13,7 +13,9 @@ import (
 // ChangesOptions selects what a Changes call reads.
 type ChangesOptions struct {
 	// Select names the columns of the new and changed rows ($select). It
-	// applies to the first call only: a delta link holds the query.
+	// applies to the first call only: a delta link holds the query, so
+	// Select is not sent with DeltaLink (a sync loop can pass the same
+	// options every time).
 	Select []string
 	// DeltaLink resumes from the delta link of an earlier call
 	// (Changes.DeltaLink): only the rows created, changed or deleted since
@@ -105,10 +107,7 @@ func (s entitySet) changesRequest(o *ChangesOptions) (*odata.Request, error) {
 	prefer.MaxPageSize = o.PageSize
 	req := &odata.Request{Path: s.name, Header: odata.TrackChanges(prefer)}
 	if o.DeltaLink != "" {
-		if len(o.Select) > 0 {
-			return nil, d365.NewInputError(s.op(method), "ChangesOptions.Select", "is set with DeltaLink: the link holds the query")
-		}
-		if err := s.c.od.Resume(s.op(method), req, nil, o.DeltaLink); err != nil {
+		if err := s.c.od.ResumeDelta(s.op(method), "ChangesOptions.DeltaLink", req, o.DeltaLink); err != nil {
 			return nil, err
 		}
 		return req, nil

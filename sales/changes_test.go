@@ -82,14 +82,13 @@ func TestLeadsChangesNewChangedDeletedAndResume(t *testing.T) {
 func TestChangesInputErrors(t *testing.T) {
 	c := emulated(t, 0)
 	for name, o := range map[string]*sales.ChangesOptions{
-		"ChangesOptions.Select":    {Select: []string{"subject"}, DeltaLink: "https://org.example.com/api/data/v9.2/leads?$deltatoken=1"},
 		"ChangesOptions.PageSize":  {PageSize: -1},
 		"ChangesOptions.DeltaLink": {DeltaLink: "https://elsewhere.example.net/api/data/v9.2/leads?$deltatoken=1"},
 	} {
 		for _, err := range c.Leads.Changes(context.Background(), o).All() {
 			var ie *d365.InputError
-			if !errors.As(err, &ie) {
-				t.Errorf("%s: err = %v, want an input error", name, err)
+			if !errors.As(err, &ie) || ie.Field != name || ie.Op != "sales: Leads.Changes" {
+				t.Errorf("%s: err = %v, want an input error naming it", name, err)
 			}
 			break
 		}

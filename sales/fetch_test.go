@@ -160,9 +160,13 @@ func TestFetchInputErrors(t *testing.T) {
 		},
 	}
 	for name, f := range cases {
+		field := map[string]string{"bad set": "table name", "empty apply": "apply"}[name]
+		if field == "" {
+			field = "fetchXML"
+		}
 		var ie *d365.InputError
-		if err := f(); !errors.As(err, &ie) {
-			t.Errorf("%s: err = %v, want an input error", name, err)
+		if err := f(); !errors.As(err, &ie) || ie.Field != field {
+			t.Errorf("%s: err = %v, want an input error naming %s", name, err, field)
 		}
 	}
 	if len(rec.queries) != 0 {

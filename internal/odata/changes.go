@@ -8,6 +8,8 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+
+	"github.com/b2bflow/d365"
 )
 
 // Change tracking (Prefer: odata.track-changes): the first request reads
@@ -142,4 +144,16 @@ func decodeChange[T any](raw []byte) (Change[T], error) {
 		return Change[T]{}, err
 	}
 	return Change[T]{Record: v}, nil
+}
+
+// ResumeDelta points req, the first request of a change-tracking read, at
+// deltaLink: a delta link saved from an earlier read, which must be on the
+// service's host. op names the call and field the option in input errors.
+func (c *Client) ResumeDelta(op, field string, req *Request, deltaLink string) error {
+	u, err := c.nextURL(deltaLink)
+	if err != nil {
+		return d365.NewInputError(op, field, "%v", strings.TrimPrefix(err.Error(), "d365: "))
+	}
+	req.URL, req.Path, req.Query = u, "", ""
+	return nil
 }
