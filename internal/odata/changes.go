@@ -116,28 +116,27 @@ func scanDeltaPage(body []byte) (p deltaPage, err error) {
 // decodeChange decodes one row of a page of changes: a $deletedEntity row
 // gives its id, any other row is a record.
 func decodeChange[T any](raw []byte) (Change[T], error) {
-	var ctxURL, id string
-	deleted := false
-	if err := members(raw, func(name, v []byte) error {
+	// The last occurrence of a member counts, as in a map.
+	var ctxRaw, idRaw []byte
+	if members(raw, func(name, v []byte) error {
 		switch string(name) {
 		case "@odata.context":
-			if err := json.Unmarshal(v, &ctxURL); err != nil {
-				return err
-			}
-			deleted = strings.HasSuffix(ctxURL, "/$deletedEntity")
+			ctxRaw = v
 		case "id":
-			_ = json.Unmarshal(v, &id) // a record's own "id" column need not be a string
+			idRaw = v
 		}
 		return nil
-	}); err != nil {
-		// Not an object: let the record's decoder say so.
-		deleted = false
-	}
-	if deleted {
-		if id == "" {
-			return Change[T]{}, errors.New("a $deletedEntity row has no id")
+	}) == nil && ctxRaw != nil {
+		var ctxURL, id string
+		if json.Unmarshal(ctxRaw, &ctxURL) == nil && strings.HasSuffix(ctxURL, "/$deletedEntity") {
+			if idRaw != nil && json.Unmarshal(idRaw, &id) != nil {
+				id = ""
+			}
+			if id == "" {
+				return Change[T]{}, errors.New("a $deletedEntity row has no id")
+			}
+			return Change[T]{Deleted: id}, nil
 		}
-		return Change[T]{Deleted: id}, nil
 	}
 	v := new(T)
 	if err := unmarshal(raw, v); err != nil {
