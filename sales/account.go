@@ -51,6 +51,13 @@ type Account struct {
 
 	CreatedOn  time.Time `json:"createdon,omitzero"`  // read-only
 	ModifiedOn time.Time `json:"modifiedon,omitzero"` // read-only
+
+	// PrimaryContact (primarycontactid) and Contacts
+	// (contact_customer_accounts: the contacts whose company is the
+	// account) are filled when a Get or List expands them ($expand), nil
+	// otherwise.
+	PrimaryContact *Contact   `json:"primarycontactid,omitempty"`
+	Contacts       []*Contact `json:"contact_customer_accounts,omitempty"`
 }
 
 type accountJSON Account

@@ -78,6 +78,11 @@ type Lead struct {
 
 	CreatedOn  time.Time `json:"createdon,omitzero"`  // read-only
 	ModifiedOn time.Time `json:"modifiedon,omitzero"` // read-only
+
+	// ParentAccount and ParentContact are the lead's account and contact
+	// when a Get or List expands them ($expand), nil otherwise.
+	ParentAccount *Account `json:"parentaccountid,omitempty"`
+	ParentContact *Contact `json:"parentcontactid,omitempty"`
 }
 
 // leadJSON is Lead without its methods, for decoding.

@@ -59,6 +59,14 @@ type Opportunity struct {
 
 	CreatedOn  time.Time `json:"createdon,omitzero"`  // read-only
 	ModifiedOn time.Time `json:"modifiedon,omitzero"` // read-only
+
+	// ParentAccount (parentaccountid), OriginatingLead (originatingleadid)
+	// and Closes (Opportunity_OpportunityClose, the close activities of Win
+	// and Lose) are filled when a Get or List expands them ($expand), nil
+	// otherwise.
+	ParentAccount   *Account            `json:"parentaccountid,omitempty"`
+	OriginatingLead *Lead               `json:"originatingleadid,omitempty"`
+	Closes          []*OpportunityClose `json:"Opportunity_OpportunityClose,omitempty"`
 }
 
 // opportunityJSON is Opportunity without its methods, for decoding.

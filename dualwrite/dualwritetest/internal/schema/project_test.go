@@ -245,6 +245,7 @@ var salesTables = map[string]string{
 	"Contact": "contact", "Note": "annotation",
 	"leadWrite": "lead", "accountWrite": "account", "contactWrite": "contact",
 	"opportunityWrite": "opportunity", "noteWrite": "annotation",
+	"OpportunityClose": "opportunityclose",
 }
 
 // knownSalesMismatches are the disagreements between package sales and the
@@ -310,6 +311,22 @@ func TestSalesRecordsAgreeWithSchema(t *testing.T) {
 							continue
 						}
 						if _, err := tb.Property(name); err != nil {
+							// An expanded navigation property: a *T (single-valued)
+							// or []*T (collection-valued) of the target's type.
+							if target, many, ok := expandedType(fld.Type); ok {
+								single, coll, nerr := tb.CheckExpand(name)
+								switch {
+								case nerr != nil:
+								case single != nil && !many && single.Target == salesTables[target],
+									coll != nil && many && coll.Target == salesTables[target]:
+									continue
+								default:
+									nerr = fmt.Errorf("a navigation property to another table or of another kind, not to %s", target)
+								}
+								if nerr != nil {
+									err = nerr
+								}
+							}
 							problems = append(problems, fmt.Sprintf("%s: %s.%s json %q: %v", filepath.Base(p), ts.Name.Name, fld.Names[0].Name, name, err))
 						}
 					}
@@ -368,6 +385,23 @@ func TestSalesRecordsAgreeWithSchema(t *testing.T) {
 	if !slices.Equal(knownSalesMismatches, problems) {
 		t.Errorf("sales disagrees with the schema:\nknown: %q\nfound: %q", knownSalesMismatches, problems)
 	}
+}
+
+// expandedType returns the type name T of a field of type *T or []*T, and
+// whether it is a slice.
+func expandedType(e ast.Expr) (name string, many bool, ok bool) {
+	if a, isArray := e.(*ast.ArrayType); isArray && a.Len == nil {
+		e, many = a.Elt, true
+	}
+	star, isStar := e.(*ast.StarExpr)
+	if !isStar {
+		return "", false, false
+	}
+	id, isIdent := star.X.(*ast.Ident)
+	if !isIdent || salesTables[id.Name] == "" {
+		return "", false, false
+	}
+	return id.Name, many, true
 }
 
 // canon prints a value map's value the same way whether it came from JSON
