@@ -14,14 +14,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// recorder records the query of every request it passes on.
-type recorder struct {
+// fetchRecorder records the query of every request it passes on.
+type fetchRecorder struct {
 	mu      sync.Mutex
 	queries []string
 	prefers []string
 }
 
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+func (r *fetchRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Lock()
 	r.queries = append(r.queries, req.URL.Query().Get("fetchXml"))
 	r.prefers = append(r.prefers, req.Header.Get("Prefer"))
@@ -31,11 +31,11 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // recorded returns a sales client of a fresh emulator whose requests rec
 // records, with the accounts named.
-func recorded(t *testing.T, names ...string) (*sales.Client, *recorder) {
+func fetchRecorded(t *testing.T, names ...string) (*sales.Client, *fetchRecorder) {
 	t.Helper()
 	srv := dualwritetest.NewServer(nil)
 	t.Cleanup(srv.Close)
-	rec := &recorder{}
+	rec := &fetchRecorder{}
 	c, err := sales.NewClient(srv.SalesURL, srv.Credential(), &sales.Options{ClientOptions: d365.ClientOptions{HTTPClient: &http.Client{Transport: rec}}})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +53,7 @@ func recorded(t *testing.T, names ...string) (*sales.Client, *recorder) {
 }
 
 func TestFetchPagesWithThePagingCookie(t *testing.T) {
-	c, rec := recorded(t, "A", "B", "C", "D", "E")
+	c, rec := fetchRecorded(t, "A", "B", "C", "D", "E")
 	const fetch = `<fetch count="2"><entity name="account"><attribute name="name"/><filter><condition attribute="description" operator="eq" value="fetch"/></filter><order attribute="name"/></entity></fetch>`
 	var got []string
 	for a, err := range sales.Fetch[sales.Account](context.Background(), c, "accounts", fetch) {
@@ -85,7 +85,7 @@ func TestFetchPagesWithThePagingCookie(t *testing.T) {
 }
 
 func TestFetchTopIsOnePage(t *testing.T) {
-	c, rec := recorded(t, "A", "B", "C")
+	c, rec := fetchRecorded(t, "A", "B", "C")
 	n := 0
 	for _, err := range sales.Fetch[sales.Record](context.Background(), c, "accounts", `<fetch top="2"><entity name="account"><attribute name="name"/></entity></fetch>`) {
 		if err != nil {
@@ -99,7 +99,7 @@ func TestFetchTopIsOnePage(t *testing.T) {
 }
 
 func TestAggregateFetchXMLAndApply(t *testing.T) {
-	c, _ := recorded(t, "A", "B", "C")
+	c, _ := fetchRecorded(t, "A", "B", "C")
 	type total struct {
 		Total d365.Decimal `json:"total"`
 		N     int          `json:"n"`
@@ -125,7 +125,7 @@ func TestAggregateFetchXMLAndApply(t *testing.T) {
 }
 
 func TestFetchInputErrors(t *testing.T) {
-	c, rec := recorded(t)
+	c, rec := fetchRecorded(t)
 	ctx := context.Background()
 	cases := map[string]func() error{
 		"empty": func() error {
