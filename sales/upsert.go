@@ -23,9 +23,8 @@ func ByID(id uuid.UUID) RecordKey { return RecordKey{id: id} }
 
 // ByAlternateKey names the record whose alternate key columns hold the
 // given values, such as {"accountnumber": "ABC-1"} or, for a key of
-// several columns, {"emailaddress1": "a@contoso.com", "companyname":
-// "Contoso"}. The values are sent as key literals, quoted and escaped
-// (a string "O'Neil/1" becomes 'O''Neil%2F1'). The key must be declared on
+// several columns, {"new_code": "C-1", "new_region": "EU"}. The values are sent as key literals, quoted and escaped
+// (a string "O'Neil/1" becomes 'O”Neil%2F1'). The key must be declared on
 // the table in the organization.
 func ByAlternateKey(columns map[string]any) RecordKey { return RecordKey{columns: columns} }
 
@@ -116,13 +115,13 @@ func (s *LeadService) Upsert(ctx context.Context, key RecordKey, changes *LeadCh
 // chunk is atomic and retried after a lost connection (an upsert sent
 // twice has the same effect).
 func (s *LeadService) UpsertMultiple(ctx context.Context, targets []UpsertTarget[LeadChanges], o *BulkOptions) error {
-	return upsertMultiple(ctx, s.entitySet, "lead", "leadid", targets, leadUpsertBody, o)
+	return upsertMultiple(ctx, s.entitySet, "lead", odata.Column[Lead]("ID"), targets, leadUpsertBody, o)
 }
 
 // accountUpsertBody is the body of an account upsert.
 func accountUpsertBody(a *Account) (map[string]any, error) {
 	b, err := odata.Members(convert[accountWrite](a), "Account", false)
-	delete(b, "accountid")
+	delete(b, odata.Column[Account]("ID"))
 	return b, err
 }
 
@@ -140,13 +139,13 @@ func (s *AccountService) Upsert(ctx context.Context, key RecordKey, a *Account, 
 // UpsertMultiple creates or updates the accounts with the UpsertMultiple
 // message (see LeadService.UpsertMultiple).
 func (s *AccountService) UpsertMultiple(ctx context.Context, targets []UpsertTarget[Account], o *BulkOptions) error {
-	return upsertMultiple(ctx, s.entitySet, "account", "accountid", targets, accountUpsertBody, o)
+	return upsertMultiple(ctx, s.entitySet, "account", odata.Column[Account]("ID"), targets, accountUpsertBody, o)
 }
 
 // contactUpsertBody is the body of a contact upsert.
 func contactUpsertBody(c *Contact) (map[string]any, error) {
 	b, err := odata.Members(c.write(), "Contact", false)
-	delete(b, "contactid")
+	delete(b, odata.Column[Contact]("ID"))
 	return b, err
 }
 
@@ -163,13 +162,13 @@ func (s *ContactService) Upsert(ctx context.Context, key RecordKey, c *Contact, 
 // UpsertMultiple creates or updates the contacts with the UpsertMultiple
 // message (see LeadService.UpsertMultiple).
 func (s *ContactService) UpsertMultiple(ctx context.Context, targets []UpsertTarget[Contact], o *BulkOptions) error {
-	return upsertMultiple(ctx, s.entitySet, "contact", "contactid", targets, contactUpsertBody, o)
+	return upsertMultiple(ctx, s.entitySet, "contact", odata.Column[Contact]("ID"), targets, contactUpsertBody, o)
 }
 
 // opportunityUpsertBody is the body of an opportunity upsert.
 func opportunityUpsertBody(op *Opportunity) (map[string]any, error) {
 	b, err := odata.Members(op.write(), "Opportunity", false)
-	delete(b, "opportunityid")
+	delete(b, odata.Column[Opportunity]("ID"))
 	return b, err
 }
 
@@ -186,7 +185,7 @@ func (s *OpportunityService) Upsert(ctx context.Context, key RecordKey, op *Oppo
 // UpsertMultiple creates or updates the opportunities with the
 // UpsertMultiple message (see LeadService.UpsertMultiple).
 func (s *OpportunityService) UpsertMultiple(ctx context.Context, targets []UpsertTarget[Opportunity], o *BulkOptions) error {
-	return upsertMultiple(ctx, s.entitySet, "opportunity", "opportunityid", targets, opportunityUpsertBody, o)
+	return upsertMultiple(ctx, s.entitySet, "opportunity", odata.Column[Opportunity]("ID"), targets, opportunityUpsertBody, o)
 }
 
 // noteUpsertBody is the body of a note upsert.
@@ -196,7 +195,7 @@ func noteUpsertBody(n *Note) (map[string]any, error) {
 		return nil, err
 	}
 	b, err := odata.Members(w, "Note", false)
-	delete(b, "annotationid")
+	delete(b, odata.Column[Note]("ID"))
 	return b, err
 }
 
@@ -213,7 +212,7 @@ func (s *NoteService) Upsert(ctx context.Context, key RecordKey, n *Note, o *d36
 // UpsertMultiple creates or updates the notes with the UpsertMultiple
 // message (see LeadService.UpsertMultiple).
 func (s *NoteService) UpsertMultiple(ctx context.Context, targets []UpsertTarget[Note], o *BulkOptions) error {
-	return upsertMultiple(ctx, s.entitySet, "annotation", "annotationid", targets, noteUpsertBody, o)
+	return upsertMultiple(ctx, s.entitySet, "annotation", odata.Column[Note]("ID"), targets, noteUpsertBody, o)
 }
 
 // Upsert writes columns to the record key names, creating it when it does
