@@ -51,6 +51,14 @@ type Account struct {
 
 	CreatedOn  time.Time `json:"createdon,omitzero"`  // read-only
 	ModifiedOn time.Time `json:"modifiedon,omitzero"` // read-only
+
+	// Custom holds the columns the struct has no field for, by logical
+	// name, such as a custom column new_vatnumber. Read: every other
+	// column the service returned (numbers as json.Number, in the exact
+	// text received; lookups as _<name>_value; nil when none). Create
+	// sends them as they are (nil: none); a name the struct has a field
+	// for is refused. See Example_customColumn.
+	Custom map[string]any `json:"-" d365:"custom"`
 }
 
 type accountJSON Account
@@ -63,19 +71,20 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 
 // accountWrite is the body of Accounts.Create.
 type accountWrite struct {
-	ID                    uuid.UUID    `json:"accountid"`
-	Name                  string       `json:"name" d365:"required,max=160"`
-	AccountNumber         string       `json:"accountnumber"`
-	Email                 string       `json:"emailaddress1"`
-	Phone                 string       `json:"telephone1"`
-	WebsiteURL            string       `json:"websiteurl"`
-	Description           string       `json:"description"`
-	CustomerTypeCode      *int         `json:"customertypecode"`
-	CreditLimit           d365.Decimal `json:"creditlimit"`
-	Revenue               d365.Decimal `json:"revenue"`
-	ParentAccountID       uuid.UUID    `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
-	PrimaryContactID      uuid.UUID    `json:"primarycontactid@odata.bind" d365:"bind=contacts"`
-	TransactionCurrencyID uuid.UUID    `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies"`
+	ID                    uuid.UUID      `json:"accountid"`
+	Name                  string         `json:"name" d365:"required,max=160"`
+	AccountNumber         string         `json:"accountnumber"`
+	Email                 string         `json:"emailaddress1"`
+	Phone                 string         `json:"telephone1"`
+	WebsiteURL            string         `json:"websiteurl"`
+	Description           string         `json:"description"`
+	CustomerTypeCode      *int           `json:"customertypecode"`
+	CreditLimit           d365.Decimal   `json:"creditlimit"`
+	Revenue               d365.Decimal   `json:"revenue"`
+	ParentAccountID       uuid.UUID      `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
+	PrimaryContactID      uuid.UUID      `json:"primarycontactid@odata.bind" d365:"bind=contacts"`
+	TransactionCurrencyID uuid.UUID      `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies"`
+	Custom                map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // AccountService reads and creates accounts. Get it from Client.Accounts.

@@ -59,6 +59,14 @@ type Opportunity struct {
 
 	CreatedOn  time.Time `json:"createdon,omitzero"`  // read-only
 	ModifiedOn time.Time `json:"modifiedon,omitzero"` // read-only
+
+	// Custom holds the columns the struct has no field for, by logical
+	// name, such as a custom column new_vatnumber. Read: every other
+	// column the service returned (numbers as json.Number, in the exact
+	// text received; lookups as _<name>_value; nil when none). Create
+	// sends them as they are (nil: none); a name the struct has a field
+	// for is refused. See Example_customColumn.
+	Custom map[string]any `json:"-" d365:"custom"`
 }
 
 // opportunityJSON is Opportunity without its methods, for decoding.
@@ -84,15 +92,16 @@ type opportunityWrite struct {
 	Description string    `json:"description"`
 	// The customer is an account or a contact, each bound through its
 	// own navigation property.
-	CustomerAccount       uuid.UUID    `json:"customerid_account@odata.bind" d365:"bind=accounts"`
-	CustomerContact       uuid.UUID    `json:"customerid_contact@odata.bind" d365:"bind=contacts"`
-	ParentAccountID       uuid.UUID    `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
-	ParentContactID       uuid.UUID    `json:"parentcontactid@odata.bind" d365:"bind=contacts"`
-	OriginatingLeadID     uuid.UUID    `json:"originatingleadid@odata.bind" d365:"bind=leads"`
-	TransactionCurrencyID uuid.UUID    `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies,required"`
-	EstimatedValue        d365.Decimal `json:"estimatedvalue"`
-	CloseProbability      *int         `json:"closeprobability"`
-	EstimatedCloseDate    d365.Date    `json:"estimatedclosedate"`
+	CustomerAccount       uuid.UUID      `json:"customerid_account@odata.bind" d365:"bind=accounts"`
+	CustomerContact       uuid.UUID      `json:"customerid_contact@odata.bind" d365:"bind=contacts"`
+	ParentAccountID       uuid.UUID      `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
+	ParentContactID       uuid.UUID      `json:"parentcontactid@odata.bind" d365:"bind=contacts"`
+	OriginatingLeadID     uuid.UUID      `json:"originatingleadid@odata.bind" d365:"bind=leads"`
+	TransactionCurrencyID uuid.UUID      `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies,required"`
+	EstimatedValue        d365.Decimal   `json:"estimatedvalue"`
+	CloseProbability      *int           `json:"closeprobability"`
+	EstimatedCloseDate    d365.Date      `json:"estimatedclosedate"`
+	Custom                map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // customer returns the id of a customer lookup (an account or a contact)
