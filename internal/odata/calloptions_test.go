@@ -31,7 +31,10 @@ func TestCallOptionsHeaders(t *testing.T) {
 		queries = append(queries, r.URL.RawQuery)
 		mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
-	}, func(cfg *Config) { cfg.Options.CallerObjectID = "11111111-1111-1111-1111-111111111111" })
+	}, func(cfg *Config) {
+		cfg.Options.CallerObjectID = "11111111-1111-1111-1111-111111111111"
+		cfg.CallOptions = true
+	})
 
 	ctx := context.Background()
 	reviewer := d365.WithCallOptions(ctx, d365.CallOptions{
@@ -80,7 +83,7 @@ func TestCallOptionsRefusedBeforeSending(t *testing.T) {
 		calls++
 		mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
-	}, nil)
+	}, func(cfg *Config) { cfg.CallOptions = true })
 	for field, o := range map[string]d365.CallOptions{
 		"CallOptions.CallerObjectID": {CallerObjectID: "jane@contoso.com"},
 		"CallOptions.Tag":            {Tag: "a\r\nX-Injected: 1"},
@@ -93,5 +96,25 @@ func TestCallOptionsRefusedBeforeSending(t *testing.T) {
 	}
 	if calls != 0 {
 		t.Errorf("%d requests sent, want none", calls)
+	}
+}
+
+// TestCallOptionsIgnoredWithoutConfig checks that a client not made for
+// Dataverse (Finance and Operations) sends none of the options.
+func TestCallOptionsIgnoredWithoutConfig(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	c, _, _, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.RawQuery+"|"+r.Header.Get("CallerObjectId")+"|"+r.Header.Get("MSCRM.BypassCustomPluginExecution"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}, nil)
+	ctx := d365.WithCallOptions(context.Background(), d365.CallOptions{CallerObjectID: "not a guid", BypassCustomPluginExecution: true, Tag: "t"})
+	if _, err := c.Do(ctx, &Request{Path: "Prospects"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"||"}, got); d != "" {
+		t.Errorf("requests (-want +got):\n%s", d)
 	}
 }

@@ -190,11 +190,13 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 	if err != nil {
 		return nil, err
 	}
-	opts, err := callOptions(ctx)
-	if err != nil {
-		return nil, err
+	var opts *appliedOptions
+	if c.callOpts {
+		if opts, err = callOptions(ctx); err != nil {
+			return nil, err
+		}
+		u = opts.url(u)
 	}
-	u = opts.url(u)
 	var body []byte
 	switch b := r.Body.(type) {
 	case nil:
