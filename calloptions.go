@@ -3,11 +3,11 @@ package d365
 import "context"
 
 // CallOptions are options of the requests made under one context, set with
-// WithCallOptions: every call of every service of the SDK that is given the
-// context (or a context derived from it) sends them. They let one shared
-// client act for many people, or bypass custom logic for a bulk load,
-// without a client per case. Only Dataverse (package sales) sends them:
-// the commerce package ignores them.
+// WithCallOptions: every Dataverse request (every call of package sales)
+// given the context, or a context derived from it, sends them. They let
+// one shared client act for many people, or bypass custom logic for a bulk
+// load, without a client per case. Package commerce (Finance and
+// Operations, which does not know them) ignores them.
 type CallOptions struct {
 	// CallerObjectID, when set, makes Dataverse run the requests on behalf
 	// of the Microsoft Entra ID user with this object id (a GUID), sent as

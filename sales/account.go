@@ -71,20 +71,21 @@ func (a *Account) UnmarshalJSON(b []byte) error {
 
 // accountWrite is the body of Accounts.Create.
 type accountWrite struct {
-	ID                    uuid.UUID      `json:"accountid"`
-	Name                  string         `json:"name" d365:"required,max=160"`
-	AccountNumber         string         `json:"accountnumber"`
-	Email                 string         `json:"emailaddress1"`
-	Phone                 string         `json:"telephone1"`
-	WebsiteURL            string         `json:"websiteurl"`
-	Description           string         `json:"description"`
-	CustomerTypeCode      *int           `json:"customertypecode"`
-	CreditLimit           d365.Decimal   `json:"creditlimit"`
-	Revenue               d365.Decimal   `json:"revenue"`
-	ParentAccountID       uuid.UUID      `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
-	PrimaryContactID      uuid.UUID      `json:"primarycontactid@odata.bind" d365:"bind=contacts"`
-	TransactionCurrencyID uuid.UUID      `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies"`
-	Custom                map[string]any `json:"-" d365:"custom"` // the read type's Custom
+	ID                    uuid.UUID    `json:"accountid"`
+	Name                  string       `json:"name" d365:"required,max=160"`
+	AccountNumber         string       `json:"accountnumber"`
+	Email                 string       `json:"emailaddress1"`
+	Phone                 string       `json:"telephone1"`
+	WebsiteURL            string       `json:"websiteurl"`
+	Description           string       `json:"description"`
+	CustomerTypeCode      *int         `json:"customertypecode"`
+	CreditLimit           d365.Decimal `json:"creditlimit"`
+	Revenue               d365.Decimal `json:"revenue"`
+	ParentAccountID       uuid.UUID    `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
+	PrimaryContactID      uuid.UUID    `json:"primarycontactid@odata.bind" d365:"bind=contacts"`
+	TransactionCurrencyID uuid.UUID    `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies"`
+
+	Custom map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // AccountService reads and creates accounts. Get it from Client.Accounts.

@@ -78,12 +78,13 @@ type contactWrite struct {
 	JobTitle  string    `json:"jobtitle"`
 	// The company is an account or a contact, each bound through its own
 	// navigation property.
-	ParentCustomerAccount uuid.UUID      `json:"parentcustomerid_account@odata.bind" d365:"bind=accounts"`
-	ParentCustomerContact uuid.UUID      `json:"parentcustomerid_contact@odata.bind" d365:"bind=contacts"`
-	ContactPersonID       string         `json:"msdyn_contactpersonid"`
-	Sellable              *bool          `json:"msdyn_sellable"`
-	CreditLimit           d365.Decimal   `json:"creditlimit"`
-	Custom                map[string]any `json:"-" d365:"custom"` // the read type's Custom
+	ParentCustomerAccount uuid.UUID    `json:"parentcustomerid_account@odata.bind" d365:"bind=accounts"`
+	ParentCustomerContact uuid.UUID    `json:"parentcustomerid_contact@odata.bind" d365:"bind=contacts"`
+	ContactPersonID       string       `json:"msdyn_contactpersonid"`
+	Sellable              *bool        `json:"msdyn_sellable"`
+	CreditLimit           d365.Decimal `json:"creditlimit"`
+
+	Custom map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // ContactService reads and creates contacts. Get it from Client.Contacts.

@@ -75,14 +75,15 @@ func (n *Note) write() (*noteWrite, error) {
 // noteWrite is the body of Notes.Create. The record the note is attached
 // to is bound through the navigation property of its table.
 type noteWrite struct {
-	ID          uuid.UUID      `json:"annotationid"`
-	Subject     string         `json:"subject" d365:"max=500"`
-	Text        string         `json:"notetext"`
-	Lead        uuid.UUID      `json:"objectid_lead@odata.bind" d365:"bind=leads"`
-	Opportunity uuid.UUID      `json:"objectid_opportunity@odata.bind" d365:"bind=opportunities"`
-	Account     uuid.UUID      `json:"objectid_account@odata.bind" d365:"bind=accounts"`
-	Contact     uuid.UUID      `json:"objectid_contact@odata.bind" d365:"bind=contacts"`
-	Custom      map[string]any `json:"-" d365:"custom"` // the read type's Custom
+	ID          uuid.UUID `json:"annotationid"`
+	Subject     string    `json:"subject" d365:"max=500"`
+	Text        string    `json:"notetext"`
+	Lead        uuid.UUID `json:"objectid_lead@odata.bind" d365:"bind=leads"`
+	Opportunity uuid.UUID `json:"objectid_opportunity@odata.bind" d365:"bind=opportunities"`
+	Account     uuid.UUID `json:"objectid_account@odata.bind" d365:"bind=accounts"`
+	Contact     uuid.UUID `json:"objectid_contact@odata.bind" d365:"bind=contacts"`
+
+	Custom map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // NoteService reads and creates timeline notes. Get it from Client.Notes.

@@ -92,16 +92,17 @@ type opportunityWrite struct {
 	Description string    `json:"description"`
 	// The customer is an account or a contact, each bound through its
 	// own navigation property.
-	CustomerAccount       uuid.UUID      `json:"customerid_account@odata.bind" d365:"bind=accounts"`
-	CustomerContact       uuid.UUID      `json:"customerid_contact@odata.bind" d365:"bind=contacts"`
-	ParentAccountID       uuid.UUID      `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
-	ParentContactID       uuid.UUID      `json:"parentcontactid@odata.bind" d365:"bind=contacts"`
-	OriginatingLeadID     uuid.UUID      `json:"originatingleadid@odata.bind" d365:"bind=leads"`
-	TransactionCurrencyID uuid.UUID      `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies,required"`
-	EstimatedValue        d365.Decimal   `json:"estimatedvalue"`
-	CloseProbability      *int           `json:"closeprobability"`
-	EstimatedCloseDate    d365.Date      `json:"estimatedclosedate"`
-	Custom                map[string]any `json:"-" d365:"custom"` // the read type's Custom
+	CustomerAccount       uuid.UUID    `json:"customerid_account@odata.bind" d365:"bind=accounts"`
+	CustomerContact       uuid.UUID    `json:"customerid_contact@odata.bind" d365:"bind=contacts"`
+	ParentAccountID       uuid.UUID    `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
+	ParentContactID       uuid.UUID    `json:"parentcontactid@odata.bind" d365:"bind=contacts"`
+	OriginatingLeadID     uuid.UUID    `json:"originatingleadid@odata.bind" d365:"bind=leads"`
+	TransactionCurrencyID uuid.UUID    `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies,required"`
+	EstimatedValue        d365.Decimal `json:"estimatedvalue"`
+	CloseProbability      *int         `json:"closeprobability"`
+	EstimatedCloseDate    d365.Date    `json:"estimatedclosedate"`
+
+	Custom map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // customer returns the id of a customer lookup (an account or a contact)
