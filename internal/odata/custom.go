@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/b2bflow/d365"
 )
@@ -83,14 +84,15 @@ func (s *shape) add(t reflect.Type, index []int) {
 func decodeCustom(data []byte, v any, s *shape) error {
 	var m map[string]any
 	err := members(data, func(raw, value []byte) error {
-		name := string(raw)
-		if strings.IndexByte(name, '@') >= 0 || s.names[strings.ToLower(name)] {
+		if bytes.IndexByte(raw, '@') >= 0 || s.names[string(raw)] { // no allocation for the usual lower-case names
 			return nil
 		}
-		d := json.NewDecoder(bytes.NewReader(value))
-		d.UseNumber()
-		var x any
-		if err := d.Decode(&x); err != nil {
+		name := string(raw)
+		if s.names[strings.ToLower(name)] {
+			return nil
+		}
+		x, err := customValue(value)
+		if err != nil {
 			return err
 		}
 		if m == nil {
@@ -104,6 +106,34 @@ func decodeCustom(data []byte, v any, s *shape) error {
 	}
 	reflect.ValueOf(v).Elem().FieldByIndex(s.custom).Set(reflect.ValueOf(m))
 	return nil
+}
+
+// customValue decodes one member's value: a string, a json.Number in the
+// exact text received, a bool, nil, or (for an object or an array) what
+// encoding/json makes of it, with json.Number numbers.
+func customValue(value []byte) (any, error) {
+	switch c := value[0]; {
+	case c == 'n':
+		return nil, nil
+	case c == 't':
+		return true, nil
+	case c == 'f':
+		return false, nil
+	case c == '-' || c >= '0' && c <= '9':
+		return json.Number(value), nil
+	case c == '"':
+		if bytes.IndexByte(value, '\\') < 0 && utf8.Valid(value) {
+			return string(value[1 : len(value)-1]), nil
+		}
+		var str string
+		err := json.Unmarshal(value, &str)
+		return str, err
+	}
+	d := json.NewDecoder(bytes.NewReader(value))
+	d.UseNumber()
+	var x any
+	err := d.Decode(&x)
+	return x, err
 }
 
 // mergeCustom adds the custom columns of rv (a struct) to the body m,
