@@ -70,7 +70,8 @@ type ClientOptions struct {
 	// of the Microsoft Entra ID user with this object id (the CallerObjectId
 	// header). The calling application user needs the
 	// prvActOnBehalfOfAnotherUser privilege. Ignored by Finance and
-	// Operations.
+	// Operations. CallOptions.CallerObjectID (WithCallOptions) replaces it
+	// for the calls of one context.
 	CallerObjectID string
 
 	// TracerProvider, when set, receives a client span for every HTTP

@@ -58,6 +58,14 @@ type Account struct {
 	// otherwise.
 	PrimaryContact *Contact   `json:"primarycontactid,omitempty"`
 	Contacts       []*Contact `json:"contact_customer_accounts,omitempty"`
+
+	// Custom holds the columns the struct has no field for, by logical
+	// name, such as a custom column new_vatnumber. Read: every other
+	// column the service returned (numbers as json.Number, in the exact
+	// text received; lookups as _<name>_value; nil when none). Create
+	// sends them as they are (nil: none); a name the struct has a field
+	// for is refused. See Example_customColumn.
+	Custom map[string]any `json:"-" d365:"custom"`
 }
 
 type accountJSON Account
@@ -83,6 +91,8 @@ type accountWrite struct {
 	ParentAccountID       uuid.UUID    `json:"parentaccountid@odata.bind" d365:"bind=accounts"`
 	PrimaryContactID      uuid.UUID    `json:"primarycontactid@odata.bind" d365:"bind=contacts"`
 	TransactionCurrencyID uuid.UUID    `json:"transactioncurrencyid@odata.bind" d365:"bind=transactioncurrencies"`
+
+	Custom map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // AccountService reads and creates accounts. Get it from Client.Accounts.

@@ -73,6 +73,7 @@ func NewClient(orgURL string, cred d365.Credential, o *Options) (*Client, error)
 		Options:               o.ClientOptions,
 		DefaultMaxConcurrency: DefaultMaxConcurrency,
 		BypassCache:           true,
+		CallOptions:           true,
 	})
 	if err != nil {
 		return nil, err

@@ -43,6 +43,14 @@ type Contact struct {
 
 	CreatedOn  time.Time `json:"createdon,omitzero"`  // read-only
 	ModifiedOn time.Time `json:"modifiedon,omitzero"` // read-only
+
+	// Custom holds the columns the struct has no field for, by logical
+	// name, such as a custom column new_vatnumber. Read: every other
+	// column the service returned (numbers as json.Number, in the exact
+	// text received; lookups as _<name>_value; nil when none). Create
+	// sends them as they are (nil: none); a name the struct has a field
+	// for is refused. See Example_customColumn.
+	Custom map[string]any `json:"-" d365:"custom"`
 }
 
 type contactJSON Contact
@@ -75,6 +83,8 @@ type contactWrite struct {
 	ContactPersonID       string       `json:"msdyn_contactpersonid"`
 	Sellable              *bool        `json:"msdyn_sellable"`
 	CreditLimit           d365.Decimal `json:"creditlimit"`
+
+	Custom map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // ContactService reads and creates contacts. Get it from Client.Contacts.

@@ -83,6 +83,14 @@ type Lead struct {
 	// when a Get or List expands them ($expand), nil otherwise.
 	ParentAccount *Account `json:"parentaccountid,omitempty"`
 	ParentContact *Contact `json:"parentcontactid,omitempty"`
+
+	// Custom holds the columns the struct has no field for, by logical
+	// name, such as a custom column new_vatnumber. Read: every other
+	// column the service returned (numbers as json.Number, in the exact
+	// text received; lookups as _<name>_value; nil when none). Create
+	// sends them as they are (nil: none); a name the struct has a field
+	// for is refused. See Example_customColumn.
+	Custom map[string]any `json:"-" d365:"custom"`
 }
 
 // leadJSON is Lead without its methods, for decoding.
@@ -149,6 +157,11 @@ type LeadChanges struct {
 	// Clear lists columns to set to null, by column name (the json names
 	// of the fields above).
 	Clear []string `json:"-"`
+
+	// Custom sets columns LeadChanges has no field for, such as a custom
+	// column new_vatnumber, by logical name, sent as they are (nil: none;
+	// a name that has a field here is refused).
+	Custom map[string]any `json:"-" d365:"custom"`
 }
 
 // check refuses the values no lead may be given: a status other than New

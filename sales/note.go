@@ -32,6 +32,14 @@ type Note struct {
 
 	CreatedOn  time.Time `json:"createdon,omitzero"`  // read-only
 	ModifiedOn time.Time `json:"modifiedon,omitzero"` // read-only
+
+	// Custom holds the columns the struct has no field for, by logical
+	// name, such as a custom column new_vatnumber. Read: every other
+	// column the service returned (numbers as json.Number, in the exact
+	// text received; lookups as _<name>_value; nil when none). Create
+	// sends them as they are (nil: none); a name the struct has a field
+	// for is refused. See Example_customColumn.
+	Custom map[string]any `json:"-" d365:"custom"`
 }
 
 type noteJSON Note
@@ -74,6 +82,8 @@ type noteWrite struct {
 	Opportunity uuid.UUID `json:"objectid_opportunity@odata.bind" d365:"bind=opportunities"`
 	Account     uuid.UUID `json:"objectid_account@odata.bind" d365:"bind=accounts"`
 	Contact     uuid.UUID `json:"objectid_contact@odata.bind" d365:"bind=contacts"`
+
+	Custom map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // NoteService reads and creates timeline notes. Get it from Client.Notes.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/b2bflow/d365"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestOpportunitiesGet(t *testing.T) {
@@ -34,8 +35,18 @@ func TestOpportunitiesGet(t *testing.T) {
 		CreatedOn:             ts("2023-05-21T14:11:31Z"),
 		ModifiedOn:            ts("2023-05-21T14:13:10Z"),
 	}
-	if diff := cmp.Diff(want, got, ignoreAnnotations); diff != "" {
+	if diff := cmp.Diff(want, got, ignoreAnnotations, cmpopts.IgnoreFields(Opportunity{}, "Custom")); diff != "" {
 		t.Errorf("opportunity (-want +got):\n%s", diff)
+	}
+	// The columns Opportunity has no field for are kept in Custom.
+	if v, ok := got.Custom["_ownerid_value"]; !ok || v != "c47037b2-85f7-ed11-8847-000d3a358523" {
+		t.Errorf("Custom[_ownerid_value] = %v, %v", v, ok)
+	}
+	if v, ok := got.Custom["_campaignid_value"]; !ok || v != nil {
+		t.Errorf("Custom[_campaignid_value] = %v, %v; want a null kept", v, ok)
+	}
+	if _, ok := got.Custom["name"]; ok {
+		t.Error("Custom holds name, which Opportunity has a field for")
 	}
 	if got := got.LookupLogicalName("_customerid_value"); got != "account" {
 		t.Errorf("customer table = %q, want account", got)

@@ -67,6 +67,14 @@ type Opportunity struct {
 	ParentAccount   *Account            `json:"parentaccountid,omitempty"`
 	OriginatingLead *Lead               `json:"originatingleadid,omitempty"`
 	Closes          []*OpportunityClose `json:"Opportunity_OpportunityClose,omitempty"`
+
+	// Custom holds the columns the struct has no field for, by logical
+	// name, such as a custom column new_vatnumber. Read: every other
+	// column the service returned (numbers as json.Number, in the exact
+	// text received; lookups as _<name>_value; nil when none). Create
+	// sends them as they are (nil: none); a name the struct has a field
+	// for is refused. See Example_customColumn.
+	Custom map[string]any `json:"-" d365:"custom"`
 }
 
 // opportunityJSON is Opportunity without its methods, for decoding.
@@ -101,6 +109,8 @@ type opportunityWrite struct {
 	EstimatedValue        d365.Decimal `json:"estimatedvalue"`
 	CloseProbability      *int         `json:"closeprobability"`
 	EstimatedCloseDate    d365.Date    `json:"estimatedclosedate"`
+
+	Custom map[string]any `json:"-" d365:"custom"` // the read type's Custom
 }
 
 // customer returns the id of a customer lookup (an account or a contact)

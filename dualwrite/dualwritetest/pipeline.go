@@ -66,7 +66,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 	}
 	rw := &statusWriter{ResponseWriter: w}
 	w = rw
-	req := Request{Service: service, Method: r.Method, Path: path}
+	req := Request{Service: service, Method: r.Method, Path: path, Header: loggedHeaders(r.Header)}
 	recorded := false
 	defer func() {
 		if !recorded {
@@ -176,4 +176,18 @@ func hijackClose(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler)
 	}
 	conn.Close()
+}
+
+// loggedHeaders returns the headers of h that Request.Header logs.
+func loggedHeaders(h http.Header) http.Header {
+	var out http.Header
+	for _, name := range []string{"CallerObjectId", "MSCRM.BypassCustomPluginExecution", "MSCRM.BypassBusinessLogicExecution", "MSCRM.SuppressDuplicateDetection"} {
+		if vs := h.Values(name); len(vs) > 0 {
+			if out == nil {
+				out = http.Header{}
+			}
+			out[http.CanonicalHeaderKey(name)] = append([]string(nil), vs...)
+		}
+	}
+	return out
 }

@@ -114,6 +114,13 @@ type Request struct {
 	// Fault names the fault injected, "" for none: "throttle",
 	// "unavailable", "drop", "lose-response", "fail", "limit".
 	Fault string
+	// Header holds the documented Dataverse headers the request carried
+	// that change how it runs (nil when none): CallerObjectId,
+	// MSCRM.BypassCustomPluginExecution,
+	// MSCRM.BypassBusinessLogicExecution and
+	// MSCRM.SuppressDuplicateDetection, under canonical keys (read them
+	// with Header.Get).
+	Header http.Header
 }
 
 // NewServer starts an emulator. Close it when done.

@@ -123,8 +123,10 @@ func TestStrictNotImplemented(t *testing.T) {
 		return "The emulator does not implement " + what + "."
 	}
 	for _, c := range []refusal{
-		{name: "plug-in bypass header", method: "POST", path: "leads", body: map[string]any{"lastname": "X"}, headers: []string{"MSCRM.BypassCustomPluginExecution", "true"},
-			status: 501, code: "0x80060888", message: msg("the header MSCRM.BypassCustomPluginExecution")},
+		{name: "solution header", method: "POST", path: "leads", body: map[string]any{"lastname": "X"}, headers: []string{"MSCRM.SolutionUniqueName", "contoso"},
+			status: 501, code: "0x80060888", message: msg("the header MSCRM.SolutionUniqueName")},
+		{name: "undocumented bypass value", method: "POST", path: "leads", body: map[string]any{"lastname": "X"}, headers: []string{"MSCRM.BypassBusinessLogicExecution", "CustomSync,Everything"},
+			status: 400, code: "0x80048d19", message: "The value of the header MSCRM.BypassBusinessLogicExecution must be CustomSync, CustomAsync or CustomSync,CustomAsync, not CustomSync,Everything."},
 		{name: "duplicate detection", method: "POST", path: "leads", body: map[string]any{"lastname": "X"}, headers: []string{"MSCRM.SuppressDuplicateDetection", "false"},
 			status: 501, code: "0x80060888", message: msg("duplicate detection (the header MSCRM.SuppressDuplicateDetection: false)")},
 		{name: "asynchronous request", method: "GET", path: "leads(" + lead + ")", headers: []string{"Prefer", "respond-async"},

@@ -37,6 +37,10 @@ type Config struct {
 	// BypassCache sends "If-None-Match: null" on reads, as Dataverse
 	// recommends to skip its caches.
 	BypassCache bool
+	// CallOptions makes every request send the d365.CallOptions of its
+	// context (Dataverse's per-call headers and tag); without it they are
+	// ignored, as Finance and Operations does not know them.
+	CallOptions bool
 	// Now tells the time, to read Retry-After dates; nil means time.Now.
 	Now func() time.Time
 	// Boundary returns a unique string for the multipart boundaries of
@@ -57,6 +61,7 @@ type Client struct {
 	userAgent   string
 	caller      string
 	bypassCache bool
+	callOpts    bool
 	retry       retryPolicy
 	lim         *limiter
 	maxBody     int64
@@ -79,6 +84,7 @@ func New(cfg Config) (*Client, error) {
 		log:         o.Logger,
 		caller:      o.CallerObjectID,
 		bypassCache: cfg.BypassCache,
+		callOpts:    cfg.CallOptions,
 		now:         cfg.Now,
 		boundary:    cfg.Boundary,
 		tel:         newTelemetry(o.TracerProvider, o.MeterProvider),

@@ -25,6 +25,8 @@ import (
 //     "/<set>(<id>)", its json name such as "parentaccountid@odata.bind";
 //     a pointer to uuid.Nil is refused).
 //   - A d365.Decimal must be a decimal number.
+//   - A map[string]any field tagged d365:"custom" adds its columns as
+//     they are (custom columns, such as new_vatnumber); nil adds none.
 //
 // label names the type in errors, such as "Lead" or "LeadChanges"; create
 // tells whether the body creates a record (required fields must be set).
@@ -40,7 +42,10 @@ func Members(v any, label string, create bool) (map[string]any, error) {
 		}
 		rv = rv.Elem()
 	}
-	return m, addMembers(m, rv, label, create)
+	if err := addMembers(m, rv, label, create); err != nil {
+		return m, err
+	}
+	return m, mergeCustom(m, rv, label)
 }
 
 func addMembers(m map[string]any, rv reflect.Value, label string, create bool) error {

@@ -3,6 +3,7 @@ package odata
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 
 	"github.com/b2bflow/d365"
@@ -14,10 +15,16 @@ import (
 // record's annotation members (every name holding an '@', such as
 // "@odata.etag" or "statuscode@OData.Community.Display.V1.FormattedValue")
 // into ann. Members of v keep their exact JSON text when v's fields are
-// json.RawMessage, json.Number or d365.Decimal.
+// json.RawMessage, json.Number or d365.Decimal. A field of v tagged
+// d365:"custom" receives the other columns (see custom.go).
 func DecodeRecord(data []byte, v any, ann *d365.Annotations) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return err
+	}
+	if sh := shapeOf(reflect.TypeOf(v)); sh != nil && sh.custom != nil && reflect.TypeOf(v).Kind() == reflect.Pointer {
+		if err := decodeCustom(data, v, sh); err != nil {
+			return err
+		}
 	}
 	if ann == nil || bytes.IndexByte(data, '@') < 0 && bytes.IndexByte(data, '\\') < 0 { // "\u0040" is an '@' too
 		return nil

@@ -190,6 +190,13 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 	if err != nil {
 		return nil, err
 	}
+	var opts *appliedOptions
+	if c.callOpts {
+		if opts, err = callOptions(ctx); err != nil {
+			return nil, err
+		}
+		u = opts.url(u)
+	}
 	var body []byte
 	switch b := r.Body.(type) {
 	case nil:
@@ -227,6 +234,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 		return nil, fmt.Errorf("d365: building the request: %w", err)
 	}
 	c.setHeaders(req.Request, r, method, body != nil)
+	opts.set(req.Request.Header)
 	if err := c.wait(ctx, st, 0, false); err != nil {
 		return nil, c.failure(ctx, st, err)
 	}

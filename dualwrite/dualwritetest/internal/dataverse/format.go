@@ -285,6 +285,7 @@ func (d *request) checkOptions(tb *table, st *schema.Table) bool {
 	for k := range q {
 		switch {
 		case k == "$select":
+		case k == "tag": // the plug-ins' shared variable (no plug-ins run here)
 		case strings.HasPrefix(k, "@"):
 		case k == "$expand":
 			d.unimplemented("$expand on a single record")

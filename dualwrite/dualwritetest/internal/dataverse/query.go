@@ -545,8 +545,8 @@ func (s *Service) retrieve(d *request, tb *table, id string, found bool) {
 		return
 	}
 	for k := range vals {
-		if k == "$select" || k == "$expand" || strings.HasPrefix(k, "@") {
-			continue
+		if k == "$select" || k == "$expand" || k == "tag" || strings.HasPrefix(k, "@") {
+			continue // tag: the plug-ins' shared variable, accepted
 		}
 		// As checkOptions: another $ option is Dataverse's 400, any other
 		// parameter one the emulator does not know.

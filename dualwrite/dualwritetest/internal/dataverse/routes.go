@@ -94,7 +94,7 @@ var apiPathRE = regexp.MustCompile(`^/api/data/(v9\.[0-9])/?(.*)$`)
 //	EntityDefinitions[(...)[/...]]       GET: table definitions (metadata.go)
 //	<set>                                GET: query (query.go); POST: create
 //	<set>/$count                         GET: the number of matching records
-//	<set>/CreateMultiple, UpdateMultiple POST (bound to the entity set)
+//	<set>/CreateMultiple, UpdateMultiple, UpsertMultiple POST (bound to the entity set)
 //	<set>(<key>)                         GET (with $expand: query.go), PATCH (update or upsert), DELETE
 //	<set>(<key>)/<column>                GET, PUT {"value":...}, DELETE (ref.go)
 //	<set>(<key>)/<nav>/$ref              PUT, POST, DELETE (ref.go)

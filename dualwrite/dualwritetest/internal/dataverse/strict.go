@@ -73,10 +73,27 @@ func (d *request) checkHeaders() bool {
 		}
 		switch {
 		case lk == "mscrm.suppressduplicatedetection":
+			// "true" is the Web API's default. "false" asks for duplicate
+			// detection, which the emulator does not run: answering 204
+			// would create the duplicate a real organization refuses.
 			if len(vs) == 1 && strings.EqualFold(strings.TrimSpace(vs[0]), "true") {
 				continue
 			}
 			d.unimplemented("duplicate detection (the header " + k + ": " + strings.Join(vs, ",") + ")")
+			return false
+		case lk == "mscrm.bypasscustompluginexecution":
+			// Accepted and logged (dualwritetest.Request.Header): the
+			// emulator runs no plug-ins, so there is nothing to bypass.
+			if len(vs) == 1 && (strings.EqualFold(strings.TrimSpace(vs[0]), "true") || strings.EqualFold(strings.TrimSpace(vs[0]), "false")) {
+				continue
+			}
+			d.writeError(http.StatusBadRequest, "0x80048d19", "The value of the header "+k+" must be true or false, not "+strings.Join(vs, ",")+".")
+			return false
+		case lk == "mscrm.bypassbusinesslogicexecution":
+			if len(vs) == 1 && bypassLogicValue(vs[0]) {
+				continue
+			}
+			d.writeError(http.StatusBadRequest, "0x80048d19", "The value of the header "+k+" must be CustomSync, CustomAsync or CustomSync,CustomAsync, not "+strings.Join(vs, ",")+".")
 			return false
 		case strings.HasPrefix(lk, "mscrm.") || strings.HasPrefix(lk, "x-ms-dyn") || lk == "solutionuniquename":
 			d.unimplemented("the header " + k)
@@ -227,4 +244,19 @@ func (d *request) keyError(err error) {
 		return
 	}
 	d.failSchema(err)
+}
+
+// bypassLogicValue reports whether v is a documented value of
+// MSCRM.BypassBusinessLogicExecution: CustomSync and/or CustomAsync,
+// separated by a comma.
+func bypassLogicValue(v string) bool {
+	seen := map[string]bool{}
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if (p != "CustomSync" && p != "CustomAsync") || seen[p] {
+			return false
+		}
+		seen[p] = true
+	}
+	return true
 }
