@@ -74,7 +74,7 @@ func FunctionQuery(op string, params map[string]any) (list, query string, err er
 			q.WriteByte('&')
 		}
 		l.WriteString(k + "=" + alias)
-		q.WriteString(alias + "=" + escapeQueryValue(lit))
+		q.WriteString(alias + "=" + syntax.EscapeQueryValue(lit))
 	}
 	l.WriteByte(')')
 	return l.String(), q.String(), nil
@@ -103,24 +103,4 @@ func DecodeResult(op string, resp *Response, v any) error {
 		return fmt.Errorf("%s: decoding the result: %w", op, err)
 	}
 	return nil
-}
-
-// escapeQueryValue escapes s for use as the value of a URL query
-// parameter: spaces as %20, the characters that could end the value or
-// the query percent-encoded, OData punctuation kept readable.
-func escapeQueryValue(s string) string {
-	const hex = "0123456789ABCDEF"
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.IndexByte("-._~'(),:/$@*!", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
-	return b.String()
 }

@@ -375,7 +375,7 @@ func splitQuery(t *testing.T, raw string) map[string][]string {
 }
 
 // TestSemicolonInQueryIsEscaped: a ';' in a filter literal is sent as is
-// (query.go's escapeQueryValue keeps it). OData services split options on
+// (syntax.EscapeQueryValue keeps it). OData services split options on
 // '&' only, so the literal stays whole there, but Go's url.ParseQuery (Go
 // 1.17 and later) and some proxies treat ';' as a separator or reject the
 // option, dropping the $filter: a listing would then return every record.
