@@ -170,6 +170,7 @@ type DecodeError struct {
 	Reason string
 }
 
+// Error names the field and what is wrong with it.
 func (e *DecodeError) Error() string {
 	if e.Field == "" {
 		return "webhook: " + e.Reason

@@ -265,6 +265,7 @@ func writePart(buf *bytes.Buffer, r Response) {
 // in the words Dataverse uses.
 type Error struct{ Message string }
 
+// Error returns the message.
 func (e *Error) Error() string { return e.Message }
 
 func errorf(format string, args ...any) error { return &Error{Message: fmt.Sprintf(format, args...)} }

@@ -40,6 +40,7 @@ type Error struct {
 	Message string // Dataverse's message, or for 501 one naming the feature
 }
 
+// Error returns the message.
 func (e *Error) Error() string { return e.Message }
 
 // Unwrap makes errors.Is(err, ErrNotImplemented) true for 501 errors.

@@ -24,6 +24,7 @@ const (
 	Update
 )
 
+// String names the operation.
 func (o Op) String() string {
 	if o == Create {
 		return "create"

@@ -23,6 +23,7 @@ type Error struct {
 	Msg    string
 }
 
+// Error returns the message.
 func (e *Error) Error() string { return e.Msg }
 
 // Errorf returns an *Error whose message is formatted.
