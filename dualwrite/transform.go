@@ -1,8 +1,8 @@
 package dualwrite
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/b2bflow/d365/dualwrite/internal/jsonnum"
 	"strings"
 )
 
@@ -170,8 +170,8 @@ func Equal(a, b any) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
-	if x, ok := number(a); ok {
-		y, ok := number(b)
+	if x, ok := jsonnum.Float(a); ok {
+		y, ok := jsonnum.Float(b)
 		return ok && x == y
 	}
 	if x, ok := a.(string); ok {
@@ -179,23 +179,4 @@ func Equal(a, b any) bool {
 		return ok && strings.EqualFold(x, y)
 	}
 	return a == b
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float32:
-		return float64(n), true
-	case float64:
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
 }

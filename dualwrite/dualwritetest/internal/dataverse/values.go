@@ -1,8 +1,8 @@
 package dataverse
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/b2bflow/d365/dualwrite/internal/jsonnum"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,8 +24,8 @@ func compareValues(a, b any) (int, bool) {
 	if a == nil || b == nil {
 		return 0, a == nil && b == nil
 	}
-	if x, ok := toFloat(a); ok {
-		y, ok := toFloat(b)
+	if x, ok := jsonnum.Float(a); ok {
+		y, ok := jsonnum.Float(b)
 		if !ok {
 			return 0, false
 		}
@@ -65,23 +65,8 @@ func compareValues(a, b any) (int, bool) {
 	return 0, false
 }
 
-func toFloat(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
-
 func toInt(v any) (int, bool) {
-	f, ok := toFloat(v)
+	f, ok := jsonnum.Float(v)
 	if !ok || f != float64(int(f)) {
 		return 0, false
 	}

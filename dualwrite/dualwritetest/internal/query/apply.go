@@ -2,6 +2,7 @@ package query
 
 import (
 	"fmt"
+	"github.com/b2bflow/d365/dualwrite/internal/jsonnum"
 	"sort"
 	"strings"
 )
@@ -314,7 +315,7 @@ func normKey(v any) any {
 	if s, ok := v.(string); ok {
 		return strings.ToLower(s)
 	}
-	if f, ok := toFloat(v); ok {
+	if f, ok := jsonnum.Float(v); ok {
 		return f
 	}
 	return v
@@ -359,7 +360,7 @@ func aggregateValues(method, colType string, vals []any) (any, error) {
 	case "sum", "average", "avg":
 		total := 0.0
 		for _, v := range vals {
-			f, ok := toFloat(v)
+			f, ok := jsonnum.Float(v)
 			if !ok {
 				return nil, badRequest(CodeQuery, "The aggregate '%s' needs numbers, not %v.", method, v)
 			}

@@ -1,7 +1,7 @@
 package query
 
 import (
-	"encoding/json"
+	"github.com/b2bflow/d365/dualwrite/internal/jsonnum"
 	"math"
 	"regexp"
 	"strconv"
@@ -13,21 +13,6 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 
 // IsGUID reports whether s is a GUID in its 8-4-4-4-12 form.
 func IsGUID(s string) bool { return guidRE.MatchString(s) }
-
-func toFloat(v any) (float64, bool) {
-	switch n := v.(type) {
-	case int:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case float64:
-		return n, true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
 
 // parseTime reads an RFC 3339 timestamp or a date.
 func parseTime(s string) (time.Time, bool) {
@@ -66,8 +51,8 @@ func compare(a, b any) (int, bool) {
 	if a == nil || b == nil {
 		return 0, false
 	}
-	if x, ok := toFloat(a); ok {
-		y, ok := toFloat(b)
+	if x, ok := jsonnum.Float(a); ok {
+		y, ok := jsonnum.Float(b)
 		if !ok {
 			if s, isStr := b.(string); isStr {
 				if f, err := strconv.ParseFloat(s, 64); err == nil {
@@ -102,7 +87,7 @@ func compare(a, b any) (int, bool) {
 	y, ok2 := b.(string)
 	if !ok1 || !ok2 {
 		if ok1 {
-			if f, ok := toFloat(b); ok {
+			if f, ok := jsonnum.Float(b); ok {
 				if g, err := strconv.ParseFloat(x, 64); err == nil {
 					return cmpFloat(g, f), true
 				}

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"github.com/b2bflow/d365/dualwrite/internal/jsonnum"
 	"maps"
 	"slices"
 	"sort"
@@ -208,7 +209,7 @@ func (e *Entity) CheckValue(s *Schema, name string, v any) error {
 			return bad
 		}
 	case EdmDecimal:
-		if _, ok := number(numericString(v)); !ok {
+		if _, ok := jsonnum.Float(numericString(v)); !ok {
 			return bad
 		}
 	case EdmDateTimeOffset:

@@ -3,6 +3,7 @@ package schema
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/b2bflow/d365/dualwrite/internal/jsonnum"
 	"math"
 	"regexp"
 	"slices"
@@ -191,7 +192,7 @@ func (t *Table) CheckValue(c *Column, v any) error {
 		}
 		return t.checkRange(c, float64(n))
 	case Decimal, Money, Double:
-		f, ok := number(numericString(v))
+		f, ok := jsonnum.Float(numericString(v))
 		if !ok {
 			return mismatch()
 		}
@@ -370,25 +371,6 @@ func numericString(v any) any {
 	return v
 }
 
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return n, true
-	case float32:
-		return float64(n), true
-	case int:
-		return float64(n), true
-	case int32:
-		return float64(n), true
-	case int64:
-		return float64(n), true
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	}
-	return 0, false
-}
-
 func wholeNumber(v any) (int64, bool) {
 	switch n := v.(type) {
 	case int:
@@ -401,7 +383,7 @@ func wholeNumber(v any) (int64, bool) {
 		i, err := n.Int64()
 		return i, err == nil
 	}
-	f, ok := number(v)
+	f, ok := jsonnum.Float(v)
 	if !ok || f != math.Trunc(f) || math.IsInf(f, 0) || f > math.MaxInt64 || f < math.MinInt64 {
 		return 0, false
 	}
