@@ -26,8 +26,19 @@ type Customer struct {
 	PersonLastName      string       `json:"PersonLastName,omitempty"`
 	PrimaryContactEmail string       `json:"PrimaryContactEmail,omitempty"`
 	CreditLimit         d365.Decimal `json:"CreditLimit,omitempty"`
-	CustomerGroupID     string       `json:"CustomerGroupId,omitempty"`
-	SalesCurrencyCode   string       `json:"SalesCurrencyCode,omitempty"`
+	// CreditLimitIsMandatory is the "Mandatory credit limit" option of the
+	// Credit and collections FastTab: Yes checks the credit limit even when
+	// the credit limit type is None.
+	CreditLimitIsMandatory NoYes `json:"CreditLimitIsMandatory,omitempty"`
+	// AllowOnAccount is the "Allow on account" payment default: Yes lets a
+	// B2B site take the customer account ("on-account") payment method.
+	AllowOnAccount NoYes `json:"AllowOnAccount,omitempty"`
+	// InvoiceAccount is the customer account that invoices of this
+	// customer go to; a B2B user's Person customer names its
+	// organization's account, whose credit limit the site then uses.
+	InvoiceAccount    string `json:"InvoiceAccount,omitempty"`
+	CustomerGroupID   string `json:"CustomerGroupId,omitempty"`
+	SalesCurrencyCode string `json:"SalesCurrencyCode,omitempty"`
 	// AddressValidFrom and AddressValidTo bound the primary address's
 	// validity; the zero time means "no date" (1900-01-01T00:00:00Z on
 	// the wire).

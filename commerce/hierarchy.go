@@ -46,6 +46,17 @@ func (h *Hierarchy) Admins() []HierarchyNode {
 	return out
 }
 
+// Users returns the nodes with role User.
+func (h *Hierarchy) Users() []HierarchyNode {
+	var out []HierarchyNode
+	for _, n := range h.Nodes {
+		if n.Role == RoleUser {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // HierarchyNode is a record of the CustomerHierarchyNodes entity: one
 // customer (party) in a customer hierarchy. Its key is CustomerHierarchyID
 // + NodePartyNumber.
@@ -60,6 +71,10 @@ type HierarchyNode struct {
 	Role NodeRole `json:"Role,omitempty"`
 	// NodeType is Customer.
 	NodeType NodeType `json:"NodeType,omitempty"`
+	// VersionAdded and VersionRemoved are the hierarchy versions in which
+	// the node was added and removed (0: none), kept by the service.
+	VersionAdded   int32 `json:"VersionAdded,omitempty"`
+	VersionRemoved int32 `json:"VersionRemoved,omitempty"`
 }
 
 // UnmarshalJSON decodes the record and its annotations.

@@ -38,6 +38,11 @@ type OnboardingRequest struct {
 	// CustomerGroupID is the customer group of the prospect; empty means
 	// none.
 	CustomerGroupID string
+	// DataAreaID is the company (legal entity) of the store the request
+	// came from, such as "usmf"; empty means Options.Company. The
+	// prospect is created in that company, and so are the customers its
+	// approval creates.
+	DataAreaID string
 }
 
 // Submitted tells what a submitted onboarding request became.
@@ -112,6 +117,9 @@ func (s *Server) SubmitOnboardingRequest(r OnboardingRequest) (*Submitted, error
 	}
 	if r.CustomerGroupID != "" {
 		row["CustomerGroupId"] = r.CustomerGroupID
+	}
+	if r.DataAreaID != "" {
+		row["dataAreaId"] = strings.ToLower(r.DataAreaID)
 	}
 	s.fo.Defaults(t, tb, row)
 	t.Put(tb, finops.Key(tb, row), row)

@@ -180,7 +180,7 @@ func (t *tx) customerChanged(tb *store.Table, id string, prev, rec store.Record,
 		return err
 	}
 	ct := t.Store().FinOps("customersv3")
-	row := store.Record{"dataAreaId": t.e.FinOps.Company, "PartyType": partyType}
+	row := store.Record{"dataAreaId": t.company(rec), "PartyType": partyType}
 	key, e := Find(ct, "CustomerAccount", rec[numberCol])
 	if e != nil {
 		row = store.Clone(e.Rec)
@@ -198,7 +198,14 @@ func (t *tx) customerChanged(tb *store.Table, id string, prev, rec store.Record,
 // afterCommerceWrite runs dual-write for a Commerce row just written by a
 // client.
 func (t *tx) afterCommerceWrite(tb *store.Table, prev, row store.Record) error {
+	if row == nil {
+		return t.afterCommerceDelete(tb, prev)
+	}
 	switch tb.Name {
+	case "CustomerHiearchies":
+		return t.mirrorWrite(dualwrite.CustomerHierarchies, prev, row)
+	case "CustomerHierarchyNodes":
+		return t.mirrorWrite(dualwrite.CustomerHierarchyNodes, prev, row)
 	case "Prospects":
 		if !dualwrite.Prospects.AppliesToFinOps(row) {
 			return nil

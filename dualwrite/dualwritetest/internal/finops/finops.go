@@ -287,13 +287,18 @@ func isKey(tb *store.Table, f string) bool {
 	return false
 }
 
-func (s *Service) remove(d *request, tb *store.Table, k string, e *store.Entry) {
+func (s *Service) remove(d *request, tb *store.Table, ent *schema.Entity, k string, e *store.Entry) {
 	if im := d.r.Header.Get("If-Match"); im != "" && im != "*" && im != etag(e) {
 		d.fail(&foError{status: http.StatusPreconditionFailed, msg: "The record has been changed by another user since it was read (the ETag does not match).", typ: typeAx})
 		return
 	}
 	t := s.Store.Begin()
 	t.Delete(tb, k)
+	if err := s.sync(t, tb, e.Rec, nil); err != nil {
+		t.Rollback()
+		d.fail(writeFailed(stackDelete, fmt.Sprintf("Delete failed for table row of type '%s'. Infolog: Error: %s", tableRowType(ent), err.Error())))
+		return
+	}
 	wire.NoContent(d.w)
 }
 
@@ -302,6 +307,10 @@ func (s *Service) remove(d *request, tb *store.Table, k string, e *store.Entry) 
 // innererror) and undoes the write.
 func (s *Service) commit(d *request, tb *store.Table, ent *schema.Entity, stack, key string, prev, row store.Record, done func()) {
 	t := s.Store.Begin()
+	if err := s.check(tb, prev, row); err != nil {
+		d.fail(writeFailed(stack, fmt.Sprintf("Write failed for table row of type '%s'. Infolog: Error: %s", tableRowType(ent), err.Error())))
+		return
+	}
 	t.Put(tb, key, row)
 	if err := s.sync(t, tb, prev, row); err != nil {
 		t.Rollback()

@@ -223,7 +223,7 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPatch:
 		s.update(d, tb, ent, k, e)
 	case http.MethodDelete:
-		s.remove(d, tb, k, e)
+		s.remove(d, tb, ent, k, e)
 	default:
 		d.methodNotAllowed()
 	}
