@@ -24,11 +24,13 @@ type ConfirmOptions struct {
 // whose Admin is the requester.
 func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, timeout time.Duration) error {
 	start := time.Now()
-	if out.ProspectID == "" {
-		err := fmt.Errorf("onboarding: %s lead %s: the lead names no Commerce prospect (msdyn_prospectid is empty)", out.Decision, out.LeadID)
-		s.step(ctx, out, StepConfirm, StepFailed, start, err)
-		return err
+	if out.Company == "" {
+		if err := s.locate(ctx, out, nil); err != nil {
+			s.step(ctx, out, StepConfirm, StepFailed, start, err)
+			return err
+		}
 	}
+	cc := s.commerceFor(out.Company)
 	want := commerce.ProspectRejected
 	if approved {
 		want = commerce.ProspectApproved
@@ -36,7 +38,7 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 	st := &CommerceState{}
 	var orgParty, personParty string
 	poll := func(ctx context.Context) (bool, error) {
-		p, err := s.commerce.Prospects.Get(ctx, s.company, out.ProspectID, nil)
+		p, err := cc.Prospects.Get(ctx, out.Company, out.ProspectID, nil)
 		if err != nil {
 			return false, err
 		}
@@ -52,7 +54,7 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 			if err != nil || acct.AccountNumber == "" {
 				return false, err
 			}
-			c, err := s.customer(ctx, acct.AccountNumber, commerce.PartyOrganization)
+			c, err := s.customer(ctx, out.Company, acct.AccountNumber, commerce.PartyOrganization)
 			if c == nil || err != nil {
 				return false, err
 			}
@@ -63,13 +65,13 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 			if err != nil || ct.ContactPersonID == "" {
 				return false, err
 			}
-			c, err := s.customer(ctx, ct.ContactPersonID, commerce.PartyPerson)
+			c, err := s.customer(ctx, out.Company, ct.ContactPersonID, commerce.PartyPerson)
 			if c == nil || err != nil {
 				return false, err
 			}
 			st.PersonAccount, personParty = c.CustomerAccount, c.PartyNumber
 		}
-		h, err := s.commerce.Hierarchies.ForOrganization(ctx, orgParty)
+		h, err := cc.Hierarchies.ForOrganization(ctx, orgParty)
 		if errors.Is(err, d365.ErrNotFound) {
 			return false, nil
 		}
@@ -94,10 +96,10 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 	return nil
 }
 
-// customer reads a customer of the given party type; nil without an error
-// when it does not exist (yet).
-func (s *Service) customer(ctx context.Context, account string, party commerce.PartyType) (*commerce.Customer, error) {
-	c, err := s.commerce.Customers.Get(ctx, s.company, account, nil)
+// customer reads a customer of company of the given party type; nil
+// without an error when it does not exist (yet).
+func (s *Service) customer(ctx context.Context, company, account string, party commerce.PartyType) (*commerce.Customer, error) {
+	c, err := s.commerceFor(company).Customers.Get(ctx, company, account, nil)
 	if errors.Is(err, d365.ErrNotFound) {
 		return nil, nil
 	}

@@ -50,6 +50,22 @@ const (
 	StepConfirm        StepName = "confirm in Commerce"
 )
 
+// The steps of Activate and RemoveUser (see Activate). The user steps are
+// taken once per user, with the user's e-mail address in Step.Subject.
+const (
+	// StepCreditTerms sets the credit terms of the Organization customer.
+	StepCreditTerms StepName = "set credit terms"
+	// StepInvoiceAdmin makes the Admin's Person customer invoice the
+	// organization.
+	StepInvoiceAdmin StepName = "invoice admin to organization"
+	// StepUserCustomer creates the Person customer of a B2B user.
+	StepUserCustomer StepName = "create user customer"
+	// StepUserNode adds a B2B user's customer to the hierarchy.
+	StepUserNode StepName = "add user to hierarchy"
+	// StepRemoveUser removes a B2B user's customer from the hierarchy.
+	StepRemoveUser StepName = "remove user from hierarchy"
+)
+
 // StepStatus tells how a step ended.
 type StepStatus string
 
@@ -72,9 +88,15 @@ type Step struct {
 	Duration time.Duration
 	// Err is the failure of a failed step, as text.
 	Err string
+	// Subject names what a step taken once per item acted on, such as the
+	// e-mail address of the user StepUserNode added; empty for the other
+	// steps. It is not logged nor traced.
+	Subject string
 }
 
-// Outcome tells what Approve or Reject did, and every record it touched.
+// Outcome tells what Approve, Reject or Activate did, and every record it
+// touched. Activate and RemoveUser report the Decision Approve: they carry
+// an approval on.
 type Outcome struct {
 	LeadID   uuid.UUID
 	Decision Decision
@@ -83,11 +105,17 @@ type Outcome struct {
 	AccountID, ContactID, OpportunityID uuid.UUID
 	// ProspectID is the Commerce prospect behind the lead.
 	ProspectID string
+	// Company is the prospect's company (dataAreaId, lower case), known
+	// once the run has consulted Commerce; empty otherwise.
+	Company string
 	// Steps lists the steps of this run, in order.
 	Steps []Step
 	// Commerce is what Commerce showed when the decision was confirmed;
 	// nil when it was not asked for.
 	Commerce *CommerceState
+	// Users are the partner's B2B users after Activate or RemoveUser,
+	// the Admin first; nil for the other workflows.
+	Users []User
 }
 
 // Resumed reports whether an earlier run had already carried out some of

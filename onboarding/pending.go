@@ -43,7 +43,8 @@ type Request struct {
 // decision taken in Sales that did not reach the prospect.
 //
 // Each request carries its Commerce prospect when the Service has a
-// Commerce client, and a qualified lead its opportunity. Pages are read
+// Commerce client, found in any of the served companies (see
+// Options.Companies), and a qualified lead its opportunity. Pages are read
 // lazily; for each group of 50 requests the prospects are read with one
 // query to Commerce, and the opportunities of the qualified leads among
 // them with one query to Sales.
@@ -128,18 +129,23 @@ func (s *Service) attachProspects(ctx context.Context, group []*Request) error {
 		}
 		filter.WriteString(d365.Filterf("ProspectId eq %v", id))
 	}
-	byID := make(map[string]*commerce.Prospect, len(ids))
-	for p, err := range s.commerce.Prospects.List(ctx, &commerce.ListOptions{
-		Query:   d365.Query{Filter: filter.String()},
-		Company: s.company,
-	}) {
-		if err != nil {
-			return fmt.Errorf("onboarding: reading the prospects of %d pending requests: %w", len(ids), err)
+	if s.cos.err != nil {
+		return s.cos.err
+	}
+	// One query per Commerce client: its companies' prospects (one
+	// company, or several cross-company).
+	byID := make(map[string][]*commerce.Prospect, len(ids))
+	for _, g := range s.clientGroups() {
+		for p, err := range g.c.Prospects.List(ctx, g.prospectQuery(filter.String())) {
+			if err != nil {
+				return fmt.Errorf("onboarding: reading the prospects of %d pending requests: %w", len(ids), err)
+			}
+			byID[p.ProspectID] = append(byID[p.ProspectID], p)
 		}
-		byID[p.ProspectID] = p
 	}
 	for _, r := range group {
-		r.Prospect = byID[r.Lead.ProspectID]
+		r.Prospect = pickProspect(r.Lead, byID[r.Lead.ProspectID])
+		s.remember(r.Prospect)
 	}
 	return nil
 }

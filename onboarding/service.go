@@ -21,8 +21,17 @@ type Options struct {
 	// from the goroutine running them.
 	OnStep func(leadID uuid.UUID, step Step)
 	// Company is the Commerce company (dataAreaId) of the prospects; empty
-	// means the Commerce client's default company.
+	// means the Commerce client's default company. With Companies, it is
+	// one more served company.
 	Company string
+	// Companies are the companies (dataAreaId, such as "usrt") the
+	// Service serves, with their options. Each request is routed to the
+	// company of its prospect: Pending reads the prospects of every served
+	// company, and Approve, Reject and Activate read and write the
+	// prospect's company. With neither Company nor Companies (nor a
+	// default company on the Commerce client), the prospect's company is
+	// wherever Commerce has the prospect (a cross-company query).
+	Companies map[string]CompanyOptions
 	// PageSize is how many leads Pending (and Process) ask Sales for per
 	// page (Prefer: odata.maxpagesize); zero means the service's default,
 	// 5,000. It must not be negative.
@@ -44,7 +53,7 @@ type Service struct {
 	commerce *commerce.Client
 	log      *slog.Logger
 	onStep   func(uuid.UUID, Step)
-	company  string
+	cos      *companies
 	pageSize int
 	tel      *telemetry // nil when telemetry is off
 }
@@ -55,25 +64,42 @@ var errNoSales = errors.New("onboarding: the Service has no Sales client (onboar
 
 // New returns a Service over the Sales client s and the Commerce client c.
 // c may be nil: then Pending carries no prospects and nothing is confirmed
-// on the Commerce side.
+// on the Commerce side (unless Options.Companies gives clients).
 func New(s *sales.Client, c *commerce.Client, o *Options) *Service {
 	if o == nil {
 		o = &Options{}
 	}
-	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, company: o.Company, pageSize: o.PageSize,
+	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, pageSize: o.PageSize,
 		tel: newTelemetry(o.TracerProvider, o.MeterProvider)}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
 	}
-	if svc.company == "" && c != nil {
-		svc.company = c.Company()
+	company := o.Company
+	if company == "" && c != nil {
+		company = c.Company()
+	}
+	svc.cos = newCompanies(company, o.Companies)
+	if svc.commerce == nil {
+		// Companies with clients of their own: the first one stands in
+		// for the Service's client.
+		for _, id := range svc.cos.ids {
+			if cl := svc.cos.opts[id].Commerce; cl != nil {
+				svc.commerce = cl
+				break
+			}
+		}
 	}
 	return svc
 }
 
 // step records a finished step in the outcome, the log and the callback.
 func (s *Service) step(ctx context.Context, out *Outcome, name StepName, status StepStatus, start time.Time, err error) {
-	st := Step{Name: name, Status: status, Duration: time.Since(start)}
+	s.stepOf(ctx, out, name, "", status, start, err)
+}
+
+// stepOf records a finished step taken on subject (see Step.Subject).
+func (s *Service) stepOf(ctx context.Context, out *Outcome, name StepName, subject string, status StepStatus, start time.Time, err error) {
+	st := Step{Name: name, Status: status, Duration: time.Since(start), Subject: subject}
 	if err != nil {
 		st.Err = err.Error()
 	}
