@@ -3,6 +3,7 @@ package onboarding_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -111,7 +112,7 @@ func TestActivateEndToEnd(t *testing.T) {
 	if org["CreditLimit"] == nil || chaosStr(org["CreditLimitIsMandatory"]) != "Yes" || chaosStr(org["AllowOnAccount"]) != "Yes" {
 		t.Errorf("organization customer: CreditLimit %v, CreditLimitIsMandatory %v, AllowOnAccount %v", org["CreditLimit"], org["CreditLimitIsMandatory"], org["AllowOnAccount"])
 	}
-	if n, _ := org["CreditLimit"].(interface{ String() string }); n == nil || n.String() != "25000" {
+	if fmt.Sprint(org["CreditLimit"]) != "25000" {
 		t.Errorf("CreditLimit = %v, want 25000", org["CreditLimit"])
 	}
 	acct := e.row(t, "accounts", "accountnumber", out.Commerce.OrganizationAccount)
