@@ -139,6 +139,46 @@ func Example_listing() {
 	// Output: Jon Park jon.park@oneil.example
 }
 
+// Example_activation activates an approved partner in the company of its
+// prospect, with the company's credit limit and one more user (README,
+// "After approval").
+func Example_activation() {
+	srv, salesClient, commerceClient, leads := emulated()
+	defer srv.Close()
+	ctx := context.Background()
+	leadID := leads[0]
+	if _, err := onboarding.New(salesClient, commerceClient, nil).Approve(ctx, leadID, nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	err := func() error {
+		// readme:start
+		svc := onboarding.New(salesClient, commerceClient, &onboarding.Options{
+			Companies: map[string]onboarding.CompanyOptions{
+				"usrt": {Credit: onboarding.CreditTerms{CreditLimit: "25000"}},
+				"usmf": {Credit: onboarding.CreditTerms{CreditLimit: "10000"}},
+			},
+		})
+		out, err := svc.Activate(ctx, leadID, &onboarding.ActivateOptions{
+			Users: []onboarding.PartnerUser{{FirstName: "Robin", LastName: "Buyer", Email: "robin@fabrikam.example"}},
+		})
+		if err != nil {
+			return err
+		}
+		for _, u := range out.Users {
+			fmt.Println(out.Company, u.Role, u.Email, u.CustomerAccount)
+		}
+		// readme:end
+		return nil
+	}()
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// usrt Admin mia.chen@fabrikam.example US-002
+	// usrt User robin@fabrikam.example US-003
+}
+
 // Example_signingIn signs in with an app registration's secret (README,
 // "Signing in"). It needs a tenant, so it is compiled, not run.
 func Example_signingIn() {
