@@ -104,6 +104,15 @@
 // a customer hierarchy (purpose B2BOrganization, the requester as Admin),
 // which Customers.ByPartyNumber and Hierarchies.ForOrganization then find.
 //
+// # Activating a partner
+//
+// After an approval, Customers.Update sets the credit terms of the
+// Organization customer (CustomerChanges), Customers.Create and ByEmail
+// create and find the Person customers of the partner's users, and
+// Hierarchies.AddNode, SetRole and RemoveNode manage their nodes in the
+// hierarchy (CustomerHierarchyNodes, keyed by CustomerHierarchyId and
+// NodePartyNumber). Package onboarding's Activate does it resumably.
+//
 // # Concurrency
 //
 // A Client is safe for concurrent use. It keeps at most

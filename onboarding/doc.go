@@ -45,6 +45,25 @@
 // asking the policy again, counting it in Summary.Resumed. Running Process
 // again after a failure or a crash therefore finishes every decision.
 //
+// # After approval
+//
+// Activate makes an approved partner ready to buy on the B2B site, in
+// Commerce headquarters: the credit terms of its Organization customer
+// (credit limit, mandatory credit limit, on-account payment), and its B2B
+// users beside the Admin (the requester), each a Person customer found by
+// its e-mail address or created, invoicing the organization, and a node of
+// the partner's customer hierarchy with the role User. Users lists them;
+// RemoveUser takes one out of the hierarchy. They resume as Approve does:
+// every write is preceded by a read, so a second run sends no write.
+//
+// # Several companies
+//
+// Commerce keeps prospects and customers by company (dataAreaId).
+// Options.Companies lists the companies a Service serves, each with its
+// options (a Commerce client of its own, default credit terms); each
+// request is routed to the company of its prospect, found with one
+// cross-company query and remembered (Outcome.Company).
+//
 // # Round trips
 //
 // On the first run, an approval takes three requests (read the lead,

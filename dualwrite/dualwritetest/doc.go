@@ -51,14 +51,26 @@
 // with the requester as its Admin node on both sides; disqualifying the lead
 // or losing the opportunity rejects it; changing the status on either side
 // syncs to the other, and approving in Commerce alone creates the customers
-// and the hierarchy. If the other side's write fails ([Server.FailSync]),
-// nothing is committed and the caller gets a 0x80040265 error.
+// and the hierarchy. A Person customer a client creates in Commerce becomes
+// a sellable contact; a hierarchy node a client adds, changes or deletes is
+// mirrored to msdyn_customerhierarchynodes (the partner's B2B users). If
+// the other side's write fails ([Server.FailSync]), nothing is committed
+// and the caller gets a 0x80040265 error.
 //
-// Two behaviours are inferences, not documented facts: qualifying a B2B lead
-// gives the new account customertypecode 3 (Customer), so that the
-// CustomerAccounts map takes it, and winning or losing the opportunity of a
+// Companies: a prospect belongs to its company ([OnboardingRequest]
+// DataAreaID, or the dataAreaId a client gives), and so do the customers
+// that qualifying its lead and approving it create.
+//
+// Four behaviours are inferences, not documented facts: qualifying a B2B
+// lead gives the new account customertypecode 3 (Customer), so that the
+// CustomerAccounts map takes it; winning or losing the opportunity of a
 // B2B lead sets the lead's msdyn_b2bprospectstatus, which is how the
-// decision reaches Commerce.
+// decision reaches Commerce; the company of a qualified lead's customers is
+// its prospect's (real dual-write carries it in a company lookup,
+// cdm_company, which the emulator's tables lack); and a node write is
+// refused unless its hierarchy exists, its party is a customer's, it has a
+// role, and its hierarchy keeps one Admin (Microsoft: "only one
+// user/customer record can be designated as an administrator user").
 //
 // For tests: [Options.Limits] (service protection limits answered with 429,
 // Retry-After and Dataverse's codes), [Options.Faults] (seeded random
