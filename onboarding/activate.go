@@ -142,7 +142,9 @@ type ActivateOptions struct {
 type partner struct {
 	company string
 	cc      *commerce.Client
-	org     *commerce.Customer
+	// org and admin are the Organization customer and the Admin's Person
+	// customer.
+	org, admin *commerce.Customer
 	// nodes are the hierarchy's nodes by party number.
 	nodes map[string]commerce.HierarchyNode
 }
@@ -302,23 +304,14 @@ func (s *Service) partner(ctx context.Context, out *Outcome, timeout time.Durati
 	if err := s.locate(ctx, out, lead); err != nil {
 		return nil, err
 	}
-	if err := s.confirm(ctx, out, true, timeout); err != nil {
+	last, err := s.confirmed(ctx, out, true, timeout)
+	if err != nil {
 		return nil, err
 	}
-	p := &partner{company: out.Company, cc: s.commerceFor(out.Company)}
-	p.org, err = s.customer(ctx, p.company, out.Commerce.OrganizationAccount, commerce.PartyOrganization)
-	if err == nil && p.org == nil {
-		err = fmt.Errorf("customer %s: %w", out.Commerce.OrganizationAccount, d365.ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("onboarding: lead %s: reading the organization customer: %w", out.LeadID, err)
-	}
-	p.nodes = map[string]commerce.HierarchyNode{}
-	for n, err := range p.cc.Hierarchies.Nodes(ctx, out.Commerce.HierarchyID) {
-		if err != nil {
-			return nil, fmt.Errorf("onboarding: lead %s: reading hierarchy %s: %w", out.LeadID, out.Commerce.HierarchyID, err)
-		}
-		p.nodes[n.NodePartyNumber] = *n
+	p := &partner{company: out.Company, cc: s.commerceFor(out.Company), org: last.org, admin: last.person,
+		nodes: map[string]commerce.HierarchyNode{}}
+	for _, n := range last.hierarchy.Nodes {
+		p.nodes[n.NodePartyNumber] = n
 	}
 	return p, nil
 }
@@ -373,19 +366,11 @@ func creditChanges(c *commerce.Customer, t CreditTerms) *commerce.CustomerChange
 // invoiceAdmin makes the Admin's Person customer invoice the organization.
 func (s *Service) invoiceAdmin(ctx context.Context, out *Outcome, p *partner) error {
 	start := time.Now()
-	account := out.Commerce.PersonAccount
+	account := p.admin.CustomerAccount
 	read := func() (*commerce.Customer, error) {
 		return s.customer(ctx, p.company, account, commerce.PartyPerson)
 	}
-	c, err := read()
-	if err == nil && c == nil {
-		err = fmt.Errorf("customer %s: %w", account, d365.ErrNotFound)
-	}
-	if err != nil {
-		s.step(ctx, out, StepInvoiceAdmin, StepFailed, start, err)
-		return fmt.Errorf("onboarding: activate lead %s: %s: %w", out.LeadID, StepInvoiceAdmin, err)
-	}
-	if strings.EqualFold(c.InvoiceAccount, p.org.CustomerAccount) {
+	if strings.EqualFold(p.admin.InvoiceAccount, p.org.CustomerAccount) {
 		s.step(ctx, out, StepInvoiceAdmin, StepAlreadyDone, start, nil)
 		return nil
 	}

@@ -89,9 +89,15 @@ func TestActivateEndToEnd(t *testing.T) {
 		t.Fatalf("after approval: customers, contacts, nodes, mirrored nodes = %v", before)
 	}
 
+	e.srv.ResetRequests()
 	out, err := e.svc.Activate(ctx, id, &onboarding.ActivateOptions{Credit: creditPlan, Users: twoUsers})
 	if err != nil {
 		t.Fatalf("Activate: %v (steps %v)", err, stepsWithSubject(out))
+	}
+	// The README's figures: 6 writes (credit terms, the Admin's invoice
+	// account, two customers, two nodes) among 20 requests.
+	if w, all := e.writes(); w != 6 || all != 20 {
+		t.Errorf("first activation: %d writes, %d requests; want 6 and 20", w, all)
 	}
 	want := []string{
 		"read lead:done", "read opportunity:done", "confirm in Commerce:done",
@@ -171,8 +177,8 @@ func TestActivateEndToEnd(t *testing.T) {
 		}
 		return all
 	}
-	if second, third := rerun(), rerun(); second != third || second == 0 {
-		t.Errorf("requests of the second and third runs: %d, %d", second, third)
+	if second, third := rerun(), rerun(); second != 14 || third != 14 {
+		t.Errorf("requests of the second and third runs: %d, %d; want 14 reads each", second, third)
 	}
 }
 

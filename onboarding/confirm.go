@@ -23,11 +23,25 @@ type ConfirmOptions struct {
 // or Approved with the Organization and Person customers and the hierarchy
 // whose Admin is the requester.
 func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, timeout time.Duration) error {
+	_, err := s.confirmed(ctx, out, approved, timeout)
+	return err
+}
+
+// seen is what confirming an approval read in Commerce: the Organization
+// and Person customers and the hierarchy with its nodes.
+type seen struct {
+	org, person *commerce.Customer
+	hierarchy   *commerce.Hierarchy
+}
+
+// confirmed is confirm, returning the records it read last.
+func (s *Service) confirmed(ctx context.Context, out *Outcome, approved bool, timeout time.Duration) (*seen, error) {
 	start := time.Now()
+	var last seen
 	if out.Company == "" {
 		if err := s.locate(ctx, out, nil); err != nil {
 			s.step(ctx, out, StepConfirm, StepFailed, start, err)
-			return err
+			return nil, err
 		}
 	}
 	cc := s.commerceFor(out.Company)
@@ -58,7 +72,7 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 			if c == nil || err != nil {
 				return false, err
 			}
-			st.OrganizationAccount, orgParty = c.CustomerAccount, c.PartyNumber
+			st.OrganizationAccount, orgParty, last.org = c.CustomerAccount, c.PartyNumber, c
 		}
 		if personParty == "" {
 			ct, err := s.sales.Contacts.Get(ctx, out.ContactID, nil)
@@ -69,7 +83,7 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 			if c == nil || err != nil {
 				return false, err
 			}
-			st.PersonAccount, personParty = c.CustomerAccount, c.PartyNumber
+			st.PersonAccount, personParty, last.person = c.CustomerAccount, c.PartyNumber, c
 		}
 		h, err := cc.Hierarchies.ForOrganization(ctx, orgParty)
 		if errors.Is(err, d365.ErrNotFound) {
@@ -80,7 +94,7 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 		}
 		for _, n := range h.Admins() {
 			if n.NodePartyNumber == personParty {
-				st.HierarchyID = h.CustomerHierarchyID
+				st.HierarchyID, last.hierarchy = h.CustomerHierarchyID, h
 				return true, nil
 			}
 		}
@@ -90,10 +104,10 @@ func (s *Service) confirm(ctx context.Context, out *Outcome, approved bool, time
 	out.Commerce = st
 	if err != nil {
 		s.step(ctx, out, StepConfirm, StepFailed, start, err)
-		return fmt.Errorf("onboarding: %s lead %s: confirming in Commerce (prospect %s is %s): %w", out.Decision, out.LeadID, out.ProspectID, st.ProspectStatus, err)
+		return nil, fmt.Errorf("onboarding: %s lead %s: confirming in Commerce (prospect %s is %s): %w", out.Decision, out.LeadID, out.ProspectID, st.ProspectStatus, err)
 	}
 	s.step(ctx, out, StepConfirm, StepDone, start, nil)
-	return nil
+	return &last, nil
 }
 
 // customer reads a customer of company of the given party type; nil
