@@ -70,7 +70,8 @@
 // cdm_company, which the emulator's tables lack); and a node write is
 // refused unless its hierarchy exists, its party is a customer's, it has a
 // role, and its hierarchy keeps one Admin (Microsoft: "only one
-// user/customer record can be designated as an administrator user").
+// user/customer record can be designated as an administrator user"), and a
+// customer's InvoiceAccount must be a customer of its company.
 //
 // For tests: [Options.Limits] (service protection limits answered with 429,
 // Retry-After and Dataverse's codes), [Options.Faults] (seeded random

@@ -24,6 +24,10 @@ func TestPartnerUsersOnTheWire(t *testing.T) {
 	}
 	hid := h[0]["CustomerHierarchyId"].(string)
 
+	r := call(t, "POST", data(s)+"CustomersV3", map[string]any{"dataAreaId": "usrt", "PartyType": "Person", "PersonLastName": "X", "InvoiceAccount": "NO-SUCH"}).want(t, 500)
+	if !strings.Contains(r.raw, "InvoiceAccount") {
+		t.Errorf("unknown invoice account: %s", r.raw)
+	}
 	contacts := s.Count("contacts")
 	c := call(t, "POST", data(s)+"CustomersV3", map[string]any{
 		"dataAreaId": "usrt", "PartyType": "Person", "PersonFirstName": "Robin", "PersonLastName": "Buyer",

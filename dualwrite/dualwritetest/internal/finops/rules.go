@@ -17,8 +17,27 @@ func (s *Service) check(tb *store.Table, prev, row store.Record) error {
 	switch tb.Name {
 	case "CustomerHierarchyNodes":
 		return s.checkNode(prev, row)
+	case "CustomersV3":
+		return s.checkCustomer(tb, prev, row)
 	}
 	return nil
+}
+
+// checkCustomer validates the relation of a customer's invoice account: a
+// customer of the same company (CustTable.InvoiceAccount relates to
+// CustTable).
+func (s *Service) checkCustomer(tb *store.Table, prev, row store.Record) error {
+	inv := str(row["InvoiceAccount"])
+	if inv == "" || (prev != nil && strings.EqualFold(inv, str(prev["InvoiceAccount"]))) {
+		return nil
+	}
+	company := str(row["dataAreaId"])
+	for _, e := range tb.All() {
+		if strings.EqualFold(str(e.Rec["CustomerAccount"]), inv) && strings.EqualFold(str(e.Rec["dataAreaId"]), company) {
+			return nil
+		}
+	}
+	return infologf("The value '%s' in field 'InvoiceAccount' is not found in the relating table 'CustomersV3'.", inv)
 }
 
 // checkNode validates a customer hierarchy node (CustomerHierarchyNodes).
