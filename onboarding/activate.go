@@ -454,8 +454,8 @@ func (s *Service) addUser(ctx context.Context, out *Outcome, p *partner, u Partn
 	start = time.Now()
 	if n, ok := p.nodes[c.PartyNumber]; ok {
 		if n.Role != role {
-			return fail(StepUserNode, &ConflictError{LeadID: out.LeadID, Wanted: Approve,
-				State: fmt.Sprintf("the user %s is in the hierarchy as %s, not %s", u.Email, n.Role, role)})
+			return fail(StepUserNode, fmt.Errorf("%w: lead %s: the user %s is in the hierarchy as %s, not %s (change the role with commerce's Hierarchies.SetRole)",
+				ErrConflict, out.LeadID, u.Email, n.Role, role))
 		}
 		s.stepOf(ctx, out, StepUserNode, u.Email, StepAlreadyDone, start, nil)
 		return nil
