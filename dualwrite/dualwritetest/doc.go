@@ -155,8 +155,11 @@
 //     Microsoft.Dynamics.CRM.-qualified action the emulator lacks: 501.
 //   - Headers: Prefer return=representation, odata.include-annotations,
 //     odata.maxpagesize, odata.continue-on-error, odata.track-changes,
-//     If-Match, If-None-Match, CallerObjectId/MSCRMCallerID (counted by the
-//     limits; records are still written as the one user), Consistency,
+//     If-Match, If-None-Match, CallerObjectId/MSCRMCallerID (impersonation of
+//     a user added with Server.AddUser: createdby, modifiedby and ownerid
+//     of that user, createdonbehalfby/modifiedonbehalfby of the calling
+//     one, WhoAmI answers it, counted per user by the limits; an unknown
+//     user is refused, 404 0x80040217), Consistency,
 //     MSCRM.SuppressDuplicateDetection: true: supported; any other MSCRM.*
 //     header, MSCRM.SuppressDuplicateDetection: false, Prefer: respond-async
 //     or an unknown preference: 501.
