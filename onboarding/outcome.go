@@ -36,7 +36,10 @@ type StepName string
 
 // The steps of Approve and Reject.
 const (
-	StepReadLead        StepName = "read lead"
+	StepReadLead StepName = "read lead"
+	// StepLinkAccount sets the lead's parentaccountid to the existing
+	// account an approval goes into (ApproveOptions.ExistingAccountID).
+	StepLinkAccount     StepName = "link existing account"
 	StepQualify         StepName = "qualify lead"
 	StepReadOpportunity StepName = "read opportunity"
 	StepWin             StepName = "win opportunity"
@@ -72,6 +75,10 @@ type Step struct {
 	Duration time.Duration
 	// Err is the failure of a failed step, as text.
 	Err string
+	// RequestIDs are the services' ids of the requests the step made
+	// (Dataverse's x-ms-service-request-id, Commerce's request id), in
+	// order, at most 16; for support cases and the ledger.
+	RequestIDs []string
 }
 
 // Outcome tells what Approve or Reject did, and every record it touched.
@@ -88,6 +95,13 @@ type Outcome struct {
 	// Commerce is what Commerce showed when the decision was confirmed;
 	// nil when it was not asked for.
 	Commerce *CommerceState
+	// ExistingAccount tells that the request was approved into an account
+	// that existed before (ApproveOptions.ExistingAccountID): AccountID is
+	// that account, and qualifying created none.
+	ExistingAccount bool
+	// Ledger is the entry recorded for the decision (see LedgerSink); nil
+	// when the ledger is off or the decision failed.
+	Ledger *LedgerEntry
 }
 
 // Resumed reports whether an earlier run had already carried out some of

@@ -36,6 +36,13 @@ type Options struct {
 	// MeterProvider, when set, receives the counter
 	// d365.onboarding.decisions. Nil means no metrics.
 	MeterProvider metric.MeterProvider
+	// Ledger receives an entry for every decision (ledger.go); nil means
+	// NoteLedger (a note on the lead), NoLedger turns it off.
+	Ledger LedgerSink
+	// Duplicates, when set, makes Pending and Process look for existing
+	// accounts that match each request (Request.Matches, duplicates.go).
+	// Nil looks for none.
+	Duplicates *DuplicateOptions
 }
 
 // Service runs the onboarding workflows. It is safe for concurrent use.
@@ -47,6 +54,8 @@ type Service struct {
 	company  string
 	pageSize int
 	tel      *telemetry // nil when telemetry is off
+	ledger   LedgerSink
+	dups     *DuplicateOptions
 }
 
 // errNoSales is returned by every method of a Service made without a Sales
@@ -61,7 +70,10 @@ func New(s *sales.Client, c *commerce.Client, o *Options) *Service {
 		o = &Options{}
 	}
 	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, company: o.Company, pageSize: o.PageSize,
-		tel: newTelemetry(o.TracerProvider, o.MeterProvider)}
+		tel: newTelemetry(o.TracerProvider, o.MeterProvider), ledger: o.Ledger, dups: o.Duplicates}
+	if svc.ledger == nil {
+		svc.ledger = NoteLedger(s)
+	}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
 	}
@@ -73,7 +85,7 @@ func New(s *sales.Client, c *commerce.Client, o *Options) *Service {
 
 // step records a finished step in the outcome, the log and the callback.
 func (s *Service) step(ctx context.Context, out *Outcome, name StepName, status StepStatus, start time.Time, err error) {
-	st := Step{Name: name, Status: status, Duration: time.Since(start)}
+	st := Step{Name: name, Status: status, Duration: time.Since(start), RequestIDs: takeRequestIDs(ctx)}
 	if err != nil {
 		st.Err = err.Error()
 	}

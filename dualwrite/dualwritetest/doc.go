@@ -140,7 +140,11 @@
 //     Lost: refused (400 0x80100005, use WinOpportunity/LoseOpportunity).
 //   - QualifyLead: CreateAccount, CreateContact, CreateOpportunity and Status
 //     required (400 0x80040203 when missing), Status of LeadState.Qualified
-//     (400 0x8004431a), OpportunityCurrencyId, OpportunityCustomerId,
+//     (400 0x8004431a), OpportunityCurrencyId, OpportunityCustomerId (an
+//     existing account or contact: the opportunity's customer, and with
+//     CreateAccount false no account is created and the new contact's
+//     company is the lead's parentaccountid; another type, or no such
+//     record: refused, 400 0x80048d19 / 404 0x80040217),
 //     SourceCampaignId (the opportunity's _campaignid_value; campaigns are
 //     not in the emulator, so the id is not checked): supported; an unknown
 //     parameter: refused (400 0x80048d19); ProcessInstanceId,

@@ -69,3 +69,58 @@ func TestImpersonationSetsTheAuditColumns(t *testing.T) {
 		t.Errorf("%d accounts after the refused creates, want %d", n, before)
 	}
 }
+
+// TestQualifyLeadIntoAnExistingAccount qualifies a lead with CreateAccount
+// false and OpportunityCustomerId: no account is created, the answer lists
+// the contact and the opportunity only, the opportunity's customer is the
+// account, and the new contact's company is the lead's parentaccountid. A
+// customer of another type, or one that does not exist, is refused.
+func TestQualifyLeadIntoAnExistingAccount(t *testing.T) {
+	s := NewServer(nil)
+	defer s.Close()
+	acct := call(t, "POST", api(s)+"accounts", map[string]any{"name": "Fabrikam"}).want(t, 204).header.Get("OData-EntityId")
+	acctID := acct[strings.LastIndex(acct, "(")+1 : len(acct)-1]
+	lead := call(t, "POST", api(s)+"leads", map[string]any{"lastname": "Chen", "companyname": "Fabrikam",
+		"parentaccountid@odata.bind": "accounts(" + acctID + ")"}).want(t, 204).header.Get("OData-EntityId")
+	params := func(cust any) map[string]any {
+		return map[string]any{"CreateAccount": false, "CreateContact": true, "CreateOpportunity": true, "Status": 3, "OpportunityCustomerId": cust}
+	}
+	for _, bad := range []struct {
+		cust   any
+		status int
+	}{
+		{map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.lead", "leadid": acctID}, 400},
+		{map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": "not-a-guid"}, 400},
+		{map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": "00000000-0000-0000-0000-0000000000ff"}, 404},
+	} {
+		call(t, "POST", lead+"/Microsoft.Dynamics.CRM.QualifyLead", params(bad.cust)).want(t, bad.status)
+	}
+	accounts := s.Count("accounts")
+	res := call(t, "POST", lead+"/Microsoft.Dynamics.CRM.QualifyLead",
+		params(map[string]any{"@odata.type": "Microsoft.Dynamics.CRM.account", "accountid": acctID})).want(t, 200)
+	if n := s.Count("accounts"); n != accounts {
+		t.Errorf("%d accounts after qualifying into an existing one, want %d", n, accounts)
+	}
+	var types []string
+	var oppID, contactID string
+	for _, v := range res.values() {
+		typ := v["@odata.type"].(string)
+		types = append(types, typ)
+		if typ == "#Microsoft.Dynamics.CRM.opportunity" {
+			oppID = v["opportunityid"].(string)
+		} else {
+			contactID, _ = v["contactid"].(string)
+		}
+	}
+	if strings.Join(types, ",") != "#Microsoft.Dynamics.CRM.contact,#Microsoft.Dynamics.CRM.opportunity" {
+		t.Errorf("created %v, want a contact and an opportunity", types)
+	}
+	opp := call(t, "GET", api(s)+"opportunities("+oppID+")?$select=_customerid_value,_parentaccountid_value", nil).want(t, 200)
+	if opp.body["_customerid_value"] != acctID || opp.body["_parentaccountid_value"] != acctID {
+		t.Errorf("opportunity: %s", opp.raw)
+	}
+	ct := call(t, "GET", api(s)+"contacts("+contactID+")?$select=_parentcustomerid_value", nil).want(t, 200)
+	if ct.body["_parentcustomerid_value"] != acctID {
+		t.Errorf("contact: %s", ct.raw)
+	}
+}
