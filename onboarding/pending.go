@@ -53,7 +53,9 @@ type Request struct {
 // lazily; for each group of 50 requests the prospects are read with one
 // query to Commerce, and the opportunities of the qualified leads among
 // them with one query to Sales; with Options.Duplicates, the existing
-// accounts matching them with one or two more (see Request.Matches).
+// accounts matching them with one query to the accounts and one to the
+// contacts, and one more for the accounts of matching contacts the first
+// did not return (see Request.Matches).
 func (s *Service) Pending(ctx context.Context) iter.Seq2[*Request, error] {
 	return s.pending(ctx, s.commerce != nil)
 }

@@ -36,12 +36,13 @@ type Options struct {
 	// MeterProvider, when set, receives the counter
 	// d365.onboarding.decisions. Nil means no metrics.
 	MeterProvider metric.MeterProvider
-	// Ledger receives an entry for every decision (ledger.go); nil means
-	// NoteLedger (a note on the lead), NoLedger turns it off.
+	// Ledger receives an entry for every Approve, Reject and Skip (see
+	// LedgerEntry); nil means NoteLedger over the Sales client (a note on
+	// the lead), NoLedger turns the ledger off.
 	Ledger LedgerSink
 	// Duplicates, when set, makes Pending and Process look for existing
-	// accounts that match each request (Request.Matches, duplicates.go).
-	// Nil looks for none.
+	// accounts that match each request (see Request.Matches). Nil looks
+	// for none.
 	Duplicates *DuplicateOptions
 }
 

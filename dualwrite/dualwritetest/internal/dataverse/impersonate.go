@@ -19,6 +19,12 @@ import (
 // the organization is refused: 404 0x80040217 "systemuser With ... Does
 // Not Exist" (the code of a missing record; the exact text Dataverse sends
 // for an unknown caller is not documented), a value that is no GUID 400.
+// What dual-write writes while it serves the request is written as the
+// impersonated user too (in Dataverse, dual-write writes as its own
+// application user).
+//
+// Shared state: the Service serves one request at a time (the Server's
+// lock), so the acting user is a field set for the request's duration.
 
 // impersonate sets s.actor to the user the request acts as for the
 // request's duration and returns the function that restores the previous
