@@ -30,7 +30,9 @@ import (
 
 // LedgerFormat is the first line of the block that holds an entry's JSON
 // in its note: the format's name and version. ParseLedgerEntry reads this
-// version and refuses any other.
+// version and refuses any other. Within a version, members are only ever
+// added (readers ignore those they do not know); any other change makes a
+// new version.
 const LedgerFormat = "d365-onboarding-ledger/v1"
 
 // LedgerSubject begins the subject of every ledger note.
@@ -210,6 +212,8 @@ func (e *LedgerEntry) Text() (string, error) {
 // ParseLedgerEntry reads an entry back from the text of its note (see
 // LedgerEntry.Text). It returns ErrNotLedgerEntry for a text with no ledger
 // block, and an error naming the version for a block of another version.
+// The text must be the note's as written: a note edited in the rich text
+// editor of the timeline may no longer parse.
 func ParseLedgerEntry(text string) (*LedgerEntry, error) {
 	const prefix = "d365-onboarding-ledger/"
 	for rest := text; ; {
@@ -227,7 +231,6 @@ func ParseLedgerEntry(text string) (*LedgerEntry, error) {
 			return nil, fmt.Errorf("onboarding: ledger entry of format %q: this version reads %q", line, LedgerFormat)
 		}
 		dec := json.NewDecoder(strings.NewReader(body))
-		dec.DisallowUnknownFields()
 		var e LedgerEntry
 		if err := dec.Decode(&e); err != nil {
 			return nil, fmt.Errorf("onboarding: reading the ledger entry: %w", err)
@@ -241,11 +244,13 @@ func ParseLedgerEntry(text string) (*LedgerEntry, error) {
 
 // LedgerSink receives the ledger entries of a Service's decisions.
 type LedgerSink interface {
-	// Record stores e. It may be called again with an entry of the same
-	// ID when a decision is run again (a retry after an error, a resumed
-	// run): a sink keeps the first entry of an ID and returns nil for the
-	// next ones. An error makes the decision return an error matching
-	// ErrLedger.
+	// Record stores e, the entry of a decision carried out (a decision
+	// that failed or conflicts records nothing). It may be called again
+	// with an entry of the same ID when a decision is run again (a retry
+	// after an error, a resumed run): a sink keeps the first entry of an
+	// ID and returns nil for the next ones. An error makes the decision
+	// return an error matching ErrLedger. Record may be called from
+	// several goroutines at once (Process).
 	Record(ctx context.Context, e *LedgerEntry) error
 }
 

@@ -99,8 +99,10 @@ type Outcome struct {
 	// that existed before (ApproveOptions.ExistingAccountID): AccountID is
 	// that account, and qualifying created none.
 	ExistingAccount bool
-	// Ledger is the entry recorded for the decision (see LedgerSink); nil
-	// when the ledger is off or the decision failed.
+	// Ledger is the entry this run sent to the ledger (see LedgerSink);
+	// when an earlier run had recorded the decision, the ledger keeps that
+	// run's entry of the same ID. Nil when the ledger is off or the
+	// decision failed.
 	Ledger *LedgerEntry
 }
 
