@@ -46,8 +46,9 @@ const (
 
 // Matcher is a rule that finds existing accounts matching a request: the
 // active accounts whose Column compares by Op with the value Value takes
-// from the lead, or, with Contacts, the accounts of the contacts whose
-// Column does (the contact's company, parentcustomerid).
+// from the lead, or, with Contacts, the accounts of the active contacts
+// whose Column does (the contact's company, parentcustomerid). Values are
+// written into the query with d365.Filterf, so no value can change it.
 type Matcher struct {
 	// Rule names the matcher in AccountMatch.Rules.
 	Rule string
@@ -275,7 +276,7 @@ func (s *Service) attachMatches(ctx context.Context, group []*Request) error {
 	var contacts []map[string]any
 	for _, f := range chunks(conds[1]) {
 		for rec, err := range s.sales.Table("contacts").List(ctx, &sales.ListOptions{Query: d365.Query{
-			Select: cols[1], Filter: "_parentcustomerid_value ne null and (" + f + ")",
+			Select: cols[1], Filter: "statecode eq 0 and _parentcustomerid_value ne null and (" + f + ")",
 		}}) {
 			if err != nil {
 				return fmt.Errorf("onboarding: looking for contacts that match %d requests: %w", len(open), err)
