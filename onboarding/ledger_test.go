@@ -274,6 +274,16 @@ func TestLedgerSinks(t *testing.T) {
 	if again.Steps[1].Status != onboarding.StepAlreadyDone {
 		t.Errorf("re-run steps %v: the disqualification should be already done", stepsOf(again))
 	}
+
+	// A skip whose entry cannot be recorded is a failure of Process.
+	e.submit(t, 1)
+	broken.fail = errors.New("disk full")
+	sum, err := svc.Process(ctx, func(context.Context, *onboarding.Request) (onboarding.Verdict, error) {
+		return onboarding.Verdict{Decision: onboarding.Skip}, nil
+	}, nil)
+	if err != nil || sum.Skipped != 0 || sum.Failed != 1 || sum.Failures[0].Decision != onboarding.Skip || !errors.Is(sum.Failures[0].Err, onboarding.ErrLedger) {
+		t.Errorf("Process with a failing ledger: %+v, %v", sum, err)
+	}
 }
 
 // TestParseLedgerEntry reads back what Text writes, ignores members it does
