@@ -236,7 +236,72 @@ func Example_telemetry() {
 		}
 		fmt.Println(s.Name(), len(rec.Ended())-1, "spans below it")
 	}
-	// Output: onboarding approve 6 spans below it
+	// The decision's steps (3), its HTTP calls (3) and the ledger note's
+	// (1).
+	// Output: onboarding approve 7 spans below it
+}
+
+// Example_duplicatesAndLedger flags a second request from a known partner's
+// domain to the policy, approves it into the partner's account on a
+// reviewer's behalf, and reads the decision back from the lead's timeline
+// (README, "Duplicate partners and the decision ledger").
+func Example_duplicatesAndLedger() {
+	srv, salesClient, commerceClient, leads := emulated()
+	defer srv.Close()
+	ctx := context.Background()
+	reviewerOID := uuid.MustParse("7f1c2a9e-3b4d-4e5f-8a6b-0c1d2e3f4a5b")
+	if _, err := srv.AddUser("Jane Doe", reviewerOID.String()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := onboarding.New(salesClient, commerceClient, nil).Approve(ctx, leads[0], nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	second, err := srv.SubmitOnboardingRequest(dualwritetest.OnboardingRequest{FirstName: "Lee", LastName: "Wong",
+		Company: "Fabrikam Retail", Email: "lee.wong@fabrikam.example"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	accounts := srv.Count("accounts")
+	err = func() error {
+		// readme:start
+		svc := onboarding.New(salesClient, commerceClient, &onboarding.Options{
+			Duplicates: &onboarding.DuplicateOptions{}, // the default rules: email domain, website, contacts, name
+		})
+		_, err := svc.Process(ctx, func(ctx context.Context, r *onboarding.Request) (onboarding.Verdict, error) {
+			if len(r.Matches) > 0 { // an account of this company exists
+				m := r.Matches[0]
+				fmt.Println(r.Lead.Email, "matches", m.Name, "by", strings.Join(m.Rules, ", "))
+				return onboarding.Verdict{Decision: onboarding.Approve, AccountID: m.AccountID, Comment: "known partner"}, nil
+			}
+			return onboarding.Verdict{Decision: onboarding.Skip}, nil
+		}, &onboarding.ProcessOptions{
+			Policy:   onboarding.Policy{Name: "partner-review", Version: "3"},
+			Reviewer: &onboarding.Reviewer{ObjectID: reviewerOID, Name: "Jane Doe"}, // their Entra object id
+		})
+		if err != nil {
+			return err
+		}
+		entries, err := svc.Ledger(ctx, second.LeadID) // the notes on the lead's timeline
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			fmt.Println(e.Decision, "by", e.Reviewer, "with", e.Policy, "into an existing account:", e.ExistingAccount)
+		}
+		// readme:end
+		return nil
+	}()
+	if err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("accounts created:", srv.Count("accounts")-accounts)
+	// Output:
+	// lee.wong@fabrikam.example matches Fabrikam Retail by email domain, contact email domain, company name
+	// approve by Jane Doe with partner-review v3 into an existing account: true
+	// accounts created: 0
 }
 
 // TestREADMEBlocksAreCompiled checks that each ```go block of README.md is
@@ -291,14 +356,18 @@ func dedent(s string) string {
 
 // TestREADMERequestsPerDecision holds the README's figures: an approval
 // takes 3 requests and a rejection 2, and 10 and 3 with Confirm when
-// dual-write has already run.
+// dual-write has already run, plus one each for the ledger note.
 func TestREADMERequestsPerDecision(t *testing.T) {
 	for _, tc := range []struct {
 		confirm         *onboarding.ConfirmOptions
+		ledger          onboarding.LedgerSink
 		approve, reject int
-	}{{nil, 3, 2}, {&onboarding.ConfirmOptions{}, 10, 3}} {
+	}{
+		{nil, onboarding.NoLedger, 3, 2}, {&onboarding.ConfirmOptions{}, onboarding.NoLedger, 10, 3},
+		{nil, nil, 4, 3}, {&onboarding.ConfirmOptions{}, nil, 11, 4},
+	} {
 		srv, sc, cc, leads := emulated()
-		svc := onboarding.New(sc, cc, nil)
+		svc := onboarding.New(sc, cc, &onboarding.Options{Ledger: tc.ledger})
 		srv.ResetRequests()
 		if _, err := svc.Approve(context.Background(), leads[0], &onboarding.ApproveOptions{Confirm: tc.confirm}); err != nil {
 			t.Fatal(err)
@@ -311,7 +380,7 @@ func TestREADMERequestsPerDecision(t *testing.T) {
 		reject := len(srv.Requests())
 		srv.Close()
 		if approve != tc.approve || reject != tc.reject {
-			t.Errorf("confirm %v: %d requests to approve, %d to reject; the README says %d and %d", tc.confirm != nil, approve, reject, tc.approve, tc.reject)
+			t.Errorf("confirm %v, ledger %v: %d requests to approve, %d to reject; the README says %d and %d", tc.confirm != nil, tc.ledger == nil, approve, reject, tc.approve, tc.reject)
 		}
 	}
 }

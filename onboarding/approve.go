@@ -26,6 +26,22 @@ type ApproveOptions struct {
 	// with its Organization and Person customers and the customer
 	// hierarchy whose Admin is the requester. Nil does not wait.
 	Confirm *ConfirmOptions
+	// ExistingAccountID approves the request into this existing account
+	// (a partner already known: see Request.Matches) instead of creating
+	// a second one. The lead's parentaccountid is set to it (one more
+	// request when it is not already), and QualifyLead runs with
+	// CreateAccount false and OpportunityCustomerId the account: the new
+	// contact and the opportunity are the account's. uuid.Nil creates an
+	// account from the lead.
+	ExistingAccountID uuid.UUID
+	// Reviewer, Policy and Comment say who decided and why, for the
+	// ledger; with a Reviewer's ObjectID the decision's Dataverse writes
+	// are made on the reviewer's behalf. Matches is the duplicate evidence
+	// the decision was taken on, recorded with it.
+	Reviewer *Reviewer
+	Policy   Policy
+	Comment  string
+	Matches  []AccountMatch
 }
 
 // Approve makes the company behind the lead a business partner: it
@@ -36,14 +52,21 @@ type ApproveOptions struct {
 // Approve resumes where an earlier run stopped and never qualifies a lead
 // twice; approving a rejected request returns a *ConflictError. The Outcome
 // is returned even with an error, telling how far the run went.
+//
+// When it succeeds, Approve records the decision in the ledger (see
+// Options.Ledger; one more request with the default note ledger). A
+// decision carried out whose entry could not be recorded returns an error
+// matching ErrLedger; running Approve again records it.
 func (s *Service) Approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptions) (*Outcome, error) {
-	return s.tel.decide(ctx, Approve, func(ctx context.Context) (*Outcome, error) { return s.approve(ctx, leadID, o) })
-}
-
-func (s *Service) approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptions) (*Outcome, error) {
 	if o == nil {
 		o = &ApproveOptions{}
 	}
+	a := attribution{reviewer: o.Reviewer, policy: o.Policy, comment: o.Comment, matches: o.Matches}
+	return s.decision(ctx, Approve, a, func(*Outcome) string { return "" },
+		func(ctx context.Context) (*Outcome, error) { return s.approve(ctx, leadID, o) })
+}
+
+func (s *Service) approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptions) (*Outcome, error) {
 	out := &Outcome{LeadID: leadID, Decision: Approve}
 	lead, err := s.begin(ctx, out)
 	if err != nil {
@@ -62,10 +85,17 @@ func (s *Service) approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 		if currency == uuid.Nil {
 			currency = lead.TransactionCurrencyID
 		}
+		qo := &sales.QualifyOptions{CurrencyID: currency}
+		if o.ExistingAccountID != uuid.Nil {
+			if err := s.linkAccount(ctx, out, lead, o.ExistingAccountID); err != nil {
+				return out, err
+			}
+			qo.SkipAccount, qo.CustomerAccountID = true, o.ExistingAccountID
+		}
 		start := time.Now()
 		var res *sales.QualifyResult
 		status, err := s.runStep(ctx, func() (err error) {
-			res, err = s.sales.Leads.Qualify(ctx, leadID, &sales.QualifyOptions{CurrencyID: currency})
+			res, err = s.sales.Leads.Qualify(ctx, leadID, qo)
 			return err
 		}, func() (verdict, error) {
 			// The lead may have been qualified even though the answer
@@ -96,6 +126,9 @@ func (s *Service) approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 				return out, err
 			}
 			out.AccountID, out.ContactID, out.OpportunityID = res.AccountID, res.ContactID, res.OpportunityID
+			if o.ExistingAccountID != uuid.Nil {
+				out.AccountID, out.ExistingAccount = o.ExistingAccountID, true
+			}
 			oppOpen = true
 		}
 		s.step(ctx, out, StepQualify, status, start, nil)
@@ -108,6 +141,7 @@ func (s *Service) approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 		if err != nil {
 			return out, err
 		}
+		out.ExistingAccount = o.ExistingAccountID != uuid.Nil && out.AccountID == o.ExistingAccountID
 		switch oppState(opp) {
 		case sales.OpportunityStateWon:
 			s.step(ctx, out, StepWin, StepAlreadyDone, time.Now(), nil)
@@ -133,6 +167,25 @@ func (s *Service) approve(ctx context.Context, leadID uuid.UUID, o *ApproveOptio
 		}
 	}
 	return out, nil
+}
+
+// linkAccount sets the lead's parentaccountid to the existing account it is
+// approved into, unless it is already: Dataverse then makes the contact
+// QualifyLead creates the account's, and dual-write reuses the account's
+// Organization customer in Commerce.
+func (s *Service) linkAccount(ctx context.Context, out *Outcome, lead *sales.Lead, account uuid.UUID) error {
+	if lead.ParentAccountID == account {
+		s.step(ctx, out, StepLinkAccount, StepAlreadyDone, time.Now(), nil)
+		return nil
+	}
+	start := time.Now()
+	if err := s.sales.Leads.Update(ctx, out.LeadID, &sales.LeadChanges{ParentAccountID: &account}, nil); err != nil {
+		s.step(ctx, out, StepLinkAccount, StepFailed, start, err)
+		return fmt.Errorf("onboarding: approve lead %s: %s %s: %w", out.LeadID, StepLinkAccount, account, err)
+	}
+	lead.ParentAccountID = account
+	s.step(ctx, out, StepLinkAccount, StepDone, start, nil)
+	return nil
 }
 
 // begin validates the call, reads the lead and checks it is an onboarding

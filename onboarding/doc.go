@@ -68,10 +68,22 @@
 //
 // On the first run, an approval takes three requests (read the lead,
 // QualifyLead, WinOpportunity) and a rejection two (read the lead,
-// disqualify), confirmation polling aside. Pending reads a page of leads
-// per request, and for each group of 50 leads one query for their
-// prospects and, when some of them are qualified, one for their
-// opportunities.
+// disqualify), confirmation polling aside, and each one more for its
+// ledger note. Pending reads a page of leads per request, and for each
+// group of 50 leads one query for their prospects and, when some of them
+// are qualified, one for their opportunities; with Options.Duplicates, one
+// for matching accounts and one for matching contacts.
+//
+// # Duplicates and the ledger
+//
+// With Options.Duplicates, each request carries the existing accounts that
+// match the requester (Request.Matches: email domain, web site, contacts'
+// addresses, company name, or columns of your own), so that a policy can
+// approve a known partner's new user into its account
+// (Verdict.AccountID, ApproveOptions.ExistingAccountID) instead of
+// creating a second one. Every decision, skips included, is recorded as a
+// LedgerEntry: by default a note on the lead, created on the reviewer's
+// behalf, that ParseLedgerEntry and Service.Ledger read back.
 //
 //	svc := onboarding.New(salesClient, commerceClient, nil)
 //	for req, err := range svc.Pending(ctx) {

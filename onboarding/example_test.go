@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"strings"
+	"time"
 
 	"github.com/b2bflow/d365/commerce"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest"
@@ -95,4 +97,32 @@ func ExampleService_Process() {
 	// Output:
 	// Fabrikam Retail: approve
 	// 1 approved, 0 rejected, 0 failed
+}
+
+// ExampleParseLedgerEntry reads a decision back from the text of its
+// ledger note.
+func ExampleParseLedgerEntry() {
+	e := &onboarding.LedgerEntry{
+		ID: uuid.MustParse("0a3b1c2d-0000-5000-8000-000000000001"), LeadID: uuid.MustParse("0a3b1c2d-0000-4000-8000-0000000000aa"),
+		Decision: onboarding.Reject, Reason: "Cannot Contact",
+		Reviewer: &onboarding.Reviewer{Name: "Jane Doe"}, Policy: onboarding.Policy{Name: "partner-review", Version: "3"},
+		At: time.Date(2026, 6, 18, 14, 5, 0, 0, time.UTC),
+	}
+	text, err := e.Text()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(e.Subject())
+	fmt.Println(strings.SplitN(text, "\n", 2)[0])
+	back, err := onboarding.ParseLedgerEntry(text)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(back.Decision, back.Reason, back.Reviewer, back.At.Equal(e.At))
+	// Output:
+	// Onboarding decision: rejected (Cannot Contact)
+	// Rejected by Jane Doe (policy partner-review v3) on 2026-06-18T14:05:00Z.
+	// reject Cannot Contact Jane Doe true
 }

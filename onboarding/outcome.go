@@ -36,7 +36,10 @@ type StepName string
 
 // The steps of Approve and Reject.
 const (
-	StepReadLead        StepName = "read lead"
+	StepReadLead StepName = "read lead"
+	// StepLinkAccount sets the lead's parentaccountid to the existing
+	// account an approval goes into (ApproveOptions.ExistingAccountID).
+	StepLinkAccount     StepName = "link existing account"
 	StepQualify         StepName = "qualify lead"
 	StepReadOpportunity StepName = "read opportunity"
 	StepWin             StepName = "win opportunity"
@@ -92,6 +95,10 @@ type Step struct {
 	// e-mail address of the user StepUserNode added; empty for the other
 	// steps. It is not logged nor traced.
 	Subject string
+	// RequestIDs are the services' ids of the requests the step made
+	// (Dataverse's x-ms-service-request-id, Commerce's request id), in
+	// order, at most 16; for support cases and the ledger.
+	RequestIDs []string
 }
 
 // Outcome tells what Approve, Reject or Activate did, and every record it
@@ -116,6 +123,15 @@ type Outcome struct {
 	// Users are the partner's B2B users after Activate or RemoveUser,
 	// the Admin first; nil for the other workflows.
 	Users []User
+	// ExistingAccount tells that the request was approved into an account
+	// that existed before (ApproveOptions.ExistingAccountID): AccountID is
+	// that account, and qualifying created none.
+	ExistingAccount bool
+	// Ledger is the entry this run sent to the ledger (see LedgerSink);
+	// when an earlier run had recorded the decision, the ledger keeps that
+	// run's entry of the same ID. Nil when the ledger is off or the
+	// decision failed.
+	Ledger *LedgerEntry
 }
 
 // Resumed reports whether an earlier run had already carried out some of

@@ -33,6 +33,12 @@ type Request struct {
 	// (its originating lead is Lead); nil for an open or disqualified lead,
 	// or when Sales has no such opportunity.
 	Opportunity *sales.Opportunity
+	// Matches are the existing accounts that match the requester, those
+	// found by the most rules first, when Options.Duplicates is set: the
+	// evidence of a partner already known, to approve into
+	// (Verdict.AccountID) rather than creating a second account. Nil when
+	// none match, for an unfinished request, or when the search is off.
+	Matches []AccountMatch
 }
 
 // Pending streams the onboarding requests waiting for a decision, oldest
@@ -47,7 +53,10 @@ type Request struct {
 // Options.Companies), and a qualified lead its opportunity. Pages are read
 // lazily; for each group of 50 requests the prospects are read with one
 // query to Commerce, and the opportunities of the qualified leads among
-// them with one query to Sales.
+// them with one query to Sales; with Options.Duplicates, the existing
+// accounts matching them with one query to the accounts and one to the
+// contacts, and one more for the accounts of matching contacts the first
+// did not return (see Request.Matches).
 func (s *Service) Pending(ctx context.Context) iter.Seq2[*Request, error] {
 	return s.pending(ctx, s.commerce != nil)
 }
@@ -62,6 +71,12 @@ func (s *Service) pending(ctx context.Context, withProspects bool) iter.Seq2[*Re
 			yield(nil, d365.NewInputError("onboarding", "Options.PageSize", "is %d: it must not be negative", s.pageSize))
 			return
 		}
+		if s.dups != nil {
+			if _, _, err := s.dups.check(); err != nil {
+				yield(nil, err)
+				return
+			}
+		}
 		// Leads are held back in groups so that their prospects and
 		// opportunities are read with one query per group, not one
 		// request per lead.
@@ -73,6 +88,11 @@ func (s *Service) pending(ctx context.Context, withProspects bool) iter.Seq2[*Re
 			}
 			if withProspects {
 				if err := s.attachProspects(ctx, group); err != nil {
+					return yield(nil, err)
+				}
+			}
+			if s.dups != nil {
+				if err := s.attachMatches(ctx, group); err != nil {
 					return yield(nil, err)
 				}
 			}

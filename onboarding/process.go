@@ -16,6 +16,14 @@ type Verdict struct {
 	// Reason is the lead's status reason for a rejection (see
 	// RejectOptions.Reason); zero means the ProcessOptions' default.
 	Reason sales.LeadStatus
+	// AccountID approves into this existing account (one of
+	// Request.Matches) instead of creating one: see
+	// ApproveOptions.ExistingAccountID. uuid.Nil means the
+	// ProcessOptions' Approve option.
+	AccountID uuid.UUID
+	// Comment is recorded in the decision's ledger entry, such as why the
+	// policy decided so.
+	Comment string
 }
 
 // DecideFunc decides on one request. It is called for one request at a
@@ -42,6 +50,12 @@ type ProcessOptions struct {
 	// Progress, when set, is called after each request is settled, one
 	// call at a time.
 	Progress func(Progress)
+	// Policy and Reviewer are recorded in the ledger entry of every
+	// decision (and skip); with a Reviewer's ObjectID the decisions are
+	// made on the reviewer's behalf. They replace those of Approve and
+	// Reject when set.
+	Policy   Policy
+	Reviewer *Reviewer
 }
 
 // Progress reports one settled request and the counts so far.
@@ -74,6 +88,22 @@ type Failure struct {
 	Err      error
 }
 
+// attribution returns the reviewer, policy, comment and evidence of a
+// decision of Process: those of the ProcessOptions and the verdict, over
+// those of the decision's options.
+func (o *ProcessOptions) attribution(r *Reviewer, p Policy, comment string, req *Request, v Verdict) (*Reviewer, Policy, string, []AccountMatch) {
+	if o.Reviewer != nil {
+		r = o.Reviewer
+	}
+	if o.Policy != (Policy{}) {
+		p = o.Policy
+	}
+	if v.Comment != "" {
+		comment = v.Comment
+	}
+	return r, p, comment, req.Matches
+}
+
 // Process walks the pending requests, asks decide about each, and applies
 // the decisions with bounded concurrency. One failed decision does not stop
 // the others: it is counted, reported through Progress and listed in the
@@ -85,6 +115,10 @@ type Failure struct {
 // its opportunity; see Request.Unfinished) is finished with that decision,
 // without asking decide, and counted in Summary.Resumed. Running Process
 // again after a failure therefore finishes the work left half done.
+//
+// Every decision, skips included, is recorded in the ledger (see
+// Options.Ledger) with ProcessOptions.Policy and Reviewer; a skip whose
+// entry could not be recorded counts as failed.
 func (s *Service) Process(ctx context.Context, decide DecideFunc, o *ProcessOptions) (*Summary, error) {
 	if decide == nil {
 		return nil, d365.NewInputError("onboarding: Process", "decide", "is nil")
@@ -132,7 +166,15 @@ func (s *Service) Process(ctx context.Context, decide DecideFunc, o *ProcessOpti
 		var err error
 		switch v.Decision {
 		case Approve:
-			out, err = s.Approve(ctx, req.Lead.ID, o.Approve)
+			ao := ApproveOptions{}
+			if o.Approve != nil {
+				ao = *o.Approve
+			}
+			if v.AccountID != uuid.Nil {
+				ao.ExistingAccountID = v.AccountID
+			}
+			ao.Reviewer, ao.Policy, ao.Comment, ao.Matches = o.attribution(ao.Reviewer, ao.Policy, ao.Comment, req, v)
+			out, err = s.Approve(ctx, req.Lead.ID, &ao)
 		case Reject:
 			ro := RejectOptions{}
 			if o.Reject != nil {
@@ -141,6 +183,7 @@ func (s *Service) Process(ctx context.Context, decide DecideFunc, o *ProcessOpti
 			if v.Reason != 0 {
 				ro.Reason = v.Reason
 			}
+			ro.Reviewer, ro.Policy, ro.Comment, ro.Matches = o.attribution(ro.Reviewer, ro.Policy, ro.Comment, req, v)
 			out, err = s.Reject(ctx, req.Lead.ID, &ro)
 		}
 		settle(Progress{Request: req, Verdict: v, Outcome: out, Err: err})
@@ -169,7 +212,10 @@ func (s *Service) Process(ctx context.Context, decide DecideFunc, o *ProcessOpti
 			break
 		}
 		if v.Decision != Approve && v.Decision != Reject {
-			settle(Progress{Request: req, Verdict: Verdict{Decision: Skip}})
+			sk := Verdict{Decision: Skip, Comment: v.Comment}
+			rv, pol, comment, matches := o.attribution(nil, Policy{}, "", req, sk)
+			_, err := s.Skip(ctx, req.Lead.ID, &SkipOptions{Reviewer: rv, Policy: pol, Comment: comment, Matches: matches})
+			settle(Progress{Request: req, Verdict: sk, Err: err})
 		} else {
 			select {
 			case sema <- struct{}{}:

@@ -26,6 +26,13 @@ type RejectOptions struct {
 	// Confirm, when set, waits until Commerce shows the prospect
 	// Rejected. Nil does not wait.
 	Confirm *ConfirmOptions
+	// Reviewer, Policy, Comment and Matches are recorded in the ledger
+	// as for ApproveOptions; with a Reviewer's ObjectID the decision's
+	// Dataverse writes are made on the reviewer's behalf.
+	Reviewer *Reviewer
+	Policy   Policy
+	Comment  string
+	Matches  []AccountMatch
 }
 
 // Reject turns the onboarding request down: it disqualifies the lead, or,
@@ -35,24 +42,41 @@ type RejectOptions struct {
 // Reject resumes where an earlier run stopped; rejecting an approved request
 // (its opportunity won) returns a *ConflictError. The Outcome is returned
 // even with an error.
+//
+// When it succeeds, Reject records the decision in the ledger, as Approve
+// does.
 func (s *Service) Reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions) (*Outcome, error) {
-	return s.tel.decide(ctx, Reject, func(ctx context.Context) (*Outcome, error) { return s.reject(ctx, leadID, o) })
-}
-
-func (s *Service) reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions) (*Outcome, error) {
 	if o == nil {
 		o = &RejectOptions{}
 	}
-	reason := o.Reason
+	a := attribution{reviewer: o.Reviewer, policy: o.Policy, comment: o.Comment, matches: o.Matches}
+	reason, loseAs := o.reasons()
+	return s.decision(ctx, Reject, a, func(out *Outcome) string {
+		for _, st := range out.Steps {
+			if st.Name == StepLose {
+				return loseAs.String()
+			}
+		}
+		return reason.String()
+	}, func(ctx context.Context) (*Outcome, error) { return s.reject(ctx, leadID, o) })
+}
+
+// reasons returns the status reasons of a rejection, defaults applied.
+func (o *RejectOptions) reasons() (sales.LeadStatus, sales.OpportunityStatus) {
+	reason, loseAs := o.Reason, o.LoseAs
 	if reason == 0 {
 		reason = sales.LeadStatusNoLongerInterested
 	}
-	if reason.State() != sales.LeadStateDisqualified {
-		return &Outcome{LeadID: leadID, Decision: Reject}, d365.NewInputError("onboarding: Reject", "RejectOptions.Reason", "%s is not a reason to disqualify a lead (Lost, CannotContact, NoLongerInterested, Canceled)", reason)
-	}
-	loseAs := o.LoseAs
 	if loseAs == 0 {
 		loseAs = sales.OpportunityStatusCanceled
+	}
+	return reason, loseAs
+}
+
+func (s *Service) reject(ctx context.Context, leadID uuid.UUID, o *RejectOptions) (*Outcome, error) {
+	reason, loseAs := o.reasons()
+	if reason.State() != sales.LeadStateDisqualified {
+		return &Outcome{LeadID: leadID, Decision: Reject}, d365.NewInputError("onboarding: Reject", "RejectOptions.Reason", "%s is not a reason to disqualify a lead (Lost, CannotContact, NoLongerInterested, Canceled)", reason)
 	}
 	if loseAs != sales.OpportunityStatusCanceled && loseAs != sales.OpportunityStatusOutSold {
 		return &Outcome{LeadID: leadID, Decision: Reject}, d365.NewInputError("onboarding: Reject", "RejectOptions.LoseAs", "%s is not Canceled or OutSold", loseAs)

@@ -45,6 +45,14 @@ type Options struct {
 	// MeterProvider, when set, receives the counter
 	// d365.onboarding.decisions. Nil means no metrics.
 	MeterProvider metric.MeterProvider
+	// Ledger receives an entry for every Approve, Reject and Skip (see
+	// LedgerEntry); nil means NoteLedger over the Sales client (a note on
+	// the lead), NoLedger turns the ledger off.
+	Ledger LedgerSink
+	// Duplicates, when set, makes Pending and Process look for existing
+	// accounts that match each request (see Request.Matches). Nil looks
+	// for none.
+	Duplicates *DuplicateOptions
 }
 
 // Service runs the onboarding workflows. It is safe for concurrent use.
@@ -56,6 +64,8 @@ type Service struct {
 	cos      *companies
 	pageSize int
 	tel      *telemetry // nil when telemetry is off
+	ledger   LedgerSink
+	dups     *DuplicateOptions
 }
 
 // errNoSales is returned by every method of a Service made without a Sales
@@ -70,7 +80,10 @@ func New(s *sales.Client, c *commerce.Client, o *Options) *Service {
 		o = &Options{}
 	}
 	svc := &Service{sales: s, commerce: c, log: o.Logger, onStep: o.OnStep, pageSize: o.PageSize,
-		tel: newTelemetry(o.TracerProvider, o.MeterProvider)}
+		tel: newTelemetry(o.TracerProvider, o.MeterProvider), ledger: o.Ledger, dups: o.Duplicates}
+	if svc.ledger == nil {
+		svc.ledger = NoteLedger(s)
+	}
 	if svc.log == nil {
 		svc.log = slog.New(slog.DiscardHandler)
 	}
@@ -99,7 +112,8 @@ func (s *Service) step(ctx context.Context, out *Outcome, name StepName, status 
 
 // stepOf records a finished step taken on subject (see Step.Subject).
 func (s *Service) stepOf(ctx context.Context, out *Outcome, name StepName, subject string, status StepStatus, start time.Time, err error) {
-	st := Step{Name: name, Status: status, Duration: time.Since(start), Subject: subject}
+	st := Step{Name: name, Status: status, Duration: time.Since(start), Subject: subject,
+		RequestIDs: takeRequestIDs(ctx)}
 	if err != nil {
 		st.Err = err.Error()
 	}

@@ -26,6 +26,13 @@ type QualifyOptions struct {
 	CustomerAccountID uuid.UUID
 	// SourceCampaignID is the campaign the lead came from (SourceCampaignId).
 	SourceCampaignID uuid.UUID
+	// DetectDuplicates sends SuppressDuplicateDetection false: the records
+	// QualifyLead creates are checked against the organization's duplicate
+	// detection rules, and a duplicate fails the action. The default sends
+	// nothing (the service suppresses detection). To qualify into an
+	// existing account instead of creating one, set SkipAccount and
+	// CustomerAccountID.
+	DetectDuplicates bool
 }
 
 // QualifyResult holds the ids of the records Qualify created; uuid.Nil for
@@ -70,6 +77,9 @@ func (s *LeadService) Qualify(ctx context.Context, id uuid.UUID, o *QualifyOptio
 	}
 	if o.SourceCampaignID != uuid.Nil {
 		body["SourceCampaignId"] = entityRef("campaign", o.SourceCampaignID)
+	}
+	if o.DetectDuplicates {
+		body["SuppressDuplicateDetection"] = false
 	}
 	resp, err := s.c.od.Do(ctx, &odata.Request{Method: http.MethodPost, Path: p + "/Microsoft.Dynamics.CRM.QualifyLead", Body: body})
 	if err != nil {

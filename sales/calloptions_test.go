@@ -25,6 +25,11 @@ func TestCallOptionsOnEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
+	for name, oid := range map[string]string{"Alice": "a1a1a1a1-0000-4000-8000-000000000001", "Bob": "b2b2b2b2-0000-4000-8000-000000000002"} {
+		if _, err := srv.AddUser(name, oid); err != nil {
+			t.Fatal(err)
+		}
+	}
 	alice := d365.WithCallOptions(ctx, d365.CallOptions{CallerObjectID: "a1a1a1a1-0000-4000-8000-000000000001", Tag: "review"})
 	bob := d365.WithCallOptions(ctx, d365.CallOptions{
 		CallerObjectID: "b2b2b2b2-0000-4000-8000-000000000002", BypassCustomPluginExecution: true,
@@ -82,6 +87,12 @@ func Example_impersonationPerCall() {
 		log.Fatal(err)
 	}
 	reviewers := []string{"a1a1a1a1-0000-4000-8000-000000000001", "b2b2b2b2-0000-4000-8000-000000000002"}
+	for i, oid := range reviewers {
+		// The emulator, like Dataverse, knows the users it acts for.
+		if _, err := srv.AddUser(fmt.Sprintf("Reviewer %d", i+1), oid); err != nil {
+			log.Fatal(err)
+		}
+	}
 	for i, oid := range reviewers {
 		ctx := d365.WithCallOptions(context.Background(), d365.CallOptions{CallerObjectID: oid})
 		if _, err := c.Leads.Create(ctx, &sales.Lead{Subject: fmt.Sprintf("Reviewed lead %d", i+1), LastName: "Review"}); err != nil {

@@ -153,7 +153,11 @@
 //     Lost: refused (400 0x80100005, use WinOpportunity/LoseOpportunity).
 //   - QualifyLead: CreateAccount, CreateContact, CreateOpportunity and Status
 //     required (400 0x80040203 when missing), Status of LeadState.Qualified
-//     (400 0x8004431a), OpportunityCurrencyId, OpportunityCustomerId,
+//     (400 0x8004431a), OpportunityCurrencyId, OpportunityCustomerId (an
+//     existing account or contact: the opportunity's customer, and with
+//     CreateAccount false no account is created and the new contact's
+//     company is the lead's parentaccountid; another type, or no such
+//     record: refused, 400 0x80048d19 / 404 0x80040217),
 //     SourceCampaignId (the opportunity's _campaignid_value; campaigns are
 //     not in the emulator, so the id is not checked): supported; an unknown
 //     parameter: refused (400 0x80048d19); ProcessInstanceId,
@@ -168,8 +172,11 @@
 //     Microsoft.Dynamics.CRM.-qualified action the emulator lacks: 501.
 //   - Headers: Prefer return=representation, odata.include-annotations,
 //     odata.maxpagesize, odata.continue-on-error, odata.track-changes,
-//     If-Match, If-None-Match, CallerObjectId/MSCRMCallerID (counted by the
-//     limits; records are still written as the one user), Consistency,
+//     If-Match, If-None-Match, CallerObjectId/MSCRMCallerID (impersonation of
+//     a user added with Server.AddUser: createdby, modifiedby and ownerid
+//     of that user, createdonbehalfby/modifiedonbehalfby of the calling
+//     one, WhoAmI answers it, counted per user by the limits; an unknown
+//     user is refused, 404 0x80040217), Consistency,
 //     MSCRM.SuppressDuplicateDetection: true: supported; any other MSCRM.*
 //     header, MSCRM.SuppressDuplicateDetection: false, Prefer: respond-async
 //     or an unknown preference: 501.

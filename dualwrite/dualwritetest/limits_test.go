@@ -16,6 +16,9 @@ import (
 func TestRequestLimit(t *testing.T) {
 	s := NewServer(&Options{Limits: &Limits{Requests: 3, Window: 90 * time.Second}})
 	defer s.Close()
+	if _, err := s.AddUser("Other User", "00000000-0000-0000-0000-00000000beef"); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 3; i++ {
 		r := call(t, "GET", api(s)+"leads", nil).want(t, 200)
 		if got, want := r.header.Get("x-ms-ratelimit-burst-remaining-xrm-requests"), fmt.Sprint(2-i); got != want {

@@ -8,6 +8,18 @@
 // requests waiting; see examples/internal/setup for real services.
 // At each request, type a (approve), r (reject, then the number of a
 // reason), s (skip: it stays pending) or q (quit).
+//
+// Every decision, skips included, is recorded in the decision ledger: a
+// note on the lead, created on the reviewer's behalf so that Dataverse's
+// createdby names them. Name the reviewer with -reviewer (or
+// D365_REVIEWER) and give their Microsoft Entra ID object id with
+// -reviewer-oid (or D365_REVIEWER_OID); without an object id the notes are
+// created by the application and name the reviewer in their text only. On
+// the emulator the reviewer defaults to a demonstration user.
+//
+// A request from a company Sales already has an account for (same email
+// domain, web site or name) shows the matching accounts, and approving it
+// adds the requester to the first one instead of creating a second account.
 package main
 
 import (
@@ -24,7 +36,47 @@ import (
 	"github.com/b2bflow/d365/examples/internal/setup"
 	"github.com/b2bflow/d365/onboarding"
 	"github.com/b2bflow/d365/sales"
+	"github.com/google/uuid"
 )
+
+var (
+	reviewerName = flag.String("reviewer", os.Getenv("D365_REVIEWER"), "your name, recorded in the ledger of each decision")
+	reviewerOID  = flag.String("reviewer-oid", os.Getenv("D365_REVIEWER_OID"), "your Microsoft Entra ID object id: the decisions are made on your behalf (CallerObjectId)")
+)
+
+// demoReviewer is the emulator's reviewer when none is given.
+const demoReviewer, demoReviewerOID = "Demo Reviewer", "3c9d5e7f-1a2b-4c3d-8e9f-0a1b2c3d4e5f"
+
+// reviewer returns the reviewer of the session, adding the demonstration
+// user to the emulator when none is given there.
+func reviewer(env *setup.Env) (*onboarding.Reviewer, error) {
+	name, oid := *reviewerName, strings.TrimSpace(*reviewerOID)
+	if env.Emulator != nil && name == "" && oid == "" {
+		name, oid = demoReviewer, demoReviewerOID
+	}
+	r := &onboarding.Reviewer{Name: name}
+	if oid != "" {
+		id, err := uuid.Parse(oid)
+		if err != nil {
+			return nil, fmt.Errorf("-reviewer-oid %q is not a GUID: give your Microsoft Entra ID object id", oid)
+		}
+		r.ObjectID = id
+		if env.Emulator != nil {
+			// The emulator, like Dataverse, acts only for users it has.
+			if _, err := env.Emulator.AddUser(name, id.String()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if r.Name == "" && r.ObjectID == uuid.Nil {
+		if u := os.Getenv("USER"); u != "" {
+			r.Name = u
+		} else {
+			return nil, errors.New("name the reviewer with -reviewer (and -reviewer-oid): the ledger records who decided")
+		}
+	}
+	return r, nil
+}
 
 func main() {
 	flag.Usage = func() {
@@ -69,7 +121,17 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 			}
 		}
 	}
-	svc := onboarding.New(env.Sales, env.Commerce, nil)
+	rv, err := reviewer(env)
+	if err != nil {
+		return err
+	}
+	if rv.ObjectID != uuid.Nil {
+		fmt.Fprintf(w, "Reviewing as %s: decisions are made on your behalf and recorded on each lead's timeline.\n", rv)
+	} else {
+		fmt.Fprintf(w, "Reviewing as %s (no -reviewer-oid: the ledger names you, Dataverse's createdby names the application).\n", rv)
+	}
+	policy := onboarding.Policy{Name: "examples/review", Version: "1"}
+	svc := onboarding.New(env.Sales, env.Commerce, &onboarding.Options{Duplicates: &onboarding.DuplicateOptions{}})
 	var queue []*onboarding.Request
 	for r, err := range svc.Pending(ctx) {
 		if err != nil {
@@ -99,7 +161,12 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 		var out *onboarding.Outcome
 		switch answer {
 		case "a":
-			out, err = svc.Approve(ctx, r.Lead.ID, &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}})
+			ao := &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}, Reviewer: rv, Policy: policy, Matches: r.Matches}
+			if len(r.Matches) > 0 {
+				ao.ExistingAccountID = r.Matches[0].AccountID
+				fmt.Fprintf(w, "Approving into the existing account %s.\n", r.Matches[0].Name)
+			}
+			out, err = svc.Approve(ctx, r.Lead.ID, ao)
 		case "r":
 			for n, reason := range reasons {
 				fmt.Fprintf(w, "  %d. %s\n", n+1, reason)
@@ -111,10 +178,15 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 				fmt.Fprintln(w, "No such reason.")
 				goto prompt
 			}
-			out, err = svc.Reject(ctx, r.Lead.ID, &onboarding.RejectOptions{Reason: reasons[n-1], Confirm: &onboarding.ConfirmOptions{}})
+			out, err = svc.Reject(ctx, r.Lead.ID, &onboarding.RejectOptions{Reason: reasons[n-1], Confirm: &onboarding.ConfirmOptions{},
+				Reviewer: rv, Policy: policy, Matches: r.Matches})
 		case "s":
-			fmt.Fprintln(w, "Skipped.")
 			left++
+			if _, err := svc.Skip(ctx, r.Lead.ID, &onboarding.SkipOptions{Reviewer: rv, Policy: policy, Matches: r.Matches}); err != nil {
+				fmt.Fprintf(w, "Skipped, but not recorded in the ledger: %v\n", err)
+				continue
+			}
+			fmt.Fprintln(w, "Skipped.")
 			continue
 		default:
 			fmt.Fprintf(w, "Unknown answer %q: type a, r, s or q.\n", answer)
@@ -136,6 +208,9 @@ func run(ctx context.Context, in io.Reader, w io.Writer) error {
 				}
 			}
 			fmt.Fprintln(w, ".")
+			if out.Ledger != nil {
+				fmt.Fprintf(w, "Recorded on the lead's timeline: %q by %s.\n", out.Ledger.Subject(), rv)
+			}
 		}
 	}
 	if left > 0 {
@@ -165,6 +240,9 @@ func show(ctx context.Context, w io.Writer, s *sales.Client, n, total int, r *on
 	}
 	if l.Description != "" {
 		fmt.Fprintf(w, "  comments   %s\n", l.Description)
+	}
+	for _, m := range r.Matches {
+		fmt.Fprintf(w, "  existing   account %s %s (%s)\n", m.Name, m.AccountNumber, strings.Join(m.Rules, ", "))
 	}
 	for note, err := range s.Notes.ForLead(ctx, l.ID) {
 		if err != nil {

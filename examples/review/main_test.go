@@ -81,3 +81,25 @@ func TestReviewHelp(t *testing.T) {
 		t.Errorf("review -h printed:\n%s", out)
 	}
 }
+
+// The reviewer is recorded: the session acts as the emulator's
+// demonstration user, and each decision's ledger note names them (that
+// the note's createdby is the reviewer is held by the onboarding tests,
+// TestLedgerNoteOfEachDecision).
+func TestReviewRecordsTheReviewer(t *testing.T) {
+	t.Setenv("D365_SALES_URL", "")
+	var out bytes.Buffer
+	if err := run(context.Background(), strings.NewReader("a\ns\nr\n2\n"), &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"Reviewing as Demo Reviewer: decisions are made on your behalf",
+		`Recorded on the lead's timeline: "Onboarding decision: approved" by Demo Reviewer.`,
+		`Recorded on the lead's timeline: "Onboarding decision: rejected (Cannot Contact)" by Demo Reviewer.`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
+	}
+}

@@ -257,6 +257,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 		return nil, c.failure(ctx, st, err)
 	}
 	defer resp.Body.Close()
+	reportResponse(ctx, st, resp)
 	if resp.StatusCode >= 400 && !r.rawErrors {
 		return nil, c.statusError(ctx, st, resp, readErrorBody(resp))
 	}

@@ -72,6 +72,12 @@ func (s *Service) qualifyLead(d *request, leads *table, id string, found bool) {
 			"telephone1": lead["telephone1"], "originatingleadid@odata.bind": leadBind}
 		if accountID != "" {
 			c["parentcustomerid_account@odata.bind"] = Bind("accounts", accountID)
+		} else if existing, ok := lead["_parentaccountid_value"].(string); ok && existing != "" {
+			// The lead's existing account (parentaccountid, "Existing
+			// Account" on the lead form) becomes the contact's company
+			// when no account is created (an inference: the action
+			// reference does not say).
+			c["parentcustomerid_account@odata.bind"] = Bind("accounts", existing)
 		}
 		if err := s.writeSynced(t, contacts, contactID, nil, c); err != nil {
 			fail(err)
@@ -90,13 +96,11 @@ func (s *Service) qualifyLead(d *request, leads *table, id string, found bool) {
 		} else if cid, ok := lead["_transactioncurrencyid_value"].(string); ok {
 			o["transactioncurrencyid@odata.bind"] = Bind("transactioncurrencies", cid)
 		}
-		if cust, ok := body["OpportunityCustomerId"].(map[string]any); ok {
-			if v, ok := cust["accountid"]; ok {
-				o["customerid_account@odata.bind"] = Bind("accounts", str(v))
-				o["parentaccountid@odata.bind"] = Bind("accounts", str(v))
-			} else if v, ok := cust["contactid"]; ok {
-				o["customerid_contact@odata.bind"] = Bind("contacts", str(v))
-			}
+		if logical, cid := customerRef(body["OpportunityCustomerId"]); logical == "account" {
+			o["customerid_account@odata.bind"] = Bind("accounts", cid)
+			o["parentaccountid@odata.bind"] = Bind("accounts", cid)
+		} else if logical == "contact" {
+			o["customerid_contact@odata.bind"] = Bind("contacts", cid)
 		} else if accountID != "" {
 			o["customerid_account@odata.bind"] = Bind("accounts", accountID)
 			o["parentaccountid@odata.bind"] = Bind("accounts", accountID)
@@ -184,6 +188,17 @@ func (s *Service) qualifyParams(d *request, body map[string]any) (int, bool) {
 		d.writeError(http.StatusBadRequest, "0x80048d19", fmt.Sprintf("QualifyLead's SourceCampaignId must be {\"@odata.type\":\"Microsoft.Dynamics.CRM.campaign\",\"campaignid\":\"<guid>\"}, not %v.", c))
 		return 0, false
 	}
+	if c, ok := body["OpportunityCustomerId"]; ok && c != nil {
+		logical, id := customerRef(c)
+		if logical == "" {
+			d.writeError(http.StatusBadRequest, "0x80048d19", fmt.Sprintf("QualifyLead's OpportunityCustomerId must be {\"@odata.type\":\"Microsoft.Dynamics.CRM.account\",\"accountid\":\"<guid>\"} or a contact, not %v.", c))
+			return 0, false
+		}
+		if s.Store.Dataverse(logical).Get(id) == nil {
+			d.writeError(http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", logical, id))
+			return 0, false
+		}
+	}
 	if c, ok := body["ProcessInstanceId"]; ok && c != nil {
 		d.unimplemented("QualifyLead's ProcessInstanceId (business process flows are not in the emulator)")
 		return 0, false
@@ -193,6 +208,26 @@ func (s *Service) qualifyParams(d *request, body map[string]any) (int, bool) {
 		return 0, false
 	}
 	return status, true
+}
+
+// customerRef returns the table ("account" or "contact") and id of
+// QualifyLead's OpportunityCustomerId, "" when it is neither or its id is no
+// GUID. The @odata.type, when given, must name the table of the id.
+func customerRef(v any) (logical, id string) {
+	c, _ := v.(map[string]any)
+	typ := strings.TrimPrefix(strings.TrimPrefix(str(c["@odata.type"]), "#"), "Microsoft.Dynamics.CRM.")
+	for _, t := range []string{"account", "contact"} {
+		raw, ok := c[t+"id"]
+		if !ok || (typ != "" && typ != t) {
+			continue
+		}
+		u, err := uuid.Parse(str(raw))
+		if err != nil {
+			return "", ""
+		}
+		return t, u.String()
+	}
+	return "", ""
 }
 
 // campaignID returns the campaignid of QualifyLead's SourceCampaignId, ""

@@ -113,7 +113,7 @@ func (s *Service) serviceDocument(d *request) {
 func (s *Service) whoAmI(d *request) {
 	wire.WriteJSON(d.w, http.StatusOK, map[string]any{
 		"@odata.context": d.base + "$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
-		"BusinessUnitId": s.BusinessUnitID, "UserId": s.UserID, "OrganizationId": s.OrganizationID,
+		"BusinessUnitId": s.BusinessUnitID, "UserId": s.actingUser(), "OrganizationId": s.OrganizationID,
 	})
 }
 

@@ -22,20 +22,25 @@ const formattedValue = "@OData.Community.Display.V1.FormattedValue"
 
 // systemColumns sets the ownership and audit lookups a new record gets, for
 // the columns its table declares: createdby, modifiedby, ownerid and
-// owninguser (the emulator's user) and owningbusinessunit.
+// owninguser (the emulator's user, or the impersonated one, with
+// createdonbehalfby the emulator's) and owningbusinessunit.
 func (s *Service) systemColumns(st *schema.Table, rec record) {
 	if st == nil || s.UserID == "" {
 		return
 	}
 	has := func(c string) bool { _, ok := st.Column(c); return ok }
+	user := s.actingUser()
 	for _, c := range []string{"createdby", "modifiedby"} {
 		if has(c) {
-			setLookup(rec, c, c, "systemuser", s.UserID)
+			setLookup(rec, c, c, "systemuser", user)
 		}
+	}
+	if caller := s.onBehalf(); caller != "" && has("createdonbehalfby") {
+		setLookup(rec, "createdonbehalfby", "createdonbehalfby", "systemuser", caller)
 	}
 	if has("ownerid") {
 		if _, ok := rec["_ownerid_value"]; !ok {
-			setLookup(rec, "ownerid", "ownerid", "systemuser", s.UserID)
+			setLookup(rec, "ownerid", "ownerid", "systemuser", user)
 		}
 		if has("owninguser") && rec["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"] == "systemuser" {
 			setLookup(rec, "owninguser", "owninguser", "systemuser", str(rec["_ownerid_value"]))

@@ -132,7 +132,16 @@ func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map
 	rec["modifiedon"] = store.Stamp(t.Now)
 	if st != nil {
 		if _, ok := st.Column("modifiedby"); ok {
-			setLookup(rec, "modifiedby", "modifiedby", "systemuser", s.UserID)
+			setLookup(rec, "modifiedby", "modifiedby", "systemuser", s.actingUser())
+		}
+		if _, ok := st.Column("modifiedonbehalfby"); ok {
+			if caller := s.onBehalf(); caller != "" {
+				setLookup(rec, "modifiedonbehalfby", "modifiedonbehalfby", "systemuser", caller)
+			} else {
+				delete(rec, "_modifiedonbehalfby_value")
+				delete(rec, "_modifiedonbehalfby_value@Microsoft.Dynamics.CRM.lookuplogicalname")
+				delete(rec, "_modifiedonbehalfby_value@Microsoft.Dynamics.CRM.associatednavigationproperty")
+			}
 		}
 	}
 	if tb.Logical == "lead" || tb.Logical == "contact" {

@@ -56,6 +56,10 @@ type Service struct {
 	// CustomAPIs are the custom APIs tests register, by unique name
 	// (customapi.go).
 	CustomAPIs map[string]CustomAPIFunc
+
+	// actor is the user the request being served impersonates, "" for
+	// none (impersonate.go).
+	actor string
 }
 
 type (
@@ -117,6 +121,11 @@ func (s *Service) route(w http.ResponseWriter, r *http.Request) {
 	if !d.checkHeaders() {
 		return
 	}
+	restore, ok := s.impersonate(d)
+	if !ok {
+		return
+	}
+	defer restore()
 	if d.annotations() {
 		w.Header().Add("Preference-Applied", "odata.include-annotations="+d.annotationPreference())
 	}
