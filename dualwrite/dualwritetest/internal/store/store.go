@@ -371,9 +371,10 @@ func (st *memory) Restore(sn *Snapshot) {
 
 // Clone returns a shallow copy of a record.
 func Clone(r Record) Record {
-	c := make(Record, len(r))
-	maps.Copy(c, r)
-	return c
+	if r == nil {
+		return Record{}
+	}
+	return maps.Clone(r)
 }
 
 // Text returns a value as text: a string as it is, nil as "", anything

@@ -5,7 +5,6 @@
 package wire
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Error is an error with the status and code (Dataverse's hexadecimal
@@ -39,20 +39,37 @@ func BadRequest(code, format string, args ...any) *Error {
 // WriteJSON answers status with v as JSON (HTML characters left as they
 // are) and the OData headers.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	writeJSON(w, status, func(buf []byte) ([]byte, error) { return AppendJSON(buf, v) })
+}
+
+// WriteMembers answers status with the JSON object of ms, as WriteJSON
+// answers the map holding them (see AppendMembers).
+func WriteMembers(w http.ResponseWriter, status int, ms []Member) {
+	writeJSON(w, status, func(buf []byte) ([]byte, error) { return AppendMembers(buf, ms) })
+}
+
+func writeJSON(w http.ResponseWriter, status int, enc func([]byte) ([]byte, error)) {
+	bp := bufPool.Get().(*[]byte)
+	buf, err := enc((*bp)[:0])
+	if err != nil {
 		status = http.StatusInternalServerError
-		buf.Reset()
-		fmt.Fprintf(&buf, `{"error":{"code":"0x80040216","message":%q}}`, err.Error())
+		buf = fmt.Appendf(buf[:0], `{"error":{"code":"0x80040216","message":%q}}`, err.Error())
+	} else {
+		buf = append(buf, '\n')
 	}
 	h := w.Header()
 	h.Set("OData-Version", "4.0")
 	h.Set("Content-Type", "application/json; odata.metadata=minimal")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(buf)
+	if cap(buf) <= 1<<20 { // keep no page-sized buffers
+		*bp = buf[:0]
+		bufPool.Put(bp)
+	}
 }
+
+// bufPool holds the buffers WriteJSON encodes into.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // NoContent answers 204 with the OData headers.
 func NoContent(w http.ResponseWriter) {
