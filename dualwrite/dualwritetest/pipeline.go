@@ -181,13 +181,23 @@ func hijackClose(w http.ResponseWriter) {
 // loggedHeaders returns the headers of h that Request.Header logs.
 func loggedHeaders(h http.Header) http.Header {
 	var out http.Header
-	for _, name := range []string{"CallerObjectId", "MSCRM.BypassCustomPluginExecution", "MSCRM.BypassBusinessLogicExecution", "MSCRM.SuppressDuplicateDetection"} {
-		if vs := h.Values(name); len(vs) > 0 {
+	for _, key := range loggedHeaderKeys {
+		if vs := h[key]; len(vs) > 0 {
 			if out == nil {
 				out = http.Header{}
 			}
-			out[http.CanonicalHeaderKey(name)] = append([]string(nil), vs...)
+			out[key] = append([]string(nil), vs...)
 		}
 	}
 	return out
 }
+
+// loggedHeaderKeys are the canonical keys of the headers loggedHeaders
+// keeps, made canonical once.
+var loggedHeaderKeys = func() []string {
+	var keys []string
+	for _, name := range []string{"CallerObjectId", "MSCRM.BypassCustomPluginExecution", "MSCRM.BypassBusinessLogicExecution", "MSCRM.SuppressDuplicateDetection"} {
+		keys = append(keys, http.CanonicalHeaderKey(name))
+	}
+	return keys
+}()

@@ -211,10 +211,26 @@ func navAttribute(nav, targetLogical string) string {
 }
 
 func setLookup(rec record, attr, nav, logical, id string) {
-	col := "_" + attr + "_value"
-	rec[col] = id
-	rec[col+"@Microsoft.Dynamics.CRM.lookuplogicalname"] = logical
-	rec[col+"@Microsoft.Dynamics.CRM.associatednavigationproperty"] = nav
+	n := lookupNames(attr)
+	rec[n.value] = id
+	rec[n.logicalName] = logical
+	rec[n.navigation] = nav
+}
+
+// lookupNames returns the names of the lookup property of a lookup column
+// (attr "parentaccountid": "_parentaccountid_value") and of its
+// annotations, cached as annotationNames caches them.
+func lookupNames(attr string) *annotated {
+	if n, ok := lookupAttrNames.Load(attr); ok {
+		return n.(*annotated)
+	}
+	n := annotationNames("_" + attr + "_value")
+	if annotatedNamesCount.Load() < maxAnnotatedNames {
+		if _, loaded := lookupAttrNames.LoadOrStore(attr, n); !loaded {
+			annotatedNamesCount.Add(1)
+		}
+	}
+	return n
 }
 
 // resolveDotted sets a lookup from a dual-write dotted name such as
@@ -354,15 +370,15 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 
 // annotated holds the names of a column's annotations.
 type annotated struct {
-	formatted, logicalName, navigation string
+	value, formatted, logicalName, navigation string
 }
 
 // annotatedNames caches annotated by column name, up to
 // maxAnnotatedNames of them: the names are built once per column, not once
 // per record read.
 var (
-	annotatedNames      sync.Map
-	annotatedNamesCount atomic.Int64
+	annotatedNames, lookupAttrNames sync.Map
+	annotatedNamesCount             atomic.Int64
 )
 
 const maxAnnotatedNames = 20000
@@ -372,6 +388,7 @@ func annotationNames(col string) *annotated {
 		return n.(*annotated)
 	}
 	n := &annotated{
+		value:       col,
 		formatted:   col + formattedValue,
 		logicalName: col + "@Microsoft.Dynamics.CRM.lookuplogicalname",
 		navigation:  col + "@Microsoft.Dynamics.CRM.associatednavigationproperty",

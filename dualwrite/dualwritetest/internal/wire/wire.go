@@ -5,7 +5,6 @@
 package wire
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -75,17 +74,6 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &
 func NoContent(w http.ResponseWriter) {
 	w.Header().Set("OData-Version", "4.0")
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// ReadBody decodes a JSON object body, numbers kept as json.Number.
-func ReadBody(r *http.Request) (map[string]any, error) {
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("the request body is not a JSON object: %v", err)
-	}
-	return m, nil
 }
 
 // SplitSegment splits "leads(<key>)/tail" into its parts. The key ends at
