@@ -34,6 +34,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,8 +74,22 @@ func main() {
 		node   = flag.String("node", "node", "the Node.js executable")
 		window = flag.Duration("limit-window", 10*time.Second, "the service protection window of the limits workload")
 		limit  = flag.Int("limit-requests", 300, "requests per window of the limits workload")
+		prof   = flag.String("cpuprofile", "", "write a CPU profile of this process (the d365 side) to this file")
 	)
 	flag.Parse()
+	if *prof != "" && *serve == "" {
+		f, err := os.Create(*prof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "peer:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "peer:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if *serve != "" {
 		if err := serveRole(*serve, *limit, *window); err != nil {
 			fmt.Fprintln(os.Stderr, "peer:", err)
@@ -83,6 +98,7 @@ func main() {
 		return
 	}
 	if err := run(*rounds, *scale, *only, *node, *limit, *window); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "peer:", err)
 		os.Exit(1)
 	}
