@@ -216,15 +216,10 @@ func (d *request) annotationPreference() string {
 	return `"*"`
 }
 
-// wantAnnotation says whether the request's odata.include-annotations
-// asks for an annotation term: "*", the term itself, or a pattern such as
+// wantAnnotation says whether the patterns of an odata.include-annotations
+// preference (its value split at the commas) ask for an annotation term:
+// "*", the term itself, or a pattern such as
 // "OData.Community.Display.V1.*"; a pattern prefixed with "-" excludes.
-func (d *request) wantAnnotation(term string) bool {
-	return wantAnnotation(strings.Split(strings.Trim(d.annotationPreference(), `"`), ","), term)
-}
-
-// wantAnnotation is (*request).wantAnnotation with the preference's
-// patterns split at their commas.
 func wantAnnotation(patterns []string, term string) bool {
 	want := false
 	for _, p := range patterns {
