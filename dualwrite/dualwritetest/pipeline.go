@@ -86,7 +86,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 	if service == "commerce" {
 		errorf = finops.WriteError
 	}
-	w.Header().Set("x-ms-service-request-id", uuid.NewString())
+	w.Header()[requestIDKey] = []string{uuid.NewString()}
 	if auth := r.Header.Get("Authorization"); auth != "Bearer "+Token {
 		w.Header().Set("WWW-Authenticate", `Bearer authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize`)
 		errorf(w, r, http.StatusUnauthorized, "0x80040220", "The user is not authenticated: the Authorization header must be 'Bearer "+Token+"'.")
@@ -143,6 +143,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 	s.locked(func() { h.ServeHTTP(bw, r) })
 	bw.send(w)
 }
+
+// requestIDKey is "x-ms-service-request-id" as http.Header.Set files it.
+var requestIDKey = http.CanonicalHeaderKey("x-ms-service-request-id")
 
 // bufferedWriter holds the answer of a handler: the status, the headers
 // (those of the real response, which are sent only with the status) and

@@ -57,8 +57,8 @@ func writeJSON(w http.ResponseWriter, status int, enc func([]byte) ([]byte, erro
 		buf = append(buf, '\n')
 	}
 	h := w.Header()
-	h.Set("OData-Version", "4.0")
-	h.Set("Content-Type", "application/json; odata.metadata=minimal")
+	h[odataVersionKey] = []string{"4.0"}
+	h["Content-Type"] = []string{"application/json; odata.metadata=minimal"}
 	w.WriteHeader(status)
 	w.Write(buf)
 	if cap(buf) <= 1<<20 { // keep no page-sized buffers
@@ -67,12 +67,15 @@ func writeJSON(w http.ResponseWriter, status int, enc func([]byte) ([]byte, erro
 	}
 }
 
+// odataVersionKey is "OData-Version" as http.Header.Set files it.
+var odataVersionKey = http.CanonicalHeaderKey("OData-Version")
+
 // bufPool holds the buffers WriteJSON encodes into.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // NoContent answers 204 with the OData headers.
 func NoContent(w http.ResponseWriter) {
-	w.Header().Set("OData-Version", "4.0")
+	w.Header()[odataVersionKey] = []string{"4.0"}
 	w.WriteHeader(http.StatusNoContent)
 }
 
