@@ -2,15 +2,16 @@
 // workload against a server and prints one JSON line,
 // {"ok": n, "failed": n, "seconds": s, "errors": {"<status>": n}}.
 //
-//	node dwa.mjs <workload> <org URL> <n> <token> <fixed lead id>
+//	node dwa.mjs <workload> <org URL> <n> <token> <fixed lead id> <records per bulk request>
 //
 // The workloads do what main.go's runD365 does with d365: the same
 // records, the same requests, the same concurrency, after the same
 // warm-up.
 import { DynamicsWebApi } from "dynamics-web-api";
 
-const [workload, serverUrl, nText, token, fixedLeadID] = process.argv.slice(2);
+const [workload, serverUrl, nText, token, fixedLeadID, chunkText] = process.argv.slice(2);
 const n = Number(nText);
+const chunk = Number(chunkText || "1000");
 const warmUp = 100;
 
 const api = new DynamicsWebApi({
@@ -66,12 +67,12 @@ async function main() {
       break;
     }
     case "batch-1000":
-      one = (i) => batch(i * 1000, 1000);
-      per = 1000;
+      one = (i) => batch(i * chunk, chunk);
+      per = chunk;
       break;
     case "createmultiple-1000":
-      one = (i) => createMultiple(i * 1000, 1000);
-      per = 1000;
+      one = (i) => createMultiple(i * chunk, chunk);
+      per = chunk;
       break;
     default:
       throw new Error(`unknown workload ${workload}`);

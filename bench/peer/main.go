@@ -60,6 +60,7 @@ type workload struct {
 	name  string // as dwa.mjs knows it
 	title string
 	n     int    // records or calls
+	chunk int    // records per request of a bulk workload (1,000)
 	unit  string // "req/s", "records/s" or "µs/call"
 	// server: "emulator", "fixed" or "limits"
 	server string
@@ -107,14 +108,14 @@ func main() {
 func workloads(scale float64, limit int) []workload {
 	n := func(v int) int { return max(1, int(float64(v)*scale)) }
 	return []workload{
-		{"create-seq", "creates, one at a time", n(2000), "req/s", "emulator"},
-		{"get-seq", "gets of a full lead with every annotation, one at a time", n(2000), "req/s", "emulator"},
-		{"create-52", "creates, 52 concurrent", n(5000), "req/s", "emulator"},
-		{"batch-1000", "creates in $batch requests of 1,000", max(1000, n(5000)/1000*1000), "records/s", "emulator"},
-		{"createmultiple-1000", "creates with CreateMultiple, 1,000 a request", max(1000, n(10000)/1000*1000), "records/s", "emulator"},
-		{"fixed-get", "per-call overhead, GET of the 8.9 KB lead (fixed-response server)", n(5000), "µs/call", "fixed"},
-		{"fixed-create", "per-call overhead, create (fixed-response server)", n(5000), "µs/call", "fixed"},
-		{"limits", fmt.Sprintf("creates, 52 concurrent, at %d requests per window and 52 concurrent", limit), n(1500), "completed", "limits"},
+		{"create-seq", "creates, one at a time", n(2000), 1, "req/s", "emulator"},
+		{"get-seq", "gets of a full lead with every annotation, one at a time", n(2000), 1, "req/s", "emulator"},
+		{"create-52", "creates, 52 concurrent", n(5000), 1, "req/s", "emulator"},
+		{"batch-1000", "creates in $batch requests of 1,000", max(1000, n(5000)/1000*1000), 1000, "records/s", "emulator"},
+		{"createmultiple-1000", "creates with CreateMultiple, 1,000 a request", max(1000, n(10000)/1000*1000), 1000, "records/s", "emulator"},
+		{"fixed-get", "per-call overhead, GET of the 8.9 KB lead (fixed-response server)", n(5000), 1, "µs/call", "fixed"},
+		{"fixed-create", "per-call overhead, create (fixed-response server)", n(5000), 1, "µs/call", "fixed"},
+		{"limits", fmt.Sprintf("creates, 52 concurrent, at %d requests per window and 52 concurrent", limit), n(1500), 1, "completed", "limits"},
 	}
 }
 
@@ -373,7 +374,7 @@ func fixedHandler(base string) http.Handler {
 // runDWA runs a workload with DynamicsWebApi (dwa.mjs) and reads its
 // result line.
 func runDWA(node, dir string, w workload, url string) (result, error) {
-	cmd := exec.Command(node, filepath.Join(dir, "dwa.mjs"), w.name, url, strconv.Itoa(w.n), dualwritetest.Token, fixedLeadID)
+	cmd := exec.Command(node, filepath.Join(dir, "dwa.mjs"), w.name, url, strconv.Itoa(w.n), dualwritetest.Token, fixedLeadID, strconv.Itoa(w.chunk))
 	cmd.Dir = dir
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
@@ -418,23 +419,20 @@ func runD365(w workload, url string) (result, error) {
 	case "get-seq", "fixed-get":
 		one = func(int) error { _, err := c.Leads.Get(ctx, id, nil); return err }
 	case "batch-1000":
-		one = func(i int) error { return d365Batch(ctx, c, i*1000, 1000) }
+		one = func(i int) error { return d365Batch(ctx, c, i*w.chunk, w.chunk) }
 	case "createmultiple-1000":
 		one = func(i int) error {
-			leads := make([]*sales.Lead, 1000)
+			leads := make([]*sales.Lead, w.chunk)
 			for j := range leads {
-				leads[j] = benchLead(i*1000 + j)
+				leads[j] = benchLead(i*w.chunk + j)
 			}
-			_, err := c.Leads.CreateMultiple(ctx, leads, &sales.BulkOptions{ChunkSize: 1000})
+			_, err := c.Leads.CreateMultiple(ctx, leads, &sales.BulkOptions{ChunkSize: w.chunk})
 			return err
 		}
 	default:
 		return result{}, fmt.Errorf("unknown workload %q", w.name)
 	}
-	calls, per := w.n, 1
-	if w.unit == "records/s" {
-		calls, per = w.n/1000, 1000
-	}
+	calls, per := w.n/w.chunk, w.chunk
 	if w.server != "limits" {
 		warm := warmUp
 		if per > 1 {
