@@ -28,7 +28,8 @@ func benchClient() *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-// benchLead is the body of a lead as the SDK's Leads.Create sends it.
+// benchLead is the body of a lead like the one the SDK's Leads.Create
+// sends: seven columns, the B2B flag among them.
 var benchLead = []byte(`{"firstname":"Ana","lastname":"Silva","companyname":"Contoso Bikes","emailaddress1":"ana@contoso.example","telephone1":"+1 555 0100","subject":"Bench","msdyn_b2bcommerceprospect":true}`)
 
 // benchDo sends one request with the headers the SDK sends and checks the
@@ -67,7 +68,7 @@ func benchDo(c *http.Client, method, url string, body []byte, prefer string, wan
 	return nil
 }
 
-// benchLeadID creates a lead with every B2B column set and returns the URL
+// benchLeadURL creates a lead from benchLead and returns the URL
 // of its record.
 func benchLeadURL(b *testing.B, s *Server) string {
 	b.Helper()
