@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
@@ -84,7 +86,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 	if service == "commerce" {
 		errorf = finops.WriteError
 	}
-	w.Header().Set("x-ms-service-request-id", uuid.NewString())
+	w.Header()[requestIDKey] = []string{uuid.NewString()}
 	if auth := r.Header.Get("Authorization"); auth != "Bearer "+Token {
 		w.Header().Set("WWW-Authenticate", `Bearer authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize`)
 		errorf(w, r, http.StatusUnauthorized, "0x80040220", "The user is not authenticated: the Authorization header must be 'Bearer "+Token+"'.")
@@ -134,8 +136,63 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 		closeConn()
 		return
 	}
-	s.locked(func() { h.ServeHTTP(w, r) })
+	// The handler runs under the store lock; its answer is sent after the
+	// lock is released, so that writing to the connection does not hold up
+	// the other requests.
+	bw := &bufferedWriter{header: w.Header(), body: bodyPool.Get().(*[]byte)}
+	s.locked(func() { h.ServeHTTP(bw, r) })
+	bw.send(w)
 }
+
+// requestIDKey is "x-ms-service-request-id" as http.Header.Set files it.
+var requestIDKey = http.CanonicalHeaderKey("x-ms-service-request-id")
+
+// bufferedWriter holds the answer of a handler: the status, the headers
+// (those of the real response, which are sent only with the status) and
+// the body.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   *[]byte
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	*b.body = append(*b.body, p...)
+	return len(p), nil
+}
+
+// send writes the answer to w, with its Content-Length.
+func (b *bufferedWriter) send(w http.ResponseWriter) {
+	body := *b.body
+	if b.status != 0 {
+		if len(body) > 0 && b.header.Get("Content-Length") == "" {
+			b.header.Set("Content-Length", strconv.Itoa(len(body)))
+		}
+		w.WriteHeader(b.status)
+	}
+	if len(body) > 0 {
+		w.Write(body)
+	}
+	if cap(body) <= 1<<20 { // keep no page-sized buffers
+		*b.body = body[:0]
+		bodyPool.Put(b.body)
+	}
+	b.body = nil
+}
+
+// bodyPool holds the buffers of bufferedWriter.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 func (s *Server) locked(f func()) {
 	s.mu.Lock()
@@ -181,13 +238,23 @@ func hijackClose(w http.ResponseWriter) {
 // loggedHeaders returns the headers of h that Request.Header logs.
 func loggedHeaders(h http.Header) http.Header {
 	var out http.Header
-	for _, name := range []string{"CallerObjectId", "MSCRM.BypassCustomPluginExecution", "MSCRM.BypassBusinessLogicExecution", "MSCRM.SuppressDuplicateDetection"} {
-		if vs := h.Values(name); len(vs) > 0 {
+	for _, key := range loggedHeaderKeys {
+		if vs := h[key]; len(vs) > 0 {
 			if out == nil {
 				out = http.Header{}
 			}
-			out[http.CanonicalHeaderKey(name)] = append([]string(nil), vs...)
+			out[key] = append([]string(nil), vs...)
 		}
 	}
 	return out
 }
+
+// loggedHeaderKeys are the canonical keys of the headers loggedHeaders
+// keeps, made canonical once.
+var loggedHeaderKeys = func() []string {
+	var keys []string
+	for _, name := range []string{"CallerObjectId", "MSCRM.BypassCustomPluginExecution", "MSCRM.BypassBusinessLogicExecution", "MSCRM.SuppressDuplicateDetection"} {
+		keys = append(keys, http.CanonicalHeaderKey(name))
+	}
+	return keys
+}()

@@ -133,11 +133,8 @@ func (s *Service) get(d *request, tb *table, id string, found bool) {
 	if !d.checkOptions(tb, s.schemaTable(tb)) {
 		return
 	}
-	sel := wire.SelectList(d.r.URL.Query().Get("$select"))
-	out := d.filterAnnotations(s.out(tb, e, sel, d.annotations()))
-	out["@odata.context"] = d.base + "$metadata#" + tb.Name + wire.SelectContext(sel) + "/$entity"
 	d.w.Header().Set("ETag", etagOf(e))
-	wire.WriteJSON(d.w, http.StatusOK, out)
+	s.writeRecord(d, tb, e, http.StatusOK)
 }
 
 func (s *Service) create(d *request, tb *table) {
@@ -183,14 +180,11 @@ func (s *Service) write(d *request, tb *table, id string, prev record, body map[
 	d.w.Header().Set("ETag", etagOf(e))
 	if strings.Contains(d.prefer, "return=representation") {
 		d.w.Header().Add("Preference-Applied", "return=representation")
-		sel := wire.SelectList(d.r.URL.Query().Get("$select"))
-		out := d.filterAnnotations(s.out(tb, e, sel, d.annotations()))
-		out["@odata.context"] = d.base + "$metadata#" + tb.Name + wire.SelectContext(sel) + "/$entity"
 		status := http.StatusOK
 		if prev == nil {
 			status = createdStatus
 		}
-		wire.WriteJSON(d.w, status, out)
+		s.writeRecord(d, tb, e, status)
 		return
 	}
 	wire.NoContent(d.w)

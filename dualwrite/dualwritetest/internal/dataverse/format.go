@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -220,13 +221,13 @@ func (d *request) annotationPreference() string {
 	return `"*"`
 }
 
-// wantAnnotation says whether the request's odata.include-annotations
-// asks for an annotation term: "*", the term itself, or a pattern such as
+// wantAnnotation says whether the patterns of an odata.include-annotations
+// preference (its value split at the commas) ask for an annotation term:
+// "*", the term itself, or a pattern such as
 // "OData.Community.Display.V1.*"; a pattern prefixed with "-" excludes.
-func (d *request) wantAnnotation(term string) bool {
-	pref := strings.Trim(d.annotationPreference(), `"`)
+func wantAnnotation(patterns []string, term string) bool {
 	want := false
-	for _, p := range strings.Split(pref, ",") {
+	for _, p := range patterns {
 		p = strings.TrimSpace(p)
 		exclude := strings.HasPrefix(p, "-")
 		p = strings.TrimPrefix(p, "-")
@@ -243,15 +244,53 @@ func (d *request) wantAnnotation(term string) bool {
 // filterAnnotations removes from a rendered record the property
 // annotations the request's Prefer did not ask for.
 func (d *request) filterAnnotations(out map[string]any) map[string]any {
-	if !d.annotations() {
+	keep := d.annotationFilter()
+	if keep == nil {
 		return out
 	}
 	for k := range out {
-		if _, term, ok := strings.Cut(k, "@"); ok && k[0] != '@' && !d.wantAnnotation(term) {
+		if !keep(k) {
 			delete(out, k)
 		}
 	}
 	return out
+}
+
+// filterMembers is filterAnnotations for the members of a record.
+func (d *request) filterMembers(ms []wire.Member) []wire.Member {
+	keep := d.annotationFilter()
+	if keep == nil {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m wire.Member) bool { return !keep(m.Name) })
+}
+
+// annotationFilter returns whether to keep a member of a rendered record
+// by its name, nil to keep them all (no annotations asked for: the record
+// was rendered without). The preference is parsed once, and each term (a
+// record has a handful) matched once.
+func (d *request) annotationFilter() func(name string) bool {
+	if !d.annotations() {
+		return nil
+	}
+	patterns := strings.Split(strings.Trim(d.annotationPreference(), `"`), ",")
+	all := len(patterns) == 1 && strings.TrimSpace(patterns[0]) == "*"
+	var seen map[string]bool
+	return func(k string) bool {
+		_, term, ok := strings.Cut(k, "@")
+		if !ok || k[0] == '@' || all && !strings.Contains(term, "/") {
+			return true // "*" matches every term without a slash
+		}
+		want, known := seen[term]
+		if !known {
+			want = wantAnnotation(patterns, term)
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			seen[term] = want
+		}
+		return want
+	}
 }
 
 // closingStates are the statecodes a table's records reach only through an

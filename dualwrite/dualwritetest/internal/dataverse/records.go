@@ -1,7 +1,10 @@
 package dataverse
 
 import (
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/b2bflow/d365/dualwrite"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/schema"
@@ -45,9 +48,12 @@ var labels = map[string]map[string]map[int]string{
 // Apply writes body onto the record (a copy of prev, or a new record) and
 // stores it. It returns the stored record.
 func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map[string]any) (record, error) {
-	rec := record{}
+	var rec record
 	if prev != nil {
 		rec = store.Clone(prev)
+	} else {
+		// room for the system columns and lookups a new record gets
+		rec = make(record, len(body)+32)
 	}
 	st := s.schemaTable(tb)
 	for k, v := range body {
@@ -214,10 +220,26 @@ func navAttribute(nav, targetLogical string) string {
 }
 
 func setLookup(rec record, attr, nav, logical, id string) {
-	col := "_" + attr + "_value"
-	rec[col] = id
-	rec[col+"@Microsoft.Dynamics.CRM.lookuplogicalname"] = logical
-	rec[col+"@Microsoft.Dynamics.CRM.associatednavigationproperty"] = nav
+	n := lookupNames(attr)
+	rec[n.value] = id
+	rec[n.logicalName] = logical
+	rec[n.navigation] = nav
+}
+
+// lookupNames returns the names of the lookup property of a lookup column
+// (attr "parentaccountid": "_parentaccountid_value") and of its
+// annotations, cached as annotationNames caches them.
+func lookupNames(attr string) *annotated {
+	if n, ok := lookupAttrNames.Load(attr); ok {
+		return n.(*annotated)
+	}
+	n := annotationNames("_" + attr + "_value")
+	if annotatedNamesCount.Load() < maxAnnotatedNames {
+		if _, loaded := lookupAttrNames.LoadOrStore(attr, n); !loaded {
+			annotatedNamesCount.Add(1)
+		}
+	}
+	return n
 }
 
 // resolveDotted sets a lookup from a dual-write dotted name such as
@@ -275,10 +297,38 @@ func (s *Service) Dotted(rec record, dotted string) any {
 // unset); with annotations, the lookup annotations and the formatted
 // values (format.go).
 func (s *Service) out(tb *table, e *entry, sel []string, annotations bool) map[string]any {
-	out := map[string]any{"@odata.etag": etagOf(e)}
+	ms := s.members(nil, tb, e, sel, annotations)
+	out := make(map[string]any, len(ms)+1) // and the context the caller adds
+	for _, m := range ms {
+		out[m.Name] = m.Value
+	}
+	return out
+}
+
+// writeRecord answers status with the record e as the request's $select
+// and Prefer ask, with its @odata.context: the map out renders, written
+// without building it.
+func (s *Service) writeRecord(d *request, tb *table, e *entry, status int) {
+	sel := wire.SelectList(d.r.URL.Query().Get("$select"))
+	mp := membersPool.Get().(*[]wire.Member)
+	ms := d.filterMembers(s.members((*mp)[:0], tb, e, sel, d.annotations()))
+	ms = append(ms, wire.Member{Name: "@odata.context", Value: d.base + "$metadata#" + tb.Name + wire.SelectContext(sel) + "/$entity"})
+	wire.WriteMembers(d.w, status, ms)
+	clear(ms)
+	*mp = ms[:0]
+	membersPool.Put(mp)
+}
+
+// membersPool holds the slices writeRecord renders records in.
+var membersPool = sync.Pool{New: func() any { ms := make([]wire.Member, 0, 512); return &ms }}
+
+// members appends to dst the members out renders, in the order out sets
+// them (a later one of the same name replaces an earlier one).
+func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, annotations bool) []wire.Member {
 	st := s.schemaTable(tb)
 	cols := sel
 	if len(cols) == 0 {
+		cols = make([]string, 0, len(e.Rec)+16)
 		for k := range e.Rec {
 			if !strings.Contains(k, "@") {
 				cols = append(cols, k)
@@ -292,7 +342,7 @@ func (s *Service) out(tb *table, e *entry, sel []string, annotations bool) map[s
 			}
 		}
 	} else {
-		cols = append(cols, tb.Key)
+		cols = append(cols[:len(cols):len(cols)], tb.Key)
 		for _, c := range sel {
 			if isMoney(st, c) && e.Rec["_transactioncurrencyid_value"] != nil {
 				cols = append(cols, "_transactioncurrencyid_value")
@@ -300,28 +350,64 @@ func (s *Service) out(tb *table, e *entry, sel []string, annotations bool) map[s
 			}
 		}
 	}
+	dst = slices.Grow(dst, 2*len(cols)+2)
+	dst = append(dst, wire.Member{Name: "@odata.etag", Value: etagOf(e)})
 	for _, c := range cols {
 		v := e.Rec[c]
-		out[c] = v
+		dst = append(dst, wire.Member{Name: c, Value: v})
 		if !annotations || v == nil {
 			continue
 		}
+		n := annotationNames(c)
 		if strings.HasPrefix(c, "_") && strings.HasSuffix(c, "_value") {
-			for _, term := range []string{"Microsoft.Dynamics.CRM.lookuplogicalname", "Microsoft.Dynamics.CRM.associatednavigationproperty"} {
-				if a, ok := e.Rec[c+"@"+term]; ok {
-					out[c+"@"+term] = a
+			for _, name := range [2]string{n.logicalName, n.navigation} {
+				if a, ok := e.Rec[name]; ok {
+					dst = append(dst, wire.Member{Name: name, Value: a})
 				}
 			}
-			if name := s.primaryName(str(e.Rec[c+"@Microsoft.Dynamics.CRM.lookuplogicalname"]), str(v)); name != "" {
-				out[c+formattedValue] = name
+			if name := s.primaryName(str(e.Rec[n.logicalName]), str(v)); name != "" {
+				dst = append(dst, wire.Member{Name: n.formatted, Value: name})
 			}
 			continue
 		}
 		if f, ok := s.formatted(tb, st, e.Rec, c, v); ok {
-			out[c+formattedValue] = f
+			dst = append(dst, wire.Member{Name: n.formatted, Value: f})
 		}
 	}
-	return out
+	return dst
+}
+
+// annotated holds the names of a column's annotations.
+type annotated struct {
+	value, formatted, logicalName, navigation string
+}
+
+// annotatedNames caches annotated by column name, up to
+// maxAnnotatedNames of them: the names are built once per column, not once
+// per record read.
+var (
+	annotatedNames, lookupAttrNames sync.Map
+	annotatedNamesCount             atomic.Int64
+)
+
+const maxAnnotatedNames = 20000
+
+func annotationNames(col string) *annotated {
+	if n, ok := annotatedNames.Load(col); ok {
+		return n.(*annotated)
+	}
+	n := &annotated{
+		value:       col,
+		formatted:   col + formattedValue,
+		logicalName: col + "@Microsoft.Dynamics.CRM.lookuplogicalname",
+		navigation:  col + "@Microsoft.Dynamics.CRM.associatednavigationproperty",
+	}
+	if annotatedNamesCount.Load() < maxAnnotatedNames {
+		if _, loaded := annotatedNames.LoadOrStore(col, n); !loaded {
+			annotatedNamesCount.Add(1)
+		}
+	}
+	return n
 }
 
 func (s *Service) primaryName(logical, id string) string {

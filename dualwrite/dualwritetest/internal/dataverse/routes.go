@@ -88,6 +88,21 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.route(w,
 
 var apiPathRE = regexp.MustCompile(`^/api/data/(v9\.[0-9])/?(.*)$`)
 
+// splitAPIPath is apiPathRE.FindStringSubmatch without the regular
+// expression engine, for the path of every request: the whole path, the
+// version ("v9.2") and the rest, or nil.
+func splitAPIPath(p string) []string {
+	const prefix = "/api/data/v9."
+	if len(p) < len(prefix)+1 || p[:len(prefix)] != prefix || p[len(prefix)] < '0' || p[len(prefix)] > '9' {
+		return nil
+	}
+	rest := strings.TrimPrefix(p[len(prefix)+1:], "/")
+	if strings.IndexByte(rest, '\n') >= 0 { // "." does not match a newline
+		return nil
+	}
+	return []string{p, p[len("/api/data/") : len(prefix)+1], rest}
+}
+
 // route is the route table of the Web API, under /api/data/v9.x/:
 //
 //	""                                   GET: service document
@@ -111,7 +126,7 @@ var apiPathRE = regexp.MustCompile(`^/api/data/(v9\.[0-9])/?(.*)$`)
 // implement, and any Dataverse header it does not implement, is 501 naming
 // it (strict.go); any other path is 404 0x8006088a.
 func (s *Service) route(w http.ResponseWriter, r *http.Request) {
-	m := apiPathRE.FindStringSubmatch(r.URL.Path)
+	m := splitAPIPath(r.URL.Path)
 	if m == nil {
 		d := &request{w: w, r: r}
 		d.noSegment(strings.Trim(r.URL.Path, "/"))

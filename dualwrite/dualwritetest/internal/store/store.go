@@ -223,13 +223,15 @@ func byName(m map[string]*Table) []*Table {
 	return out
 }
 
-func (st *memory) Begin() *Tx { return &Tx{st: st, Now: time.Now().UTC()} }
+func (st *memory) Begin() *Tx {
+	return &Tx{st: st, Now: time.Now().UTC(), undo: make([]undoOp, 0, 4)}
+}
 
 // Tx collects the writes of one request so that a failure anywhere (the
 // other side of dual-write included) undoes them all.
 type Tx struct {
 	st   *memory
-	undo []func()
+	undo []undoOp
 	// Now is the time the transaction started, in UTC: the createdon and
 	// modifiedon of what it writes.
 	Now time.Time
@@ -242,22 +244,34 @@ func (t *Tx) Store() Store { return t.st }
 // taken with Next are not given back.
 func (t *Tx) Rollback() {
 	for i := len(t.undo) - 1; i >= 0; i-- {
-		t.undo[i]()
+		switch op := t.undo[i]; {
+		case op.tb == nil:
+			t.st.changes = t.st.changes[:op.n]
+		case op.prev == nil:
+			delete(op.tb.rows, op.id)
+		default:
+			op.tb.rows[op.id] = op.prev
+		}
 	}
 	t.undo = nil
+}
+
+// undoOp is one write a rollback takes back: the row id of tb set back to
+// prev (removed when prev is nil), or, when tb is nil, the change log cut
+// back to n entries. (Values, not closures: a request's writes allocate
+// nothing to be undone.)
+type undoOp struct {
+	tb   *Table
+	id   string
+	prev *Entry
+	n    int
 }
 
 // Put stores rec under id with a new row version, remembering what was
 // there.
 func (t *Tx) Put(tb *Table, id string, rec Record) *Entry {
 	prev := tb.rows[id]
-	t.undo = append(t.undo, func() {
-		if prev == nil {
-			delete(tb.rows, id)
-		} else {
-			tb.rows[id] = prev
-		}
-	})
+	t.undo = append(t.undo, undoOp{tb: tb, id: id, prev: prev})
 	t.st.version++
 	e := &Entry{Version: t.st.version, Rec: rec}
 	if prev != nil {
@@ -283,7 +297,7 @@ func (tb *Table) changeName() string {
 func (t *Tx) logChange(c Change) {
 	n := len(t.st.changes)
 	t.st.changes = append(t.st.changes, c)
-	t.undo = append(t.undo, func() { t.st.changes = t.st.changes[:n] })
+	t.undo = append(t.undo, undoOp{n: n})
 }
 
 // Delete removes the row id, remembering it.
@@ -292,7 +306,7 @@ func (t *Tx) Delete(tb *Table, id string) {
 	if prev == nil {
 		return
 	}
-	t.undo = append(t.undo, func() { tb.rows[id] = prev })
+	t.undo = append(t.undo, undoOp{tb: tb, id: id, prev: prev})
 	delete(tb.rows, id)
 	t.st.version++
 	t.logChange(Change{Table: tb.changeName(), ID: id, Version: t.st.version, Deleted: true})
@@ -371,9 +385,10 @@ func (st *memory) Restore(sn *Snapshot) {
 
 // Clone returns a shallow copy of a record.
 func Clone(r Record) Record {
-	c := make(Record, len(r))
-	maps.Copy(c, r)
-	return c
+	if r == nil {
+		return Record{}
+	}
+	return maps.Clone(r)
 }
 
 // Text returns a value as text: a string as it is, nil as "", anything

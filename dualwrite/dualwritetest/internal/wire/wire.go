@@ -5,14 +5,13 @@
 package wire
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Error is an error with the status and code (Dataverse's hexadecimal
@@ -39,36 +38,45 @@ func BadRequest(code, format string, args ...any) *Error {
 // WriteJSON answers status with v as JSON (HTML characters left as they
 // are) and the OData headers.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	writeJSON(w, status, func(buf []byte) ([]byte, error) { return AppendJSON(buf, v) })
+}
+
+// WriteMembers answers status with the JSON object of ms, as WriteJSON
+// answers the map holding them (see AppendMembers).
+func WriteMembers(w http.ResponseWriter, status int, ms []Member) {
+	writeJSON(w, status, func(buf []byte) ([]byte, error) { return AppendMembers(buf, ms) })
+}
+
+func writeJSON(w http.ResponseWriter, status int, enc func([]byte) ([]byte, error)) {
+	bp := bufPool.Get().(*[]byte)
+	buf, err := enc((*bp)[:0])
+	if err != nil {
 		status = http.StatusInternalServerError
-		buf.Reset()
-		fmt.Fprintf(&buf, `{"error":{"code":"0x80040216","message":%q}}`, err.Error())
+		buf = fmt.Appendf(buf[:0], `{"error":{"code":"0x80040216","message":%q}}`, err.Error())
+	} else {
+		buf = append(buf, '\n')
 	}
 	h := w.Header()
-	h.Set("OData-Version", "4.0")
-	h.Set("Content-Type", "application/json; odata.metadata=minimal")
+	h[odataVersionKey] = []string{"4.0"}
+	h["Content-Type"] = []string{"application/json; odata.metadata=minimal"}
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(buf)
+	if cap(buf) <= 1<<20 { // keep no page-sized buffers
+		*bp = buf[:0]
+		bufPool.Put(bp)
+	}
 }
+
+// odataVersionKey is "OData-Version" as http.Header.Set files it.
+var odataVersionKey = http.CanonicalHeaderKey("OData-Version")
+
+// bufPool holds the buffers WriteJSON encodes into.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // NoContent answers 204 with the OData headers.
 func NoContent(w http.ResponseWriter) {
-	w.Header().Set("OData-Version", "4.0")
+	w.Header()[odataVersionKey] = []string{"4.0"}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// ReadBody decodes a JSON object body, numbers kept as json.Number.
-func ReadBody(r *http.Request) (map[string]any, error) {
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("the request body is not a JSON object: %v", err)
-	}
-	return m, nil
 }
 
 // SplitSegment splits "leads(<key>)/tail" into its parts. The key ends at
