@@ -141,6 +141,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, service string, h
 	// the other requests.
 	bw := &bufferedWriter{header: w.Header(), body: bodyPool.Get().(*[]byte)}
 	s.locked(func() { h.ServeHTTP(bw, r) })
+	// The request is logged before its answer leaves: a client that has
+	// its answer finds it in Requests.
+	recorded = true
+	req.Status = bw.status
+	if req.Status == 0 {
+		req.Status = http.StatusOK
+	}
+	s.record(req)
 	bw.send(w)
 }
 
