@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -182,18 +183,61 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 // answer's *d365.Error, so errors.Is(err, d365.ErrThrottled) still holds
 // after a 429.
 func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) {
+	err = c.exchange(ctx, r, false, func(resp *http.Response, st *call) (*Response, error) {
+		data, readErr := readBody(resp, c.maxBody)
+		if resp.StatusCode >= 400 && readErr != nil {
+			return nil, c.statusError(ctx, st, resp, data)
+		}
+		if readErr != nil {
+			return nil, c.failure(ctx, st, fmt.Errorf("reading the response: %w", readErr))
+		}
+		c.lim.succeeded(resp.Header)
+		res = &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.attempts, scrubber: st.scrub}
+		return res, nil
+	})
+	return res, err
+}
+
+// stream is Do for a response read as it arrives: read gets the body of a
+// successful response (at most MaxResponseBytes of it; a longer announced
+// Content-Length fails before read is called) and the scrubber of the
+// request's tokens. An error read returns is the request's failure
+// (wrapped, logged); read reports the body's own problems itself.
+//
+// The request's concurrency slot is given back once the response headers
+// arrived, before read runs: the consumer of a listing may make other
+// calls on the same client while the page is read (even with
+// MaxConcurrency 1).
+func (c *Client) stream(ctx context.Context, r *Request, read func(body io.Reader, scrub scrubber) error) error {
+	return c.exchange(ctx, r, true, func(resp *http.Response, st *call) (*Response, error) {
+		if n := resp.ContentLength; n > c.maxBody {
+			return nil, c.failure(ctx, st, fmt.Errorf("reading the response: %w", &tooLargeError{limit: c.maxBody, size: n}))
+		}
+		c.lim.succeeded(resp.Header)
+		if err := read(resp.Body, st.scrub()); err != nil {
+			return nil, c.failure(ctx, st, err)
+		}
+		return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Attempts: st.attempts}, nil
+	})
+}
+
+// exchange sends the request as Do describes and hands a response with a
+// status below 400 (any status for a rawErrors request) to handle, before
+// its body is closed. early gives the concurrency slot back before handle
+// runs.
+func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle func(resp *http.Response, st *call) (*Response, error)) (err error) {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
 	}
 	u, err := c.resolve(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var opts *appliedOptions
 	if c.callOpts {
 		if opts, err = callOptions(ctx); err != nil {
-			return nil, err
+			return err
 		}
 		u = opts.url(u)
 	}
@@ -206,7 +250,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 		body = b
 	default:
 		if body, err = json.Marshal(b); err != nil {
-			return nil, fmt.Errorf("d365: encoding the request body: %w", err)
+			return fmt.Errorf("d365: encoding the request body: %w", err)
 		}
 	}
 	var rawBody any
@@ -214,15 +258,23 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 		rawBody = body
 	}
 	if err := c.lim.acquire(ctx); err != nil {
-		return nil, fmt.Errorf("d365: %s %s: waiting for a free connection slot: %w", method, RedactURL(u), err)
+		return fmt.Errorf("d365: %s %s: waiting for a free connection slot: %w", method, RedactURL(u), err)
 	}
-	defer c.lim.release()
+	held := true
+	release := func() {
+		if held {
+			held = false
+			c.lim.release()
+		}
+	}
+	defer release()
 
 	st := &call{
 		method:     method,
 		url:        RedactURL(u),
 		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
 	}
+	var res *Response
 	if c.tel != nil {
 		st.tel = &callTelemetry{}
 		st.tel.set, st.tel.action = c.target(u.EscapedPath())
@@ -231,15 +283,15 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 	ctx = context.WithValue(ctx, callKey{}, st)
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), rawBody)
 	if err != nil {
-		return nil, fmt.Errorf("d365: building the request: %w", err)
+		return fmt.Errorf("d365: building the request: %w", err)
 	}
 	c.setHeaders(req.Request, r, method, body != nil)
 	opts.set(req.Request.Header)
 	if err := c.wait(ctx, st, 0, false); err != nil {
-		return nil, c.failure(ctx, st, err)
+		return c.failure(ctx, st, err)
 	}
 	if err := c.authorize(ctx, st, req.Request); err != nil {
-		return nil, err
+		return err
 	}
 	if r.URL != nil {
 		// A next link is the service's text: it is scrubbed of the
@@ -254,21 +306,17 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = ctxErr
 		}
-		return nil, c.failure(ctx, st, err)
+		return c.failure(ctx, st, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 400 && !r.rawErrors {
-		return nil, c.statusError(ctx, st, resp, readErrorBody(resp))
+		return c.statusError(ctx, st, resp, readErrorBody(resp))
 	}
-	data, readErr := readBody(resp, c.maxBody)
-	if resp.StatusCode >= 400 && readErr != nil {
-		return nil, c.statusError(ctx, st, resp, data)
+	if early {
+		release()
 	}
-	if readErr != nil {
-		return nil, c.failure(ctx, st, fmt.Errorf("reading the response: %w", readErr))
-	}
-	c.lim.succeeded(resp.Header)
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.attempts, scrubber: st.scrub}, nil
+	res, err = handle(resp, st)
+	return err
 }
 
 // authorize sets the Authorization header from the credential.

@@ -100,15 +100,20 @@ func TestScanPageReadsWhatEncodingJSONReads(t *testing.T) {
 func comparePage(t *testing.T, body []byte) {
 	t.Helper()
 	want, werr := refPage(body)
-	got, gerr := scannedPage(body)
-	if (werr == nil) != (gerr == nil) {
-		t.Fatalf("page %.200q: scanner error %v, encoding/json error %v", body, gerr, werr)
+	for _, chunk := range []int{0, 1, 7} {
+		got, gerr := streamedPage(body, chunk)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("page %.200q in pieces of %d: scanner error %v, encoding/json error %v", body, chunk, gerr, werr)
+		}
+		if werr != nil {
+			continue
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(refPageResult{}), cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("page %.200q in pieces of %d (-encoding/json +scanner):\n%s", body, chunk, diff)
+		}
 	}
 	if werr != nil {
 		return
-	}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(refPageResult{}), cmpopts.EquateEmpty()); diff != "" {
-		t.Fatalf("page %.200q (-encoding/json +scanner):\n%s", body, diff)
 	}
 	for i, raw := range want.records {
 		compareLead(t, raw, fmt.Sprintf("record %d of page %.100q", i, body))
