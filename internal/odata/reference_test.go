@@ -3,8 +3,8 @@ package odata
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"errors"
+	"io"
 	"strings"
 
 	"github.com/b2bflow/d365"
