@@ -25,8 +25,9 @@ import (
 //     "/<set>(<id>)", its json name such as "parentaccountid@odata.bind";
 //     a pointer to uuid.Nil is refused).
 //   - A d365.Decimal must be a decimal number.
-//   - A map[string]any field tagged d365:"custom" adds its columns as
-//     they are (custom columns, such as new_vatnumber); nil adds none.
+//   - A map[string]any or d365.Columns field tagged d365:"custom" adds its
+//     columns as they are (custom columns, such as new_vatnumber); an
+//     empty one adds none.
 //
 // label names the type in errors, such as "Lead" or "LeadChanges"; create
 // tells whether the body creates a record (required fields must be set).
@@ -162,6 +163,9 @@ func Convert(dst, src any) {
 		switch {
 		case sv.Type().AssignableTo(f.Type):
 			d.Field(i).Set(sv)
+		case sv.Type() == reflect.TypeFor[d365.Columns]() && f.Type == reflect.TypeFor[map[string]any]():
+			// A read type's custom columns, for its write type.
+			d.Field(i).Set(reflect.ValueOf(sv.Interface().(d365.Columns).Map()))
 		case f.Type.Kind() == reflect.Pointer && sv.Type().AssignableTo(f.Type.Elem()):
 			p := reflect.New(f.Type.Elem())
 			p.Elem().Set(sv)

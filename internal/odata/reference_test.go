@@ -162,3 +162,65 @@ func scannedLead(data []byte) (*annotatedLead, error) {
 	}
 	return &l, nil
 }
+
+// customLead is a record type with a lazy custom field, as the sales
+// types have.
+type customLead struct {
+	d365.Annotations
+	ID     string       `json:"leadid"`
+	Status int          `json:"statuscode"`
+	Custom d365.Columns `json:"-" d365:"custom"`
+}
+
+type plainCustomLead customLead
+
+func (l *customLead) UnmarshalJSON(b []byte) error {
+	return DecodeRecord(b, (*plainCustomLead)(l), &l.Annotations)
+}
+
+// customView is what a caller sees of a customLead.
+type customView struct {
+	ID     string
+	Status int
+	Ann    d365.Annotations
+	Custom map[string]any
+}
+
+// refCustomLead decodes a record into a customView the reference way: the
+// custom columns are the members that are no annotation and whose name, in
+// lower case, is no field's json name, decoded with UseNumber.
+func refCustomLead(data []byte) (*customView, error) {
+	var l plainCustomLead
+	if err := json.Unmarshal(data, &l); err != nil {
+		return nil, err
+	}
+	a, err := refAnnotations(data)
+	if err != nil {
+		return nil, err
+	}
+	v := &customView{ID: l.ID, Status: l.Status, Ann: a}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	for k, x := range m {
+		if strings.Contains(k, "@") || strings.ToLower(k) == "leadid" || strings.ToLower(k) == "statuscode" {
+			continue
+		}
+		if v.Custom == nil {
+			v.Custom = map[string]any{}
+		}
+		v.Custom[k] = x
+	}
+	return v, nil
+}
+
+func scannedCustomLead(data []byte) (*customView, error) {
+	var l customLead
+	if err := unmarshal(data, &l); err != nil {
+		return nil, err
+	}
+	return &customView{ID: l.ID, Status: l.Status, Ann: l.Annotations, Custom: l.Custom.Map()}, nil
+}
