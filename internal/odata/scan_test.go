@@ -147,7 +147,6 @@ func compareLead(t *testing.T, data []byte, what string) {
 	}
 }
 
-
 var recordCases = []string{
 	// An annotation whose '@' is escaped: the record holds no '@' byte.
 	`{"leadid":"a","statuscode\u0040OData.Community.Display.V1.FormattedValue":"New"}`,
