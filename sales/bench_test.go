@@ -163,24 +163,24 @@ func BenchmarkLeadGet(b *testing.B) {
 		c := benchSDK(b, srv.URL)
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
-		for b.Loop() {
+		loopCPU(b, func() {
 			l, err := c.Leads.Get(ctx, id, nil)
 			if err != nil || l.ID != id {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
 	b.Run("impl=nethttp", func(b *testing.B) {
 		hc := cleanhttp.DefaultPooledClient()
 		url := srv.URL + "/api/data/v9.2/leads(" + id.String() + ")"
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
-		for b.Loop() {
+		loopCPU(b, func() {
 			var l benchLead
 			if err := benchPlainGet(hc, url, &l); err != nil || l.ID != id {
 				b.Fatal(err)
 			}
-		}
+		})
 	})
 }
 
@@ -251,19 +251,19 @@ func BenchmarkLeadCreate(b *testing.B) {
 		c := benchSDK(b, srv.URL)
 		l := benchCreateLead()
 		b.ReportAllocs()
-		for b.Loop() {
+		loopCPU(b, func() {
 			id, err := c.Leads.Create(ctx, l)
 			if err != nil || id != want {
 				b.Fatal(id, err)
 			}
-		}
+		})
 	})
 	b.Run("impl=nethttp", func(b *testing.B) {
 		hc := cleanhttp.DefaultPooledClient()
 		url := srv.URL + "/api/data/v9.2/leads"
 		l := benchCreateLead()
 		b.ReportAllocs()
-		for b.Loop() {
+		loopCPU(b, func() {
 			body, err := json.Marshal(&benchCreateBody{
 				Subject: l.Subject, FirstName: l.FirstName, LastName: l.LastName, CompanyName: l.CompanyName,
 				Email: l.Email, Phone: l.Phone, WebsiteURL: l.WebsiteURL, JobTitle: l.JobTitle,
@@ -300,7 +300,7 @@ func BenchmarkLeadCreate(b *testing.B) {
 			if err != nil || id != want {
 				b.Fatal(id, err)
 			}
-		}
+		})
 	})
 }
 

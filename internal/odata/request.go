@@ -249,7 +249,7 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 	case json.RawMessage:
 		body = b
 	default:
-		if body, err = json.Marshal(b); err != nil {
+		if body, err = marshalBody(b); err != nil {
 			return fmt.Errorf("d365: encoding the request body: %w", err)
 		}
 	}
@@ -281,8 +281,16 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 		defer func() { c.tel.finished(ctx, st, res, err) }()
 	}
 	ctx = context.WithValue(ctx, callKey{}, st)
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), rawBody)
+	// The request is built on u itself: rendering it to a string for
+	// retryablehttp.NewRequest only to parse it again costs a parse and its
+	// allocations on every call.
+	hreq, err := http.NewRequestWithContext(ctx, method, "", nil)
 	if err != nil {
+		return fmt.Errorf("d365: building the request: %w", err)
+	}
+	hreq.URL, hreq.Host = u, u.Host
+	req := &retryablehttp.Request{Request: hreq}
+	if err := req.SetBody(rawBody); err != nil {
 		return fmt.Errorf("d365: building the request: %w", err)
 	}
 	c.setHeaders(req.Request, r, method, body != nil)
@@ -333,8 +341,26 @@ func (c *Client) authorize(ctx context.Context, st *call, req *http.Request) err
 	}
 	// The current token goes last: a 401 invalidates it.
 	st.tokens = append(slices.DeleteFunc(st.tokens, func(t string) bool { return t == tok.AccessToken }), tok.AccessToken)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header["Authorization"] = c.bearer(tok.AccessToken)
 	return nil
+}
+
+// bearer returns the Authorization header's value for the token, built once
+// per token rather than once per request.
+func (c *Client) bearer(token string) []string {
+	if b := c.lastBearer.Load(); b != nil && b.token == token {
+		return b.header
+	}
+	b := &bearerHeader{token: token, header: []string{"Bearer " + token}}
+	c.lastBearer.Store(b)
+	return b.header
+}
+
+// bearerHeader is the Authorization header of a token (a slice of length
+// and capacity 1, shared by the requests that send the token).
+type bearerHeader struct {
+	token  string
+	header []string
 }
 
 // scrub returns the scrubber of the tokens the call sent.
@@ -389,16 +415,19 @@ func (c *Client) setHeaders(h *http.Request, r *Request, method string, hasBody 
 			hd.Add(k, v)
 		}
 	}
-	hd.Set("Accept", "application/json")
-	hd.Set("OData-MaxVersion", "4.0")
-	hd.Set("OData-Version", "4.0")
-	hd.Set("User-Agent", c.userAgent)
+	// The fixed headers, set under their canonical names (what Set would
+	// store) with values shared by every request: net/http only reads
+	// them, and Set would allocate a canonical name and a slice for each.
+	hd["Accept"] = hdrAccept
+	hd["Odata-Maxversion"] = hdrVersion
+	hd["Odata-Version"] = hdrVersion
+	hd["User-Agent"] = c.userAgentHdr
 	if hasBody {
-		ct := r.ContentType
-		if ct == "" {
-			ct = "application/json; charset=utf-8"
+		if r.ContentType == "" {
+			hd["Content-Type"] = hdrContentType
+		} else {
+			hd.Set("Content-Type", r.ContentType)
 		}
-		hd.Set("Content-Type", ct)
 	}
 	if p := r.Prefer.String(); p != "" {
 		hd.Set("Prefer", p)
@@ -416,6 +445,15 @@ func (c *Client) setHeaders(h *http.Request, r *Request, method string, hasBody 
 		hd.Set("CallerObjectId", c.caller)
 	}
 }
+
+// The values of the fixed headers. Each slice has length and capacity 1,
+// so that an Add to a request's header copies it instead of writing into
+// the shared array.
+var (
+	hdrAccept      = []string{"application/json"}
+	hdrVersion     = []string{"4.0"}
+	hdrContentType = []string{"application/json; charset=utf-8"}
+)
 
 func isIdempotent(method string) bool {
 	switch method {
