@@ -52,19 +52,19 @@ type Config struct {
 
 // Client sends OData requests to one service. It is safe for concurrent use.
 type Client struct {
-	base        *url.URL
-	baseStr     string
-	resource    string
-	cred        d365.Credential
-	http        *http.Client
-	retrier     *retryablehttp.Client
-	log         *slog.Logger
-	userAgent   string
+	base      *url.URL
+	baseStr   string
+	resource  string
+	cred      d365.Credential
+	http      *http.Client
+	retrier   *retryablehttp.Client
+	log       *slog.Logger
+	userAgent string
 	// userAgentHdr is the User-Agent header's value, shared by every
 	// request.
 	userAgentHdr []string
 	// lastBearer is the Authorization header of the last token sent.
-	lastBearer atomic.Pointer[bearerHeader]
+	lastBearer  atomic.Pointer[bearerHeader]
 	caller      string
 	bypassCache bool
 	callOpts    bool
