@@ -1,6 +1,7 @@
 package sales
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/b2bflow/d365"
@@ -186,6 +187,23 @@ type leadWrite struct {
 	ID    uuid.UUID  `json:"leadid,omitzero"`
 	State *LeadState `json:"statecode,omitempty"`
 	LeadChanges
+}
+
+// bodyJSON is body encoded as JSON, the same bytes, written from the fields
+// without building the map when no column is cleared (see
+// odata.MembersJSON): what Create sends.
+func (w *leadWrite) bodyJSON(label string, create bool) ([]byte, error) {
+	if len(w.Clear) > 0 {
+		m, err := w.body(label, create)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(m)
+	}
+	if err := w.check(label); err != nil {
+		return nil, err
+	}
+	return odata.MembersJSON(w, label, create)
 }
 
 // body returns the members w sends, checked, naming label in errors.

@@ -47,3 +47,39 @@ func FuzzMarshalBody(f *testing.F) {
 		}
 	})
 }
+
+// MembersJSON writes what json.Marshal writes for Members' map, with the
+// same errors.
+func TestMembersJSONIsMembersEncoded(t *testing.T) {
+	id := uuid.MustParse("00000000-0000-0000-0000-000000000001")
+	s, empty, long, f := "a<b>&\"c\"", "", "abcdef", true
+	amount, bad, nilID := d365.Decimal("12.50"), d365.Decimal("1,5"), uuid.Nil
+	for _, w := range []any{
+		&write{Hidden: "x", ID: id, Subject: &s, Amount: &amount, Account: &id, Skip: "x", inner: inner{Flag: &f}},
+		&write{Subject: &s},
+		&write{},
+		&write{Subject: &empty},
+		&write{Subject: &long},
+		&write{Amount: &bad},
+		&write{Account: &nilID},
+		(*write)(nil),
+		&customWrite{Name: "Contoso", Account: "/accounts(1)", Custom: map[string]any{"new_vatnumber": "DE123", "new_big": json.Number("1.10")}},
+		&customWrite{Name: "x", Custom: map[string]any{"name": 1}},
+		&customWrite{Name: "y"},
+	} {
+		for _, create := range []bool{false, true} {
+			m, merr := Members(w, "W", create)
+			want, _ := json.Marshal(m)
+			got, gerr := MembersJSON(w, "W", create)
+			if merr != nil || gerr != nil {
+				if merr == nil || gerr == nil || merr.Error() != gerr.Error() {
+					t.Errorf("%+v (create %v): MembersJSON error %v, Members error %v", w, create, gerr, merr)
+				}
+				continue
+			}
+			if string(got) != string(want) {
+				t.Errorf("%+v (create %v): MembersJSON %s, Members encoded %s", w, create, got, want)
+			}
+		}
+	}
+}
