@@ -119,10 +119,17 @@ func MembersJSON(v any, label string, create bool) ([]byte, error) {
 			return marshalBody(m)
 		}
 	}
-	var ms []member
+	mp := memberPool.Get().(*[]member)
+	defer func() {
+		clear(*mp)
+		*mp = (*mp)[:0]
+		memberPool.Put(mp)
+	}()
+	ms := *mp
 	err := walkMembers(rv, label, create, func(name string, fv reflect.Value, bound string) {
 		ms = append(ms, member{name, fv, bound})
 	})
+	*mp = ms
 	if err != nil {
 		return nil, err
 	}
@@ -152,6 +159,8 @@ func MembersJSON(v any, label string, create bool) ([]byte, error) {
 	}
 	return append(buf, '}'), nil
 }
+
+var memberPool = sync.Pool{New: func() any { return new([]member) }}
 
 // member is one member of a write body: its field's value, or the text of
 // a bound lookup.
