@@ -158,7 +158,8 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 	if strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "://") {
 		return nil, d365.NewInputError("d365", "request path", "%q must be relative to the service root", r.Path)
 	}
-	for _, seg := range strings.Split(strings.SplitN(r.Path, "?", 2)[0], "/") {
+	path, _, _ := strings.Cut(r.Path, "?")
+	for seg := range strings.SplitSeq(path, "/") {
 		if seg == "." || seg == ".." {
 			return nil, d365.NewInputError("d365", "request path", "%q must not contain dot segments", r.Path)
 		}
