@@ -76,18 +76,19 @@ func pageError(ps *pageStream, what string) error {
 }
 
 // decodePage decodes a page, keeping at most limit records when limit > 0
-// (the rest of the page is then not read).
+// (the rest of the page is then read without being decoded, for its count
+// and next link).
 func decodePage[T any](ps *pageStream, what string, limit int) (*d365.Page[T], error) {
 	p := &d365.Page[T]{}
 	for raw := ps.next(); raw != nil; raw = ps.next() {
+		if limit > 0 && len(p.Records) >= limit {
+			continue
+		}
 		v := new(T)
 		if err := unmarshal(raw, v); err != nil {
 			return nil, fmt.Errorf("d365: decoding a record of %s: %w", what, err)
 		}
 		p.Records = append(p.Records, v)
-		if limit > 0 && len(p.Records) >= limit {
-			return p, nil
-		}
 	}
 	next, count, err := ps.info()
 	if err != nil {

@@ -209,3 +209,21 @@ func TestLazyCustomColumns(t *testing.T) {
 		t.Error("empty columns are not equal or not nil")
 	}
 }
+
+// Pages stopped by max mid-page still gives the page's count and next link,
+// which come after the records.
+func TestPagesAtMaxKeepCountAndNextLink(t *testing.T) {
+	c, _, _, _ := testClient(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `{"value":[{"accountid":"1"},{"accountid":"2"},{"accountid":"3"}],"@odata.count":7,"@odata.nextLink":"http://%s/api/data/v9.2/accounts?$skiptoken=2"}`, r.Host)
+	}, nil)
+	var pages []*d365.Page[row]
+	for p, err := range Pages[row](context.Background(), c, &Request{Path: "accounts"}, 2) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, p)
+	}
+	if len(pages) != 1 || len(pages[0].Records) != 2 || pages[0].Count == nil || *pages[0].Count != 7 || !strings.HasSuffix(pages[0].NextLink, "$skiptoken=2") {
+		t.Fatalf("pages %+v", pages)
+	}
+}
