@@ -133,14 +133,21 @@ func MembersJSON(v any, label string, create bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// As in a map, a name set twice keeps its last value: a stable sort,
-	// then the last of each run of equal names.
-	slices.SortStableFunc(ms, func(a, b member) int { return strings.Compare(a.name, b.name) })
+	// As in a map, a name set twice keeps its last value: a stable sort
+	// (of indexes, cheaper to move than the members), then the last of
+	// each run of equal names.
+	var idxBuf [64]int32
+	idx := idxBuf[:0]
+	for i := range ms {
+		idx = append(idx, int32(i))
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return strings.Compare(ms[a].name, ms[b].name) })
 	buf := make([]byte, 0, 64*len(ms)+2)
 	buf = append(buf, '{')
 	first := true
-	for i, m := range ms {
-		if i+1 < len(ms) && ms[i+1].name == m.name {
+	for k, i := range idx {
+		m := &ms[i]
+		if k+1 < len(idx) && ms[idx[k+1]].name == m.name {
 			continue
 		}
 		if !first {
