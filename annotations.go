@@ -1,6 +1,10 @@
 package d365
 
-import "encoding/json"
+import (
+	"encoding/json"
+
+	"github.com/b2bflow/d365/internal/columns"
+)
 
 // Annotation names that Dataverse adds to the columns of a record when the
 // request says Prefer: odata.include-annotations="*".
@@ -62,3 +66,15 @@ func (a *Annotations) LookupLogicalName(column string) string {
 	s, _ := a.Annotation(column, AnnotationLookupLogicalName)
 	return s
 }
+
+// Columns holds a record's columns by logical name: those the record came
+// with that its Go type has no field for (kept as the JSON text received
+// until they are read: a listing that never reads them pays one copy of
+// their text, not a map), and those a program sets to send with a create.
+// The zero value holds none. Get reads one column, Map all of them (numbers
+// as json.Number, in the exact text received), Set sets one.
+type Columns = columns.Columns
+
+// NewColumns returns columns holding the entries of m, to send with a
+// record, such as sales.Lead.Custom.
+func NewColumns(m map[string]any) Columns { return columns.Of(m) }

@@ -23,16 +23,23 @@ type ClientOptions struct {
 	HTTPClient *http.Client
 
 	// MaxResponseBytes caps the size of a response body the client reads
-	// into memory (one record, one page of a listing, one $batch answer).
-	// A larger body fails the request with an error matching
-	// ErrResponseTooLarge, and nothing past the cap is read. Reading a
-	// body allocates this much heap at most when the service sends its
-	// Content-Length, and less than twice as much when it does not (a
-	// compressed or chunked answer grows its buffer by doubling, up to the
-	// cap). Zero means 128 MiB, room for a page
-	// of 5,000 Dataverse records with every annotation; a negative value
-	// is an error. The body of an error response is always read only up
-	// to its first 64 KiB.
+	// (one record, one page of a listing, one $batch answer). A larger
+	// body fails the request with an error matching ErrResponseTooLarge,
+	// and nothing past the cap is read. Reading a body allocates this much
+	// heap at most when the service sends its Content-Length, and less
+	// than twice as much when it does not (a compressed or chunked answer
+	// grows its buffer by doubling, up to the cap).
+	//
+	// The pages of List and Pages are not read into memory: their records
+	// are decoded as the body arrives, and only the record being decoded
+	// is held (so a record can never be larger than the cap either). The
+	// cap still bounds a page as a whole: a page announcing a larger
+	// Content-Length fails before any record; one that turns out larger
+	// yields the records that came within the cap, then the error.
+	//
+	// Zero means 128 MiB, room for a page of 5,000 Dataverse records with
+	// every annotation; a negative value is an error. The body of an error
+	// response is always read only up to its first 64 KiB.
 	MaxResponseBytes int64
 
 	// ResponseHeaderTimeout bounds each attempt from the moment it is

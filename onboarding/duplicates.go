@@ -100,8 +100,9 @@ func DefaultMatchers() []Matcher {
 // column of the accounts, for equality.
 func ColumnMatcher(rule, leadColumn, accountColumn string) Matcher {
 	return Matcher{Rule: rule, Column: accountColumn, Op: MatchEqual, Value: func(l *sales.Lead) string {
-		v, _ := l.Custom[leadColumn].(string)
-		return strings.TrimSpace(v)
+		v, _ := l.Custom.Get(leadColumn)
+		str, _ := v.(string)
+		return strings.TrimSpace(str)
 	}}
 }
 

@@ -36,7 +36,7 @@ func customized(t testing.TB) *sales.Client {
 func TestCustomColumnsOnEmulator(t *testing.T) {
 	c := customized(t)
 	ctx := context.Background()
-	id, err := c.Leads.Create(ctx, &sales.Lead{Subject: "Custom", LastName: "Vat", Custom: map[string]any{"new_vatnumber": "DE123456789", "new_score": json.Number("12.3400")}})
+	id, err := c.Leads.Create(ctx, &sales.Lead{Subject: "Custom", LastName: "Vat", Custom: d365.NewColumns(map[string]any{"new_vatnumber": "DE123456789", "new_score": json.Number("12.3400")})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestCustomColumnsOnEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(map[string]any{"new_vatnumber": "DE123456789", "new_score": json.Number("12.3400")}, l.Custom); d != "" {
+	if d := cmp.Diff(map[string]any{"new_vatnumber": "DE123456789", "new_score": json.Number("12.3400")}, l.Custom.Map()); d != "" {
 		t.Errorf("Custom after Create (-want +got):\n%s", d)
 	}
 	if err := c.Leads.Update(ctx, id, &sales.LeadChanges{Custom: map[string]any{"new_vatnumber": "FR987"}}, nil); err != nil {
@@ -57,23 +57,23 @@ func TestCustomColumnsOnEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(map[string]any{"new_vatnumber": "FR987", "new_score": json.Number("0.5000")}, l.Custom); d != "" {
+	if d := cmp.Diff(map[string]any{"new_vatnumber": "FR987", "new_score": json.Number("0.5000")}, l.Custom.Map()); d != "" {
 		t.Errorf("Custom after Update (-want +got):\n%s", d)
 	}
-	aid, err := c.Accounts.Create(ctx, &sales.Account{Name: "Tiered", Custom: map[string]any{"new_tier": "gold"}})
+	aid, err := c.Accounts.Create(ctx, &sales.Account{Name: "Tiered", Custom: d365.NewColumns(map[string]any{"new_tier": "gold"})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Accounts.Upsert(ctx, sales.ByID(aid), &sales.Account{Custom: map[string]any{"new_tier": "platinum"}}, nil); err != nil {
+	if err := c.Accounts.Upsert(ctx, sales.ByID(aid), &sales.Account{Custom: d365.NewColumns(map[string]any{"new_tier": "platinum"})}, nil); err != nil {
 		t.Fatal(err)
 	}
 	a, err := c.Accounts.Get(ctx, aid, &d365.GetOptions{Select: []string{"name", "new_tier"}})
-	if err != nil || a.Custom["new_tier"] != "platinum" {
+	if tier, _ := a.Custom.Get("new_tier"); err != nil || tier != "platinum" {
 		t.Errorf("account %+v, %v: want new_tier platinum", a, err)
 	}
 	// A custom column the type has a field for is refused before sending.
 	var ie *d365.InputError
-	_, err = c.Leads.Create(ctx, &sales.Lead{Subject: "x", Custom: map[string]any{"subject": "y"}})
+	_, err = c.Leads.Create(ctx, &sales.Lead{Subject: "x", Custom: d365.NewColumns(map[string]any{"subject": "y"})})
 	if !errors.As(err, &ie) || ie.Field != "Lead.Custom[subject]" {
 		t.Errorf("Custom[subject]: %v, want an InputError naming Lead.Custom[subject]", err)
 	}
@@ -99,7 +99,7 @@ func Example_customColumn() {
 	ctx := context.Background()
 	id, err := c.Leads.Create(ctx, &sales.Lead{
 		Subject: "B2B onboarding: Fabrikam GmbH", LastName: "Weber", CompanyName: "Fabrikam GmbH",
-		Custom: map[string]any{"new_vatnumber": "DE123456789"},
+		Custom: d365.NewColumns(map[string]any{"new_vatnumber": "DE123456789"}),
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -111,7 +111,8 @@ func Example_customColumn() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(l.CompanyName, l.Custom["new_vatnumber"])
+	vat, _ := l.Custom.Get("new_vatnumber")
+	fmt.Println(l.CompanyName, vat)
 	// Output:
 	// Fabrikam GmbH DE987654321
 }

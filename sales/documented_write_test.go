@@ -98,7 +98,7 @@ func TestDocumentedCreateOnlyUpsert(t *testing.T) {
 	}, func(ctx context.Context, c *sales.Client) error {
 		return c.Accounts.Upsert(ctx, sales.ByID(uuid.MustParse("00000000-0000-0000-0000-000000000001")), &sales.Account{
 			Name: "Updated Sample Account ", Description: "This is the updated description of the sample account", Revenue: "6000000",
-			Custom: map[string]any{"creditonhold": true, "address1_latitude": json.Number("47.639583"), "accountcategorycode": 2},
+			Custom: d365.NewColumns(map[string]any{"creditonhold": true, "address1_latitude": json.Number("47.639583"), "accountcategorycode": 2}),
 		}, &d365.UpsertOptions{CreateOnly: true})
 	})
 }

@@ -1,6 +1,7 @@
 package sales
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/b2bflow/d365"
@@ -86,11 +87,12 @@ type Lead struct {
 
 	// Custom holds the columns the struct has no field for, by logical
 	// name, such as a custom column new_vatnumber. Read: every other
-	// column the service returned (numbers as json.Number, in the exact
-	// text received; lookups as _<name>_value; nil when none). Create
-	// sends them as they are (nil: none); a name the struct has a field
-	// for is refused. See Example_customColumn.
-	Custom map[string]any `json:"-" d365:"custom"`
+	// column the service returned, kept as received until read
+	// (Custom.Get, Custom.Map: numbers as json.Number, in the exact text
+	// received; lookups as _<name>_value). Create sends them as they are
+	// (empty: none; build them with d365.NewColumns or Custom.Set); a name
+	// the struct has a field for is refused. See Example_customColumn.
+	Custom d365.Columns `json:"-" d365:"custom"`
 }
 
 // leadJSON is Lead without its methods, for decoding.
@@ -185,6 +187,23 @@ type leadWrite struct {
 	ID    uuid.UUID  `json:"leadid,omitzero"`
 	State *LeadState `json:"statecode,omitempty"`
 	LeadChanges
+}
+
+// bodyJSON is body encoded as JSON, the same bytes, written from the fields
+// without building the map when no column is cleared (see
+// odata.MembersJSON): what Create sends.
+func (w *leadWrite) bodyJSON(label string, create bool) ([]byte, error) {
+	if len(w.Clear) > 0 {
+		m, err := w.body(label, create)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(m)
+	}
+	if err := w.check(label); err != nil {
+		return nil, err
+	}
+	return odata.MembersJSON(w, label, create)
 }
 
 // body returns the members w sends, checked, naming label in errors.

@@ -35,11 +35,12 @@ type Note struct {
 
 	// Custom holds the columns the struct has no field for, by logical
 	// name, such as a custom column new_vatnumber. Read: every other
-	// column the service returned (numbers as json.Number, in the exact
-	// text received; lookups as _<name>_value; nil when none). Create
-	// sends them as they are (nil: none); a name the struct has a field
-	// for is refused. See Example_customColumn.
-	Custom map[string]any `json:"-" d365:"custom"`
+	// column the service returned, kept as received until read
+	// (Custom.Get, Custom.Map: numbers as json.Number, in the exact text
+	// received; lookups as _<name>_value). Create sends them as they are
+	// (empty: none; build them with d365.NewColumns or Custom.Set); a name
+	// the struct has a field for is refused. See Example_customColumn.
+	Custom d365.Columns `json:"-" d365:"custom"`
 }
 
 type noteJSON Note

@@ -39,13 +39,13 @@ func TestOpportunitiesGet(t *testing.T) {
 		t.Errorf("opportunity (-want +got):\n%s", diff)
 	}
 	// The columns Opportunity has no field for are kept in Custom.
-	if v, ok := got.Custom["_ownerid_value"]; !ok || v != "c47037b2-85f7-ed11-8847-000d3a358523" {
+	if v, ok := got.Custom.Get("_ownerid_value"); !ok || v != "c47037b2-85f7-ed11-8847-000d3a358523" {
 		t.Errorf("Custom[_ownerid_value] = %v, %v", v, ok)
 	}
-	if v, ok := got.Custom["_campaignid_value"]; !ok || v != nil {
+	if v, ok := got.Custom.Get("_campaignid_value"); !ok || v != nil {
 		t.Errorf("Custom[_campaignid_value] = %v, %v; want a null kept", v, ok)
 	}
-	if _, ok := got.Custom["name"]; ok {
+	if _, ok := got.Custom.Get("name"); ok {
 		t.Error("Custom holds name, which Opportunity has a field for")
 	}
 	if got := got.LookupLogicalName("_customerid_value"); got != "account" {

@@ -118,10 +118,11 @@ func pages[T any](ctx context.Context, s entitySet, o *ListOptions) iter.Seq2[*d
 	return odata.Pages[T](ctx, s.c.od, req, max)
 }
 
-// create posts a new record with the given body. id is the id the body
-// gives the record (uuid.Nil: the service chooses it); a chosen id makes the
-// request idempotent (see odata.Create).
-func (s entitySet) create(ctx context.Context, method string, id uuid.UUID, body map[string]any) (uuid.UUID, error) {
+// create posts a new record with the given body (a map of its members, or
+// their JSON text). id is the id the body gives the record (uuid.Nil: the
+// service chooses it); a chosen id makes the request idempotent (see
+// odata.Create).
+func (s entitySet) create(ctx context.Context, method string, id uuid.UUID, body any) (uuid.UUID, error) {
 	if err := s.checkName(method); err != nil {
 		return uuid.Nil, err
 	}

@@ -1,9 +1,12 @@
 package odata
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 
 	"github.com/b2bflow/d365"
 )
@@ -94,4 +97,70 @@ func readBody(resp *http.Response, limit int64) ([]byte, error) {
 func readErrorBody(resp *http.Response) []byte {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	return b
+}
+
+// marshalBody encodes a request body. A map[string]any, what Members
+// builds, is written directly, byte for byte as encoding/json writes it
+// (keys sorted, the same escapes), without json.Marshal's reflection over
+// the map; any other value goes through json.Marshal.
+func marshalBody(v any) ([]byte, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return json.Marshal(v)
+	}
+	keys := make([]string, 0, len(m))
+	size := 2
+	for k, x := range m {
+		keys = append(keys, k)
+		size += len(k) + 4
+		if s, ok := x.(string); ok {
+			size += len(s) + 2
+		} else {
+			size += 8
+		}
+	}
+	slices.Sort(keys)
+	buf := make([]byte, 0, size)
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, k)
+		buf = append(buf, ':')
+		switch x := m[k].(type) {
+		case string:
+			buf = appendJSONString(buf, x)
+		case bool:
+			buf = strconv.AppendBool(buf, x)
+		case int:
+			buf = strconv.AppendInt(buf, int64(x), 10)
+		case nil:
+			buf = append(buf, "null"...)
+		default:
+			b, err := json.Marshal(x)
+			if err != nil {
+				return nil, err
+			}
+			buf = append(buf, b...)
+		}
+	}
+	return append(buf, '}'), nil
+}
+
+// appendJSONString appends s as encoding/json encodes a string: when it
+// holds only printable ASCII that needs no escape, as it is; otherwise
+// through json.Marshal, whose escapes (HTML characters, control
+// characters, invalid UTF-8, U+2028) are the reference.
+func appendJSONString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return append(buf, b...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/b2bflow/d365"
@@ -51,14 +52,19 @@ type Config struct {
 
 // Client sends OData requests to one service. It is safe for concurrent use.
 type Client struct {
-	base        *url.URL
-	baseStr     string
-	resource    string
-	cred        d365.Credential
-	http        *http.Client
-	retrier     *retryablehttp.Client
-	log         *slog.Logger
-	userAgent   string
+	base      *url.URL
+	baseStr   string
+	resource  string
+	cred      d365.Credential
+	http      *http.Client
+	retrier   *retryablehttp.Client
+	log       *slog.Logger
+	userAgent string
+	// userAgentHdr is the User-Agent header's value, shared by every
+	// request.
+	userAgentHdr []string
+	// lastBearer is the Authorization header of the last token sent.
+	lastBearer  atomic.Pointer[bearerHeader]
 	caller      string
 	bypassCache bool
 	callOpts    bool
@@ -115,6 +121,7 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.userAgent = ua + " " + c.userAgent
 	}
+	c.userAgentHdr = []string{c.userAgent}
 	if strings.ContainsAny(c.caller, "\r\n") {
 		return nil, d365.NewInputError("d365", "ClientOptions.CallerObjectID", "must not contain line breaks")
 	}

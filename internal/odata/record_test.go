@@ -1,6 +1,7 @@
 package odata
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 
@@ -50,32 +51,26 @@ func TestDecodeRecordKeepsAnnotations(t *testing.T) {
 
 func TestScanPageDecodesEachRecord(t *testing.T) {
 	body := []byte(`{"@odata.context":"x","value":[ {"@odata.etag":"W/\"1\"","leadid":"a"} ,{"leadid":"b","x@y":[1,{"z":"]"}]}],"@odata.nextLink":"https://h/n?$skiptoken=%3Ccookie%3E"}`)
-	value, next, err := scanPage(body)
-	if err != nil || next != "https://h/n?$skiptoken=%3Ccookie%3E" {
-		t.Fatalf("scanPage: next %q, %v", next, err)
-	}
-	els := newElements(value)
+	ps := newPageStream(bytes.NewReader(body), 0)
 	var got []*annotatedLead
-	for raw := els.next(); raw != nil; raw = els.next() {
+	for raw := ps.next(); raw != nil; raw = ps.next() {
 		l := new(annotatedLead)
 		if err := unmarshal(raw, l); err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, l)
 	}
-	if els.err != nil || len(got) != 2 || got[0].ETag != `W/"1"` || got[1].ETag != "" || string(got[1].Raw["x@y"]) != `[1,{"z":"]"}]` {
-		t.Errorf("records %+v %+v, err %v", got[0], got[1], els.err)
+	next, _, err := ps.info()
+	if err != nil || next != "https://h/n?$skiptoken=%3Ccookie%3E" {
+		t.Fatalf("page: next %q, %v", next, err)
 	}
-	for _, bad := range []string{`[]`, `{"value":{}}`, `{"value":[1,}`, `{"value":[{"a":1}`, `{"a" 1}`, `{"value":[]`, ``} {
-		value, _, err := scanPage([]byte(bad))
-		if err == nil {
-			els := newElements(value)
-			for els.next() != nil {
-			}
-			err = els.err
-		}
-		if err == nil {
-			t.Errorf("scanPage(%q) reported no error", bad)
+	if len(got) != 2 || got[0].ETag != `W/"1"` || got[1].ETag != "" || string(got[1].Raw["x@y"]) != `[1,{"z":"]"}]` {
+		t.Errorf("records %+v", got)
+	}
+	for _, bad := range []string{`[]`, `{"value":{}}`, `{"value":[1,}`, `{"value":[{"a":1}`, `{"a" 1}`, `{"value":[]`, ``,
+		`{"value":[],"value":[]}`} {
+		if _, err := scannedPage([]byte(bad)); err == nil {
+			t.Errorf("page %q: no error", bad)
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package odata
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 
 	"github.com/b2bflow/d365"
@@ -26,6 +28,12 @@ func refPage(body []byte) (*refPageResult, error) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		return nil, err
 	}
+	if repeatsValue(body) {
+		// A streamed page is refused when it holds value twice (see
+		// stream.go): the first array's records would be handed out
+		// before the second one replaces them.
+		return nil, errRepeatedValue
+	}
 	v, ok := m["value"]
 	if !ok || len(v) == 0 || v[0] != '[' {
 		return nil, errors.New("the page has no value array")
@@ -47,31 +55,69 @@ func refPage(body []byte) (*refPageResult, error) {
 	return p, nil
 }
 
-// scannedPage reads a page with the scanner the way List does.
+// repeatsValue reports whether the JSON object in body (valid JSON) has
+// more than one top-level member named value, names compared after
+// decoding, as encoding/json's tokenizer reads them.
+func repeatsValue(body []byte) bool {
+	d := json.NewDecoder(bytes.NewReader(body))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	n := 0
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return false
+		}
+		if t == "value" {
+			n++
+		}
+		var skip json.RawMessage
+		if d.Decode(&skip) != nil {
+			return false
+		}
+	}
+	return n > 1
+}
+
+// scannedPage reads a page the way List does: through a pageStream, the
+// body coming in pieces of chunk bytes (0: whole), so that records and
+// names are cut at every place.
 func scannedPage(body []byte) (*refPageResult, error) {
-	value, nextLink, err := scanPage(body)
+	return streamedPage(body, 0)
+}
+
+func streamedPage(body []byte, chunk int) (*refPageResult, error) {
+	var r io.Reader = bytes.NewReader(body)
+	if chunk > 0 {
+		r = &chunkReader{b: body, n: chunk}
+	}
+	ps := newPageStream(r, 0)
+	p := &refPageResult{}
+	for raw := ps.next(); raw != nil; raw = ps.next() {
+		p.records = append(p.records, append(json.RawMessage(nil), raw...))
+	}
+	next, count, err := ps.info()
 	if err != nil {
 		return nil, err
 	}
-	p := &refPageResult{nextLink: nextLink}
-	// List does not read the count; read it here the same way, to check
-	// that the scanner finds it.
-	if err := pageMembers(body, func(name, v []byte) error {
-		if string(name) == "@odata.count" {
-			return json.Unmarshal(v, &p.count)
-		}
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	els := newElements(value)
-	for raw := els.next(); raw != nil; raw = els.next() {
-		p.records = append(p.records, raw)
-	}
-	if els.err != nil {
-		return nil, els.err
-	}
+	p.nextLink, p.count = next, count
 	return p, nil
+}
+
+// chunkReader returns b at most n bytes a read.
+type chunkReader struct {
+	b []byte
+	n int
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p[:min(len(p), r.n)], r.b)
+	r.b = r.b[k:]
+	return k, nil
 }
 
 // refAnnotations is the reference reading of a record's annotations: every
@@ -115,4 +161,66 @@ func scannedLead(data []byte) (*annotatedLead, error) {
 		return nil, err
 	}
 	return &l, nil
+}
+
+// customLead is a record type with a lazy custom field, as the sales
+// types have.
+type customLead struct {
+	d365.Annotations
+	ID     string       `json:"leadid"`
+	Status int          `json:"statuscode"`
+	Custom d365.Columns `json:"-" d365:"custom"`
+}
+
+type plainCustomLead customLead
+
+func (l *customLead) UnmarshalJSON(b []byte) error {
+	return DecodeRecord(b, (*plainCustomLead)(l), &l.Annotations)
+}
+
+// customView is what a caller sees of a customLead.
+type customView struct {
+	ID     string
+	Status int
+	Ann    d365.Annotations
+	Custom map[string]any
+}
+
+// refCustomLead decodes a record into a customView the reference way: the
+// custom columns are the members that are no annotation and whose name, in
+// lower case, is no field's json name, decoded with UseNumber.
+func refCustomLead(data []byte) (*customView, error) {
+	var l plainCustomLead
+	if err := json.Unmarshal(data, &l); err != nil {
+		return nil, err
+	}
+	a, err := refAnnotations(data)
+	if err != nil {
+		return nil, err
+	}
+	v := &customView{ID: l.ID, Status: l.Status, Ann: a}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return nil, err
+	}
+	for k, x := range m {
+		if strings.Contains(k, "@") || strings.ToLower(k) == "leadid" || strings.ToLower(k) == "statuscode" {
+			continue
+		}
+		if v.Custom == nil {
+			v.Custom = map[string]any{}
+		}
+		v.Custom[k] = x
+	}
+	return v, nil
+}
+
+func scannedCustomLead(data []byte) (*customView, error) {
+	var l customLead
+	if err := unmarshal(data, &l); err != nil {
+		return nil, err
+	}
+	return &customView{ID: l.ID, Status: l.Status, Ann: l.Annotations, Custom: l.Custom.Map()}, nil
 }

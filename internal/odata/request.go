@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -157,7 +158,8 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 	if strings.HasPrefix(r.Path, "/") || strings.Contains(r.Path, "://") {
 		return nil, d365.NewInputError("d365", "request path", "%q must be relative to the service root", r.Path)
 	}
-	for _, seg := range strings.Split(strings.SplitN(r.Path, "?", 2)[0], "/") {
+	path, _, _ := strings.Cut(r.Path, "?")
+	for seg := range strings.SplitSeq(path, "/") {
 		if seg == "." || seg == ".." {
 			return nil, d365.NewInputError("d365", "request path", "%q must not contain dot segments", r.Path)
 		}
@@ -182,18 +184,61 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 // answer's *d365.Error, so errors.Is(err, d365.ErrThrottled) still holds
 // after a 429.
 func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) {
+	err = c.exchange(ctx, r, false, func(resp *http.Response, st *call) (*Response, error) {
+		data, readErr := readBody(resp, c.maxBody)
+		if resp.StatusCode >= 400 && readErr != nil {
+			return nil, c.statusError(ctx, st, resp, data)
+		}
+		if readErr != nil {
+			return nil, c.failure(ctx, st, fmt.Errorf("reading the response: %w", readErr))
+		}
+		c.lim.succeeded(resp.Header)
+		res = &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.attempts, scrubber: st.scrub}
+		return res, nil
+	})
+	return res, err
+}
+
+// stream is Do for a response read as it arrives: read gets the body of a
+// successful response (at most MaxResponseBytes of it; a longer announced
+// Content-Length fails before read is called) and the scrubber of the
+// request's tokens. An error read returns is the request's failure
+// (wrapped, logged); read reports the body's own problems itself.
+//
+// The request's concurrency slot is given back once the response headers
+// arrived, before read runs: the consumer of a listing may make other
+// calls on the same client while the page is read (even with
+// MaxConcurrency 1).
+func (c *Client) stream(ctx context.Context, r *Request, read func(body io.Reader, scrub scrubber) error) error {
+	return c.exchange(ctx, r, true, func(resp *http.Response, st *call) (*Response, error) {
+		if n := resp.ContentLength; n > c.maxBody {
+			return nil, c.failure(ctx, st, fmt.Errorf("reading the response: %w", &tooLargeError{limit: c.maxBody, size: n}))
+		}
+		c.lim.succeeded(resp.Header)
+		if err := read(resp.Body, st.scrub()); err != nil {
+			return nil, c.failure(ctx, st, err)
+		}
+		return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Attempts: st.attempts}, nil
+	})
+}
+
+// exchange sends the request as Do describes and hands a response with a
+// status below 400 (any status for a rawErrors request) to handle, before
+// its body is closed. early gives the concurrency slot back before handle
+// runs.
+func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle func(resp *http.Response, st *call) (*Response, error)) (err error) {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
 	}
 	u, err := c.resolve(r)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var opts *appliedOptions
 	if c.callOpts {
 		if opts, err = callOptions(ctx); err != nil {
-			return nil, err
+			return err
 		}
 		u = opts.url(u)
 	}
@@ -205,8 +250,8 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 	case json.RawMessage:
 		body = b
 	default:
-		if body, err = json.Marshal(b); err != nil {
-			return nil, fmt.Errorf("d365: encoding the request body: %w", err)
+		if body, err = marshalBody(b); err != nil {
+			return fmt.Errorf("d365: encoding the request body: %w", err)
 		}
 	}
 	var rawBody any
@@ -214,32 +259,48 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 		rawBody = body
 	}
 	if err := c.lim.acquire(ctx); err != nil {
-		return nil, fmt.Errorf("d365: %s %s: waiting for a free connection slot: %w", method, RedactURL(u), err)
+		return fmt.Errorf("d365: %s %s: waiting for a free connection slot: %w", method, RedactURL(u), err)
 	}
-	defer c.lim.release()
+	held := true
+	release := func() {
+		if held {
+			held = false
+			c.lim.release()
+		}
+	}
+	defer release()
 
 	st := &call{
 		method:     method,
 		url:        RedactURL(u),
 		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
 	}
+	var res *Response
 	if c.tel != nil {
 		st.tel = &callTelemetry{}
 		st.tel.set, st.tel.action = c.target(u.EscapedPath())
 		defer func() { c.tel.finished(ctx, st, res, err) }()
 	}
 	ctx = context.WithValue(ctx, callKey{}, st)
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, u.String(), rawBody)
+	// The request is built on u itself: rendering it to a string for
+	// retryablehttp.NewRequest only to parse it again costs a parse and its
+	// allocations on every call.
+	hreq, err := http.NewRequestWithContext(ctx, method, "", nil)
 	if err != nil {
-		return nil, fmt.Errorf("d365: building the request: %w", err)
+		return fmt.Errorf("d365: building the request: %w", err)
+	}
+	hreq.URL, hreq.Host = u, u.Host
+	req := &retryablehttp.Request{Request: hreq}
+	if err := req.SetBody(rawBody); err != nil {
+		return fmt.Errorf("d365: building the request: %w", err)
 	}
 	c.setHeaders(req.Request, r, method, body != nil)
 	opts.set(req.Request.Header)
 	if err := c.wait(ctx, st, 0, false); err != nil {
-		return nil, c.failure(ctx, st, err)
+		return c.failure(ctx, st, err)
 	}
 	if err := c.authorize(ctx, st, req.Request); err != nil {
-		return nil, err
+		return err
 	}
 	if r.URL != nil {
 		// A next link is the service's text: it is scrubbed of the
@@ -254,22 +315,18 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = ctxErr
 		}
-		return nil, c.failure(ctx, st, err)
+		return c.failure(ctx, st, err)
 	}
 	defer resp.Body.Close()
 	reportResponse(ctx, st, resp)
 	if resp.StatusCode >= 400 && !r.rawErrors {
-		return nil, c.statusError(ctx, st, resp, readErrorBody(resp))
+		return c.statusError(ctx, st, resp, readErrorBody(resp))
 	}
-	data, readErr := readBody(resp, c.maxBody)
-	if resp.StatusCode >= 400 && readErr != nil {
-		return nil, c.statusError(ctx, st, resp, data)
+	if early {
+		release()
 	}
-	if readErr != nil {
-		return nil, c.failure(ctx, st, fmt.Errorf("reading the response: %w", readErr))
-	}
-	c.lim.succeeded(resp.Header)
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.attempts, scrubber: st.scrub}, nil
+	res, err = handle(resp, st)
+	return err
 }
 
 // authorize sets the Authorization header from the credential.
@@ -286,8 +343,26 @@ func (c *Client) authorize(ctx context.Context, st *call, req *http.Request) err
 	}
 	// The current token goes last: a 401 invalidates it.
 	st.tokens = append(slices.DeleteFunc(st.tokens, func(t string) bool { return t == tok.AccessToken }), tok.AccessToken)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header["Authorization"] = c.bearer(tok.AccessToken)
 	return nil
+}
+
+// bearer returns the Authorization header's value for the token, built once
+// per token rather than once per request.
+func (c *Client) bearer(token string) []string {
+	if b := c.lastBearer.Load(); b != nil && b.token == token {
+		return b.header
+	}
+	b := &bearerHeader{token: token, header: []string{"Bearer " + token}}
+	c.lastBearer.Store(b)
+	return b.header
+}
+
+// bearerHeader is the Authorization header of a token (a slice of length
+// and capacity 1, shared by the requests that send the token).
+type bearerHeader struct {
+	token  string
+	header []string
 }
 
 // scrub returns the scrubber of the tokens the call sent.
@@ -342,16 +417,19 @@ func (c *Client) setHeaders(h *http.Request, r *Request, method string, hasBody 
 			hd.Add(k, v)
 		}
 	}
-	hd.Set("Accept", "application/json")
-	hd.Set("OData-MaxVersion", "4.0")
-	hd.Set("OData-Version", "4.0")
-	hd.Set("User-Agent", c.userAgent)
+	// The fixed headers, set under their canonical names (what Set would
+	// store) with values shared by every request: net/http only reads
+	// them, and Set would allocate a canonical name and a slice for each.
+	hd["Accept"] = hdrAccept
+	hd["Odata-Maxversion"] = hdrVersion
+	hd["Odata-Version"] = hdrVersion
+	hd["User-Agent"] = c.userAgentHdr
 	if hasBody {
-		ct := r.ContentType
-		if ct == "" {
-			ct = "application/json; charset=utf-8"
+		if r.ContentType == "" {
+			hd["Content-Type"] = hdrContentType
+		} else {
+			hd.Set("Content-Type", r.ContentType)
 		}
-		hd.Set("Content-Type", ct)
 	}
 	if p := r.Prefer.String(); p != "" {
 		hd.Set("Prefer", p)
@@ -369,6 +447,15 @@ func (c *Client) setHeaders(h *http.Request, r *Request, method string, hasBody 
 		hd.Set("CallerObjectId", c.caller)
 	}
 }
+
+// The values of the fixed headers. Each slice has length and capacity 1,
+// so that an Add to a request's header copies it instead of writing into
+// the shared array.
+var (
+	hdrAccept      = []string{"application/json"}
+	hdrVersion     = []string{"4.0"}
+	hdrContentType = []string{"application/json; charset=utf-8"}
+)
 
 func isIdempotent(method string) bool {
 	switch method {

@@ -100,15 +100,20 @@ func TestScanPageReadsWhatEncodingJSONReads(t *testing.T) {
 func comparePage(t *testing.T, body []byte) {
 	t.Helper()
 	want, werr := refPage(body)
-	got, gerr := scannedPage(body)
-	if (werr == nil) != (gerr == nil) {
-		t.Fatalf("page %.200q: scanner error %v, encoding/json error %v", body, gerr, werr)
+	for _, chunk := range []int{0, 1, 7} {
+		got, gerr := streamedPage(body, chunk)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("page %.200q in pieces of %d: scanner error %v, encoding/json error %v", body, chunk, gerr, werr)
+		}
+		if werr != nil {
+			continue
+		}
+		if diff := cmp.Diff(want, got, cmp.AllowUnexported(refPageResult{}), cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("page %.200q in pieces of %d (-encoding/json +scanner):\n%s", body, chunk, diff)
+		}
 	}
 	if werr != nil {
 		return
-	}
-	if diff := cmp.Diff(want, got, cmp.AllowUnexported(refPageResult{}), cmpopts.EquateEmpty()); diff != "" {
-		t.Fatalf("page %.200q (-encoding/json +scanner):\n%s", body, diff)
 	}
 	for i, raw := range want.records {
 		compareLead(t, raw, fmt.Sprintf("record %d of page %.100q", i, body))
@@ -129,6 +134,17 @@ func compareLead(t *testing.T, data []byte, what string) {
 	if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Fatalf("%s %.200q (-encoding/json +DecodeRecord):\n%s", what, data, diff)
 	}
+	cwant, cwerr := refCustomLead(data)
+	cgot, cgerr := scannedCustomLead(data)
+	if (cwerr == nil) != (cgerr == nil) {
+		t.Fatalf("%s, with custom columns: DecodeRecord error %v, encoding/json error %v", what, cgerr, cwerr)
+	}
+	if cwerr != nil {
+		return
+	}
+	if diff := cmp.Diff(cwant, cgot, cmpopts.EquateEmpty()); diff != "" {
+		t.Fatalf("%s %.200q, with custom columns (-encoding/json +DecodeRecord):\n%s", what, data, diff)
+	}
 }
 
 var recordCases = []string{
@@ -147,6 +163,12 @@ var recordCases = []string{
 	`{"a@\ud800":1}`,
 	`{"p@odata.bind":"/accounts(1)","p\u0040odata.bind":"x"}`,
 	`null`,
+	// Names matched as encoding/json matches them: in any case, escaped,
+	// folded (the long s, the Kelvin sign), repeated.
+	`{"LEADID":"a","StatusCode":2,"new_X":1,"new_x":{"y":[1.50,"\u00e9"]}}`,
+	`{"\u017ftatuscode":3,"\u212aey":1,"lead\u0069d":"b","ſtatuscode":4}`,
+	`{"leadid":"a","leadid":"b","new_a":1,"new_a":null,"statuscode":"x"}`,
+	`{"new_q\"uote":"\\","new_ctl\n":1,"x":"\ud800"}`,
 }
 
 func TestDecodeRecordReadsWhatEncodingJSONReads(t *testing.T) {
