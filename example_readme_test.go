@@ -179,68 +179,6 @@ func Example_activation() {
 	// usrt User robin@fabrikam.example US-003
 }
 
-// Example_signingIn signs in with an app registration's secret (README,
-// "Signing in"). It needs a tenant, so it is compiled, not run.
-func Example_signingIn() {
-	tenantID, clientID, secret := os.Getenv("AZURE_TENANT_ID"), os.Getenv("AZURE_CLIENT_ID"), os.Getenv("AZURE_CLIENT_SECRET")
-	err := func() error {
-		// readme:start
-		cred, err := d365.NewClientSecretCredential(tenantID, clientID, secret, nil)
-		if err != nil {
-			return err
-		}
-		salesClient, err := sales.NewClient("https://contoso.crm.dynamics.com", cred, nil)
-		if err != nil {
-			return err
-		}
-		commerceClient, err := commerce.NewClient("https://contoso.operations.dynamics.com", cred,
-			&commerce.Options{Company: "usrt"})
-		if err != nil {
-			return err
-		}
-		// readme:end
-		_, _ = salesClient, commerceClient
-		return nil
-	}()
-	if err != nil {
-		fmt.Println(err)
-	}
-}
-
-// Example_telemetry reports spans and metrics to OpenTelemetry providers
-// (README, "Telemetry"); here the SDK's in-memory recorder and reader.
-func Example_telemetry() {
-	srv, _, commerceClient, leads := emulated()
-	defer srv.Close()
-	orgURL, cred := srv.SalesURL, srv.Credential()
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
-	// readme:start
-	opts := d365.ClientOptions{TracerProvider: tp, MeterProvider: mp}
-	salesClient, err := sales.NewClient(orgURL, cred, &sales.Options{ClientOptions: opts})
-	svc := onboarding.New(salesClient, commerceClient,
-		&onboarding.Options{TracerProvider: tp, MeterProvider: mp})
-	// readme:end
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	if _, err := svc.Approve(context.Background(), leads[0], nil); err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, s := range rec.Ended() {
-		if s.Parent().IsValid() {
-			continue
-		}
-		fmt.Println(s.Name(), len(rec.Ended())-1, "spans below it")
-	}
-	// The decision's steps (3), its HTTP calls (3) and the ledger note's
-	// (1).
-	// Output: onboarding approve 7 spans below it
-}
-
 // Example_duplicatesAndLedger flags a second request from a known partner's
 // domain to the policy, approves it into the partner's account on a
 // reviewer's behalf, and reads the decision back from the lead's timeline
@@ -302,6 +240,68 @@ func Example_duplicatesAndLedger() {
 	// lee.wong@fabrikam.example matches Fabrikam Retail by email domain, contact email domain, company name
 	// approve by Jane Doe with partner-review v3 into an existing account: true
 	// accounts created: 0
+}
+
+// Example_signingIn signs in with an app registration's secret (README,
+// "Signing in"). It needs a tenant, so it is compiled, not run.
+func Example_signingIn() {
+	tenantID, clientID, secret := os.Getenv("AZURE_TENANT_ID"), os.Getenv("AZURE_CLIENT_ID"), os.Getenv("AZURE_CLIENT_SECRET")
+	err := func() error {
+		// readme:start
+		cred, err := d365.NewClientSecretCredential(tenantID, clientID, secret, nil)
+		if err != nil {
+			return err
+		}
+		salesClient, err := sales.NewClient("https://contoso.crm.dynamics.com", cred, nil)
+		if err != nil {
+			return err
+		}
+		commerceClient, err := commerce.NewClient("https://contoso.operations.dynamics.com", cred,
+			&commerce.Options{Company: "usrt"})
+		if err != nil {
+			return err
+		}
+		// readme:end
+		_, _ = salesClient, commerceClient
+		return nil
+	}()
+	if err != nil {
+		fmt.Println(err)
+	}
+}
+
+// Example_telemetry reports spans and metrics to OpenTelemetry providers
+// (README, "Telemetry"); here the SDK's in-memory recorder and reader.
+func Example_telemetry() {
+	srv, _, commerceClient, leads := emulated()
+	defer srv.Close()
+	orgURL, cred := srv.SalesURL, srv.Credential()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	// readme:start
+	opts := d365.ClientOptions{TracerProvider: tp, MeterProvider: mp}
+	salesClient, err := sales.NewClient(orgURL, cred, &sales.Options{ClientOptions: opts})
+	svc := onboarding.New(salesClient, commerceClient,
+		&onboarding.Options{TracerProvider: tp, MeterProvider: mp})
+	// readme:end
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := svc.Approve(context.Background(), leads[0], nil); err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, s := range rec.Ended() {
+		if s.Parent().IsValid() {
+			continue
+		}
+		fmt.Println(s.Name(), len(rec.Ended())-1, "spans below it")
+	}
+	// The decision's steps (3), its HTTP calls (3) and the ledger note's
+	// (1).
+	// Output: onboarding approve 7 spans below it
 }
 
 // TestREADMEBlocksAreCompiled checks that each ```go block of README.md is
