@@ -129,6 +129,10 @@ type partner struct {
 // even with an error. A request that is not approved fails with
 // ErrNotApproved.
 func (s *Service) Activate(ctx context.Context, leadID uuid.UUID, o *ActivateOptions) (*Outcome, error) {
+	return s.tel.carryOn(ctx, "activate", func(ctx context.Context) (*Outcome, error) { return s.activate(ctx, leadID, o) })
+}
+
+func (s *Service) activate(ctx context.Context, leadID uuid.UUID, o *ActivateOptions) (*Outcome, error) {
 	if o == nil {
 		o = &ActivateOptions{}
 	}

@@ -17,7 +17,9 @@ import (
 // span, "onboarding approve" or "onboarding reject", whose children are the
 // HTTP attempts of the clients (when their own providers are set) and one
 // span per step, "onboarding step <step name>", spanning the step from its
-// start to its end. Attributes name the decision, the step and how it ended,
+// start to its end. Activate and RemoveUser are spans of their own,
+// "onboarding activate" and "onboarding remove user", with their steps
+// below them. Attributes name the decision, the step and how it ended,
 // never the lead's values or an error's text.
 
 // ScopeName is the instrumentation scope of the workflows' spans and
@@ -62,13 +64,29 @@ func newTelemetry(tp trace.TracerProvider, mp metric.MeterProvider) *telemetry {
 
 // decide runs one decision under its span and counts it.
 func (t *telemetry) decide(ctx context.Context, d Decision, run func(context.Context) (*Outcome, error)) (*Outcome, error) {
+	return t.workflow(ctx, d.String(), &d, run)
+}
+
+// carryOn runs a workflow that carries an approval on (activate, remove
+// user) under its span "onboarding <name>"; it is not a decision, so it is
+// not counted in MetricDecisions.
+func (t *telemetry) carryOn(ctx context.Context, name string, run func(context.Context) (*Outcome, error)) (*Outcome, error) {
+	return t.workflow(ctx, name, nil, run)
+}
+
+// workflow runs run under the span "onboarding <name>" and, for a
+// decision d, counts it.
+func (t *telemetry) workflow(ctx context.Context, name string, d *Decision, run func(context.Context) (*Outcome, error)) (*Outcome, error) {
 	if t == nil {
 		return run(ctx)
 	}
 	var span trace.Span
 	if t.tracer != nil {
-		ctx, span = t.tracer.Start(ctx, "onboarding "+d.String(),
-			trace.WithAttributes(AttrDecision.String(d.String())))
+		var attrs []attribute.KeyValue
+		if d != nil {
+			attrs = append(attrs, AttrDecision.String(d.String()))
+		}
+		ctx, span = t.tracer.Start(ctx, "onboarding "+name, trace.WithAttributes(attrs...))
 	}
 	out, err := run(ctx)
 	outcome := "done"
@@ -88,7 +106,7 @@ func (t *telemetry) decide(ctx context.Context, d Decision, run func(context.Con
 		}
 		span.End()
 	}
-	if t.decisions != nil {
+	if t.decisions != nil && d != nil {
 		t.decisions.Add(ctx, 1, metric.WithAttributes(AttrDecision.String(d.String()), AttrOutcome.String(outcome)))
 	}
 	return out, err

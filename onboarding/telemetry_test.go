@@ -346,3 +346,63 @@ func TestTelemetryOfAConflict(t *testing.T) {
 		t.Errorf("decisions (-want +got):\n%s", diff)
 	}
 }
+
+// TestTelemetryOfAnActivation checks that Activate is a span of its own,
+// "onboarding activate", with its steps below it, and that it is not
+// counted as a decision.
+func TestTelemetryOfAnActivation(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	svc, _, leadID, _ := telemetryService(t, tp, mp)
+	if _, err := svc.Approve(t.Context(), leadID, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := len(rec.Ended())
+	out, err := svc.Activate(t.Context(), leadID, &onboarding.ActivateOptions{
+		Users: []onboarding.PartnerUser{{FirstName: "Robin", LastName: "Buyer", Email: "robin@partner.example"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans := rec.Ended()[before:]
+	root := spans[len(spans)-1]
+	if root.Name() != "onboarding activate" || root.Status().Code == codes.Error {
+		t.Fatalf("last span %q, status %+v; want onboarding activate, not an error", root.Name(), root.Status())
+	}
+	if got := attrMap(root.Attributes())["d365.onboarding.steps"]; got != int64(len(out.Steps)) {
+		t.Errorf("steps attribute %v, want %d", got, len(out.Steps))
+	}
+	var steps []string
+	for _, s := range spans {
+		if strings.HasPrefix(s.Name(), "onboarding step ") {
+			if s.Parent().SpanID() != root.SpanContext().SpanID() {
+				t.Errorf("span %q is not below onboarding activate", s.Name())
+			}
+			steps = append(steps, strings.TrimPrefix(s.Name(), "onboarding step "))
+		}
+	}
+	var want []string
+	for _, st := range out.Steps {
+		want = append(want, string(st.Name))
+	}
+	if diff := cmp.Diff(want, steps); diff != "" {
+		t.Errorf("step spans (-want +got):\n%s", diff)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(t.Context(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != onboarding.MetricDecisions {
+				continue
+			}
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				if a := attrMap(dp.Attributes.ToSlice()); a["d365.onboarding.decision"] != "approve" || dp.Value != 1 {
+					t.Errorf("decisions counted %v = %d; want only the approval, once", a, dp.Value)
+				}
+			}
+		}
+	}
+}

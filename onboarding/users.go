@@ -70,6 +70,10 @@ func (s *Service) Users(ctx context.Context, leadID uuid.UUID) ([]User, error) {
 // user who is not a member is reported StepAlreadyDone; the Admin cannot
 // be removed.
 func (s *Service) RemoveUser(ctx context.Context, leadID uuid.UUID, email string) (*Outcome, error) {
+	return s.tel.carryOn(ctx, "remove user", func(ctx context.Context) (*Outcome, error) { return s.removeUser(ctx, leadID, email) })
+}
+
+func (s *Service) removeUser(ctx context.Context, leadID uuid.UUID, email string) (*Outcome, error) {
 	out := &Outcome{LeadID: leadID, Decision: Approve}
 	if err := checkEmail("email", email); err != nil {
 		return out, err
