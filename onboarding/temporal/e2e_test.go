@@ -234,17 +234,29 @@ func queryUntil(t *testing.T, c client.Client, id uuid.UUID, ok func(Status) boo
 	}
 }
 
+// A webhook on Create starts the workflow, and one on Update drives the
+// Commerce confirmation (Request.AwaitConfirmation).
 func TestEngineStartsFromWebhook(t *testing.T) {
 	var h *webhook.Handler
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(recv.Close)
-	e := newEngine(t, &emulatorOptions{webhooks: []dualwritetest.Webhook{{URL: recv.URL, Code: "k3y", Messages: []string{"Create"}, Entities: []string{"lead"}}}})
+	e := newEngine(t, &emulatorOptions{webhooks: []dualwritetest.Webhook{{URL: recv.URL, Code: "k3y", Messages: []string{"Create", "Update"}, Entities: []string{"lead"}}}})
 	c := e.client()
 	e.worker(t, c, e.emu.activities(), worker.Options{})
 	startedc := make(chan uuid.UUID, 4)
+	// The Create starts the workflow; the Update that sets the prospect
+	// status Approved tells it to confirm in Commerce now. The wait for the
+	// event is long, so that only the event can end it in this test.
+	template := Request{AwaitConfirmation: 10 * time.Minute, Approve: &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}}}
+	start := StartOnLeadCreated(c, fast, template, func(id uuid.UUID, _ client.WorkflowRun) { startedc <- id })
+	confirmed := SignalOnLeadUpdated(c)
 	var err error
-	h, err = webhook.NewHandler(StartOnLeadCreated(c, fast, Request{}, func(id uuid.UUID, _ client.WorkflowRun) { startedc <- id }),
-		&webhook.Options{Auth: webhook.Auth{Code: "k3y"}, OnError: func(_ *webhook.Event, err error) { t.Errorf("webhook: %v", err) }})
+	h, err = webhook.NewHandler(func(ctx context.Context, ev *webhook.Event) error {
+		if err := start(ctx, ev); err != nil {
+			return err
+		}
+		return confirmed(ctx, ev)
+	}, &webhook.Options{Auth: webhook.Auth{Code: "k3y"}, OnError: func(_ *webhook.Event, err error) { t.Errorf("webhook: %v", err) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +276,14 @@ func TestEngineStartsFromWebhook(t *testing.T) {
 	if err := Decide(ctx, c, id, DecisionSignal{Decision: DecisionApprove, Reviewer: "dana"}); err != nil {
 		t.Fatal(err)
 	}
-	waitResult(t, c.GetWorkflow(ctx, WorkflowID(id), ""))
+	r := waitResult(t, c.GetWorkflow(ctx, WorkflowID(id), ""))
+	if !r.ConfirmedByEvent || r.Outcome.Commerce == nil || r.Outcome.Commerce.HierarchyID == "" {
+		t.Errorf("result = %+v, commerce %+v; want confirmed by the Update event, with the hierarchy", r, r.Outcome.Commerce)
+	}
+	want := []string{"read lead:done", "qualify lead:already done", "read opportunity:done", "win opportunity:already done", "confirm in Commerce:done"}
+	if diff := cmp.Diff(want, steps(r.Outcome)); diff != "" {
+		t.Errorf("steps of the confirming run (-want +got):\n%s", diff)
+	}
 	e.emu.checkApproved(t, id)
 
 	// The same event handled again (a replay past the handler's store)

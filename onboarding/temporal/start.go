@@ -128,3 +128,40 @@ func pendingTarget(t *webhook.Entity) bool {
 	}
 	return true
 }
+
+// SignalOnLeadUpdated returns a webhook.Func that drives the confirmation
+// of Request.AwaitConfirmation by events: register it with
+// webhook.NewHandler on a webhook step for Update on lead (Create and Update
+// may share one handler: call StartOnLeadCreated's function and this one
+// in turn). For an Update on lead whose Target sets
+// msdyn_b2bprospectstatus to Approved or Rejected (the status dual-write
+// carries to the Commerce prospect), or a size-exceeded Update (no
+// Target), it sends SignalConfirmed to the request's workflow. A lead
+// without a running workflow is no error. The signal only tells the
+// workflow to check Commerce now: the check itself decides.
+func SignalOnLeadUpdated(c client.Client) webhook.Func {
+	return func(ctx context.Context, e *webhook.Event) error {
+		x := e.Context
+		if x == nil || !strings.EqualFold(x.MessageName, "Update") || !strings.EqualFold(x.PrimaryEntityName, "lead") || x.PrimaryEntityID == uuid.Nil {
+			return nil
+		}
+		if t := x.Target(); !e.SizeExceeded {
+			if t == nil {
+				return nil
+			}
+			v, ok := t.OptionSet("msdyn_b2bprospectstatus")
+			if !ok || (v != int(sales.B2BProspectStatusApproved) && v != int(sales.B2BProspectStatusRejected)) {
+				return nil
+			}
+		}
+		err := c.SignalWorkflow(ctx, WorkflowID(x.PrimaryEntityID), "", SignalConfirmed, nil)
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("onboarding/temporal: signalling %s: %w", WorkflowID(x.PrimaryEntityID), err)
+		}
+		return nil
+	}
+}

@@ -20,6 +20,10 @@ const WorkflowName = "onboarding.Request"
 const (
 	SignalDecision = "decision"
 	QueryStatus    = "status"
+	// SignalConfirmed tells a workflow waiting with
+	// Request.AwaitConfirmation that Commerce has the decision (no
+	// payload); SignalOnLeadUpdated sends it from Dataverse webhooks.
+	SignalConfirmed = "confirmed"
 )
 
 // The decisions of a DecisionSignal and a Result.
@@ -53,13 +57,23 @@ type Request struct {
 	// DeadlineReject (the default when empty) or DeadlineEscalate.
 	AtDeadline DeadlineAction
 	// RemindEvery is the interval of the reminders sent while the request
-	// waits (Activities.OnRemind); zero sends none.
+	// waits (Activities.OnRemind), counted from the start; zero sends
+	// none. No reminder is sent at or after the deadline (the deadline
+	// acts then), but they go on after an escalation.
 	RemindEvery time.Duration
 	// Approve and Reject are the options of the decision. Their Confirm
 	// makes the activity wait, once Sales has the decision, until Commerce
 	// shows it (keep Activity.StartToCloseTimeout above its timeout).
 	Approve *onboarding.ApproveOptions
 	Reject  *onboarding.RejectOptions
+	// AwaitConfirmation, when positive and the decision's options set
+	// Confirm, makes the confirmation driven by events: the decision is
+	// carried out in Sales first (without Confirm), then the workflow
+	// waits up to AwaitConfirmation for the signal SignalConfirmed, and
+	// only then runs the decision again with Confirm (it resumes: nothing
+	// is sent twice), which checks Commerce at once and polls it, up to
+	// Confirm.Timeout, only when the event did not come or came early.
+	AwaitConfirmation time.Duration
 	// Activity tunes the activities' timeouts and retries.
 	Activity ActivityOptions
 }
@@ -136,6 +150,9 @@ type Result struct {
 	// Ignored counts the decision signals ignored (invalid, or after the
 	// first).
 	Ignored int
+	// ConfirmedByEvent is set when, with Request.AwaitConfirmation, the
+	// signal SignalConfirmed came before the wait ended.
+	ConfirmedByEvent bool
 	// Outcome is the last attempt's outcome of Approve or Reject.
 	Outcome *onboarding.Outcome
 }
@@ -146,6 +163,7 @@ const (
 	PhaseWaiting    = "waiting for a decision"
 	PhaseApproving  = "approving"
 	PhaseRejecting  = "rejecting"
+	PhaseConfirming = "waiting for the confirmation event"
 	PhaseDone       = "done"
 )
 
@@ -173,6 +191,8 @@ func (r *Request) Validate() error {
 		return fmt.Errorf("onboarding/temporal: Request.RemindEvery is %s: it must not be negative", r.RemindEvery)
 	case r.AtDeadline != "" && r.AtDeadline != DeadlineReject && r.AtDeadline != DeadlineEscalate:
 		return fmt.Errorf("onboarding/temporal: Request.AtDeadline is %q: want %q or %q", r.AtDeadline, DeadlineReject, DeadlineEscalate)
+	case r.AwaitConfirmation < 0:
+		return fmt.Errorf("onboarding/temporal: Request.AwaitConfirmation is %s: it must not be negative", r.AwaitConfirmation)
 	case r.Activity.StartToCloseTimeout < 0 || r.Activity.HeartbeatTimeout < 0:
 		return errors.New("onboarding/temporal: Request.Activity timeouts must not be negative")
 	}
@@ -264,7 +284,18 @@ func Workflow(ctx workflow.Context, r Request) (*Result, error) {
 		if o.Close == nil && d.Reviewer != "" {
 			o.Close = &sales.CloseOptions{Description: closeText("Approved", d)}
 		}
-		err = workflow.ExecuteActivity(actx, ActivityApprove, r.LeadID, &o).Get(ctx, &out)
+		if r.AwaitConfirmation > 0 && o.Confirm != nil {
+			salesOnly := o
+			salesOnly.Confirm = nil
+			err = workflow.ExecuteActivity(actx, ActivityApprove, r.LeadID, &salesOnly).Get(ctx, &out)
+			if err == nil {
+				st.Phase = PhaseConfirming
+				res.ConfirmedByEvent = awaitConfirmed(ctx, r.AwaitConfirmation)
+			}
+		}
+		if err == nil {
+			err = workflow.ExecuteActivity(actx, ActivityApprove, r.LeadID, &o).Get(ctx, &out)
+		}
 	} else {
 		st.Phase = PhaseRejecting
 		o := onboarding.RejectOptions{}
@@ -277,7 +308,18 @@ func Workflow(ctx workflow.Context, r Request) (*Result, error) {
 		if o.Close == nil && (d.Reviewer != "" || res.DecidedBy == DecidedByDeadline) {
 			o.Close = &sales.CloseOptions{Description: closeText("Rejected", d)}
 		}
-		err = workflow.ExecuteActivity(actx, ActivityReject, r.LeadID, &o).Get(ctx, &out)
+		if r.AwaitConfirmation > 0 && o.Confirm != nil {
+			salesOnly := o
+			salesOnly.Confirm = nil
+			err = workflow.ExecuteActivity(actx, ActivityReject, r.LeadID, &salesOnly).Get(ctx, &out)
+			if err == nil {
+				st.Phase = PhaseConfirming
+				res.ConfirmedByEvent = awaitConfirmed(ctx, r.AwaitConfirmation)
+			}
+		}
+		if err == nil {
+			err = workflow.ExecuteActivity(actx, ActivityReject, r.LeadID, &o).Get(ctx, &out)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -317,9 +359,23 @@ func wait(ctx workflow.Context, r Request, st *Status, res *Result) (DecisionSig
 		deadline = workflow.NewTimer(tctx, r.DecisionTimeout)
 		st.Deadline = start.Add(r.DecisionTimeout)
 	}
-	if r.RemindEvery > 0 {
-		remind = workflow.NewTimer(tctx, r.RemindEvery)
+	// schedule sets the timer of the next reminder, which keeps to the
+	// schedule (start + k × RemindEvery) however long the last one took; a
+	// reminder whose time passed is skipped, and so is one at or after the
+	// deadline.
+	schedule := func() {
+		remind = nil
+		if r.RemindEvery <= 0 {
+			return
+		}
+		waited := workflow.Now(ctx).Sub(start)
+		next := (waited/r.RemindEvery + 1) * r.RemindEvery
+		if deadline != nil && next >= r.DecisionTimeout {
+			return
+		}
+		remind = workflow.NewTimer(tctx, next-waited)
 	}
+	schedule()
 	for {
 		var got *DecisionSignal
 		var deadlinePassed, remindDue bool
@@ -355,6 +411,9 @@ func wait(ctx workflow.Context, r Request, st *Status, res *Result) (DecisionSig
 				if err := workflow.ExecuteActivity(hctx, ActivityEscalate, e).Get(ctx, nil); err != nil {
 					log.Error("onboarding: escalation failed", "error", err)
 				}
+				if remind == nil {
+					schedule() // the reminders go on after the escalation
+				}
 				continue
 			}
 			res.DecidedBy = DecidedByDeadline
@@ -367,12 +426,7 @@ func wait(ctx workflow.Context, r Request, st *Status, res *Result) (DecisionSig
 			if err := workflow.ExecuteActivity(hctx, ActivityRemind, rm).Get(ctx, nil); err != nil {
 				log.Error("onboarding: reminder failed", "error", err)
 			}
-			// The next reminder keeps to the schedule (start + k ×
-			// RemindEvery) however long this one took; a reminder whose
-			// time passed meanwhile is skipped.
-			waited := workflow.Now(ctx).Sub(start)
-			next := (waited/r.RemindEvery + 1) * r.RemindEvery
-			remind = workflow.NewTimer(tctx, next-waited)
+			schedule()
 		}
 	}
 }
@@ -387,4 +441,20 @@ func drain(c workflow.ReceiveChannel) int {
 		}
 		n++
 	}
+}
+
+// awaitConfirmed waits up to d for the signal SignalConfirmed, and reports
+// whether it came.
+func awaitConfirmed(ctx workflow.Context, d time.Duration) bool {
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	got := false
+	s := workflow.NewSelector(ctx)
+	s.AddReceive(workflow.GetSignalChannel(ctx, SignalConfirmed), func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+		got = true
+	})
+	s.AddFuture(workflow.NewTimer(tctx, d), func(workflow.Future) {})
+	s.Select(ctx)
+	return got
 }

@@ -169,15 +169,25 @@ func TestDeadlineEscalatesThenWaits(t *testing.T) {
 		escalations = append(escalations, e)
 		return nil
 	})
+	var reminded []time.Duration
+	env.OnActivity(ActivityRemind, mock.Anything, mock.Anything).Return(func(ctx context.Context, r Reminder) error {
+		reminded = append(reminded, r.Waiting)
+		return nil
+	})
 	env.OnActivity(ActivityApprove, mock.Anything, lead, mock.Anything).Return(&onboarding.Outcome{LeadID: lead, Decision: onboarding.Approve}, nil)
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(SignalDecision, DecisionSignal{Decision: DecisionApprove, Reviewer: "manager"})
 	}, 100*time.Hour)
-	env.ExecuteWorkflow(WorkflowName, Request{LeadID: lead, DecisionTimeout: 48 * time.Hour, AtDeadline: DeadlineEscalate})
+	env.ExecuteWorkflow(WorkflowName, Request{LeadID: lead, DecisionTimeout: 48 * time.Hour, AtDeadline: DeadlineEscalate, RemindEvery: 24 * time.Hour})
 
 	r := result(t, env)
-	if r.Decision != DecisionApprove || r.DecidedBy != "manager" || !r.Escalated {
-		t.Errorf("result = %+v, want approved by manager after escalating", r)
+	if r.Decision != DecisionApprove || r.DecidedBy != "manager" || !r.Escalated || r.Reminders != 3 {
+		t.Errorf("result = %+v, want approved by manager after escalating, 3 reminders", r)
+	}
+	// None at the deadline (48h): the escalation is sent then; they go on
+	// after it.
+	if diff := cmp.Diff([]time.Duration{24 * time.Hour, 72 * time.Hour, 96 * time.Hour}, reminded); diff != "" {
+		t.Errorf("reminders sent after (-want +got):\n%s", diff)
 	}
 	want := []Escalation{{LeadID: lead, WorkflowID: "default-test-workflow-id", Waiting: 48 * time.Hour}}
 	if diff := cmp.Diff(want, escalations); diff != "" {
@@ -334,6 +344,46 @@ func TestRetryableErrorsAreRetried(t *testing.T) {
 			result(t, env)
 			if diff := cmp.Diff([]int{1, 2}, a.calls); diff != "" {
 				t.Errorf("attempts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAwaitConfirmation(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		signal  time.Duration // 0: no event
+		byEvent bool
+		after   time.Duration // from the Sales side to the confirmation
+	}{
+		{"event", 10 * time.Minute, true, 10 * time.Minute},
+		{"no event: polling after the wait", 0, false, time.Hour},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := newTestEnv(t)
+			openLead(env)
+			var confirms []bool
+			var at []time.Time
+			env.OnActivity(ActivityApprove, mock.Anything, lead, mock.Anything).Return(
+				func(ctx context.Context, id uuid.UUID, o *onboarding.ApproveOptions) (*onboarding.Outcome, error) {
+					confirms, at = append(confirms, o.Confirm != nil), append(at, env.Now())
+					return &onboarding.Outcome{LeadID: id, Decision: onboarding.Approve}, nil
+				})
+			approveNow(env)
+			if c.signal > 0 {
+				env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalConfirmed, nil) }, time.Minute+c.signal)
+			}
+			env.ExecuteWorkflow(WorkflowName, Request{LeadID: lead, AwaitConfirmation: time.Hour,
+				Approve: &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{Timeout: time.Minute}}})
+			r := result(t, env)
+			if r.ConfirmedByEvent != c.byEvent {
+				t.Errorf("ConfirmedByEvent = %v, want %v", r.ConfirmedByEvent, c.byEvent)
+			}
+			if diff := cmp.Diff([]bool{false, true}, confirms); diff != "" {
+				t.Fatalf("Confirm of each run (-want +got):\n%s", diff)
+			}
+			if d := at[1].Sub(at[0]); d != c.after {
+				t.Errorf("confirmed %s after the Sales side, want %s", d, c.after)
 			}
 		})
 	}

@@ -74,12 +74,17 @@ func main() {
 }
 
 func run(ctx context.Context, log *slog.Logger, emulated bool, submit int, listen string, template otemporal.Request) error {
-	template.LeadID = uuid.New() // validated now, replaced per request
-	if err := template.Validate(); err != nil {
+	check := template
+	check.LeadID = uuid.New() // each request's own, in StartOnLeadCreated
+	if err := check.Validate(); err != nil {
 		return err
 	}
+	key := os.Getenv("D365_WEBHOOK_KEY")
 	if emulated && listen == "" {
 		listen = "127.0.0.1:0"
+	}
+	if listen != "" && key == "" && !emulated {
+		return errors.New("-listen needs D365_WEBHOOK_KEY, the key given when the webhook was registered (WebhookKey authentication)")
 	}
 	var ln net.Listener
 	if listen != "" {
@@ -93,7 +98,6 @@ func run(ctx context.Context, log *slog.Logger, emulated bool, submit int, liste
 	var sc *sales.Client
 	var cc *commerce.Client
 	var emu *dualwritetest.Server
-	key := os.Getenv("D365_WEBHOOK_KEY")
 	if emulated {
 		if key == "" {
 			key = uuid.NewString()
@@ -135,9 +139,6 @@ func run(ctx context.Context, log *slog.Logger, emulated bool, submit int, liste
 	fmt.Printf("worker: task queue %q on %s, namespace %q\n", queue, opts.HostPort, opts.Namespace)
 
 	if ln != nil {
-		if key == "" {
-			return errors.New("-listen needs D365_WEBHOOK_KEY, the key given when the webhook was registered (WebhookKey authentication)")
-		}
 		h, err := webhook.NewHandler(otemporal.StartOnLeadCreated(c, client.StartWorkflowOptions{TaskQueue: queue}, template,
 			func(id uuid.UUID, run client.WorkflowRun) {
 				fmt.Printf("started %s for lead %s\n", run.GetID(), id)
