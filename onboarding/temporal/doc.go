@@ -30,7 +30,9 @@
 //   - Start starts the workflow of a request under WorkflowID(leadID), so a
 //     request runs one workflow however many times it is started; Decide
 //     sends a decision; StartOnLeadCreated is a webhook.Func that starts
-//     the workflow the moment Dataverse creates the lead.
+//     the workflow the moment Dataverse creates the lead, and
+//     SignalOnLeadUpdated one that drives the Commerce confirmation by
+//     events (Request.AwaitConfirmation) instead of polling at once.
 //
 // cmd/worker runs a worker (and the webhook receiver) against real
 // services or the emulator, cmd/starter starts, decides and queries, and

@@ -6,7 +6,8 @@
 //	go run ./cmd/demo
 //
 // Three onboarding requests arrive; the emulator's webhook starts a
-// workflow for each. A reviewer approves the first and rejects the second
+// workflow for each, and its webhook of the lead's update to Approved or
+// Rejected tells the workflow to confirm in Commerce. A reviewer approves the first and rejects the second
 // (signals); nobody decides on the third, which gets reminders and is
 // rejected at its deadline. The results and the records on the emulator
 // are printed.
@@ -55,15 +56,23 @@ func run(ctx context.Context) error {
 	// The webhook receiver starts a workflow per request created.
 	template := otemporal.Request{
 		DecisionTimeout: 3 * time.Second, AtDeadline: otemporal.DeadlineReject, RemindEvery: time.Second,
-		Approve: &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}},
-		Reject:  &onboarding.RejectOptions{Confirm: &onboarding.ConfirmOptions{}},
+		AwaitConfirmation: time.Minute,
+		Approve:           &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}},
+		Reject:            &onboarding.RejectOptions{Confirm: &onboarding.ConfirmOptions{}},
 	}
 	started := make(chan uuid.UUID, 8)
-	h, err := webhook.NewHandler(otemporal.StartOnLeadCreated(c, client.StartWorkflowOptions{TaskQueue: queue}, template,
+	start := otemporal.StartOnLeadCreated(c, client.StartWorkflowOptions{TaskQueue: queue}, template,
 		func(id uuid.UUID, run client.WorkflowRun) {
 			fmt.Printf("webhook: lead %s created: started %s\n", id, run.GetID())
 			started <- id
-		}), &webhook.Options{Auth: webhook.Auth{Code: "demo-key"}, OnError: func(_ *webhook.Event, err error) { log.Error("webhook", "error", err) }})
+		})
+	confirmed := otemporal.SignalOnLeadUpdated(c)
+	h, err := webhook.NewHandler(func(ctx context.Context, e *webhook.Event) error {
+		if err := start(ctx, e); err != nil {
+			return err
+		}
+		return confirmed(ctx, e)
+	}, &webhook.Options{Auth: webhook.Auth{Code: "demo-key"}, OnError: func(_ *webhook.Event, err error) { log.Error("webhook", "error", err) }})
 	if err != nil {
 		return err
 	}
@@ -72,7 +81,7 @@ func run(ctx context.Context) error {
 	defer recv.Close()
 
 	emu := dualwritetest.NewServer(&dualwritetest.Options{Webhooks: []dualwritetest.Webhook{{
-		URL: recv.URL, Code: "demo-key", Messages: []string{"Create"}, Entities: []string{"lead"},
+		URL: recv.URL, Code: "demo-key", Messages: []string{"Create", "Update"}, Entities: []string{"lead"},
 	}}})
 	defer emu.Close()
 	sc, err := sales.NewClient(emu.SalesURL, emu.Credential(), nil)
@@ -130,7 +139,7 @@ func run(ctx context.Context) error {
 	fmt.Println("dana approved the first request and rejected the second; nobody decides on the third")
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "company\tdecision\tby\treminders\tsteps\tCommerce prospect")
+	fmt.Fprintln(tw, "company\tdecision\tby\treminders\tconfirmed by\tCommerce prospect")
 	for i, id := range ids {
 		var r otemporal.Result
 		if err := c.GetWorkflow(ctx, otemporal.WorkflowID(id), "").Get(ctx, &r); err != nil {
@@ -140,7 +149,11 @@ func run(ctx context.Context) error {
 		if r.Outcome.Commerce != nil {
 			st = r.Outcome.Commerce.ProspectStatus
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", companies[i], r.Decision, r.DecidedBy, r.Reminders, len(r.Outcome.Steps), st)
+		by := "polling"
+		if r.ConfirmedByEvent {
+			by = "webhook event"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", companies[i], r.Decision, r.DecidedBy, r.Reminders, by, st)
 	}
 	tw.Flush()
 	fmt.Printf("records on the emulator: %d accounts, %d contacts, %d opportunities\n",

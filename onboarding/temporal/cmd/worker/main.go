@@ -17,7 +17,8 @@
 //	go run ./cmd/worker -emulator -submit 2
 //
 // The emulator's webhook calls the receiver, which starts a workflow per
-// request; decide with cmd/starter. Run several workers on the same task
+// request (Create of lead) and signals the Commerce confirmation (Update of
+// lead, see -await-confirmation); decide with cmd/starter. Run several workers on the same task
 // queue: a request whose worker stops or hangs is finished by another.
 package main
 
@@ -57,12 +58,14 @@ func main() {
 		atDeadline  = flag.String("at-deadline", "reject", "what happens at the deadline: reject or escalate")
 		remindEvery = flag.Duration("remind-every", 24*time.Hour, "interval of the reminders while a request waits (0: none)")
 		confirm     = flag.Bool("confirm", true, "wait until Commerce shows the decision (needs D365_COMMERCE_URL)")
+		await       = flag.Duration("await-confirmation", 0, "with -confirm: wait this long for the webhook of the lead's Update to Approved/Rejected before checking Commerce (0: check at once, polling)")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	template := otemporal.Request{DecisionTimeout: *deadline, AtDeadline: otemporal.DeadlineAction(*atDeadline), RemindEvery: *remindEvery}
+	template := otemporal.Request{DecisionTimeout: *deadline, AtDeadline: otemporal.DeadlineAction(*atDeadline), RemindEvery: *remindEvery,
+		AwaitConfirmation: *await}
 	if *confirm {
 		template.Approve = &onboarding.ApproveOptions{Confirm: &onboarding.ConfirmOptions{}}
 		template.Reject = &onboarding.RejectOptions{Confirm: &onboarding.ConfirmOptions{}}
@@ -104,7 +107,7 @@ func run(ctx context.Context, log *slog.Logger, emulated bool, submit int, liste
 		}
 		emu = dualwritetest.NewServer(&dualwritetest.Options{Webhooks: []dualwritetest.Webhook{{
 			URL: "http://" + ln.Addr().String() + "/dataverse/webhook", Code: key,
-			Messages: []string{"Create"}, Entities: []string{"lead"},
+			Messages: []string{"Create", "Update"}, Entities: []string{"lead"},
 		}}})
 		defer emu.Close()
 		var err error
@@ -139,10 +142,17 @@ func run(ctx context.Context, log *slog.Logger, emulated bool, submit int, liste
 	fmt.Printf("worker: task queue %q on %s, namespace %q\n", queue, opts.HostPort, opts.Namespace)
 
 	if ln != nil {
-		h, err := webhook.NewHandler(otemporal.StartOnLeadCreated(c, client.StartWorkflowOptions{TaskQueue: queue}, template,
+		start := otemporal.StartOnLeadCreated(c, client.StartWorkflowOptions{TaskQueue: queue}, template,
 			func(id uuid.UUID, run client.WorkflowRun) {
 				fmt.Printf("started %s for lead %s\n", run.GetID(), id)
-			}), &webhook.Options{Auth: webhook.Auth{Code: key}, OnError: func(e *webhook.Event, err error) {
+			})
+		confirmed := otemporal.SignalOnLeadUpdated(c)
+		h, err := webhook.NewHandler(func(ctx context.Context, e *webhook.Event) error {
+			if err := start(ctx, e); err != nil {
+				return err
+			}
+			return confirmed(ctx, e)
+		}, &webhook.Options{Auth: webhook.Auth{Code: key}, OnError: func(e *webhook.Event, err error) {
 			log.Error("webhook event", "error", err)
 		}})
 		if err != nil {
