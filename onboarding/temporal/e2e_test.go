@@ -479,3 +479,39 @@ func closeOnce(c chan struct{}) {
 		close(c)
 	}
 }
+
+// An attempt that runs longer than its heartbeat timeout is not taken away
+// from its worker while it heartbeats: the win is held until the server
+// has received three heartbeats (three heartbeat timeouts' worth), and the
+// first attempt still finishes the approval.
+func TestEngineLongAttemptHeartbeats(t *testing.T) {
+	e := newEngine(t, nil)
+	id := e.emu.submit(t)
+	g := newGate(true)
+	t.Cleanup(func() { closeOnce(g.release) })
+	var beats atomic.Int32
+	count := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if err == nil && strings.HasSuffix(method, "/RecordActivityTaskHeartbeat") && beats.Add(1) == 3 {
+			closeOnce(g.release)
+		}
+		return err
+	}
+	sa, ca := e.emu.clients(t, g, 0)
+	c := e.client(count)
+	e.worker(t, c, &Activities{Service: onboarding.New(sa, ca, nil), Sales: sa}, worker.Options{})
+	ctx := bounded(t)
+	run, _, err := Start(ctx, c, fast, Request{LeadID: id, Activity: fastActivities(time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Decide(ctx, c, id, DecisionSignal{Decision: DecisionApprove, Reviewer: "dana"}); err != nil {
+		t.Fatal(err)
+	}
+	r := waitResult(t, run)
+	want := []string{"read lead:done", "qualify lead:done", "win opportunity:done"}
+	if diff := cmp.Diff(want, steps(r.Outcome)); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	e.emu.checkApproved(t, id)
+}
