@@ -11,8 +11,8 @@
 //	TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=onboarding \
 //	D365_WEBHOOK_KEY=... go run ./cmd/worker -listen :8080
 //
-// On the in-process emulator, with a Temporal dev server
-// (temporal server start-dev):
+// On the in-process emulator, with a Temporal server (go run ./cmd/devserver,
+// or temporal server start-dev):
 //
 //	go run ./cmd/worker -emulator -submit 2
 //
