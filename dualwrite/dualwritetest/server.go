@@ -247,13 +247,13 @@ func (s *Server) Rows(name string) []map[string]any {
 	var out []map[string]any
 	if t := s.store.Dataverse(name); t != nil {
 		for _, e := range t.Sorted() {
-			out = append(out, store.Clone(e.Rec))
+			out = append(out, store.Clone(e.Rec()))
 		}
 		return out
 	}
 	if t := s.store.FinOps(name); t != nil {
 		for _, e := range t.Sorted() {
-			out = append(out, store.Clone(e.Rec))
+			out = append(out, store.Clone(e.Rec()))
 		}
 	}
 	return out

@@ -204,7 +204,7 @@ func (s *Service) currencySymbol(rec record) string {
 	id := str(rec["_transactioncurrencyid_value"])
 	if tb := s.Store.Dataverse("transactioncurrency"); tb != nil && id != "" {
 		if e := tb.Get(id); e != nil {
-			return str(e.Rec["currencysymbol"])
+			return str(e.Rec()["currencysymbol"])
 		}
 	}
 	return ""

@@ -13,8 +13,10 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,14 +25,85 @@ import (
 type Record = map[string]any
 
 // Entry is a stored record.
+//
+// A record stored with [Tx.PutCopy] is kept compactly, as a sorted list of
+// its columns (one allocation the size of its columns, where a map of 32
+// columns is a 64-slot table twice that size); the map [Entry.Rec]
+// returns is built from it on first use and kept. [Entry.Get] and
+// [Entry.Columns] read the compact form without building the map.
 type Entry struct {
 	// Seq is the creation order, kept across updates.
 	Seq int64
 	// Version is the row version (the ETag), new on every write.
 	Version int64
-	// Rec is the record. Do not change it once stored: write a new one.
-	Rec Record
+
+	cols []Column               // sorted by name; nil when stored as a map
+	rec  atomic.Pointer[Record] // the record as a map, once built
 }
+
+// Column is a column of a record and its value.
+type Column struct {
+	Name  string
+	Value any
+}
+
+// Rec returns the record. Do not change it: write a new one.
+func (e *Entry) Rec() Record {
+	if p := e.rec.Load(); p != nil {
+		return *p
+	}
+	m := make(Record, len(e.cols))
+	for _, c := range e.cols {
+		m[c.Name] = c.Value
+	}
+	// Readers run under the emulator's lock; should two ever build the
+	// map at once, both answer with the one kept.
+	e.rec.CompareAndSwap(nil, &m)
+	return *e.rec.Load()
+}
+
+// Get returns the value of a column, nil when the record has none.
+func (e *Entry) Get(col string) any {
+	v, _ := e.Lookup(col)
+	return v
+}
+
+// Lookup returns the value of a column and whether the record has it.
+func (e *Entry) Lookup(col string) (any, bool) {
+	if e.cols == nil {
+		v, ok := e.Rec()[col]
+		return v, ok
+	}
+	i, ok := slices.BinarySearchFunc(e.cols, col, compareColumn)
+	if !ok {
+		return nil, false
+	}
+	return e.cols[i].Value, true
+}
+
+// Len returns the number of columns of the record.
+func (e *Entry) Len() int {
+	if e.cols == nil {
+		return len(e.Rec())
+	}
+	return len(e.cols)
+}
+
+// Columns yields the columns of the record, in no particular order.
+func (e *Entry) Columns() iter.Seq2[string, any] {
+	if e.cols == nil {
+		return maps.All(e.Rec())
+	}
+	return func(yield func(string, any) bool) {
+		for _, c := range e.cols {
+			if !yield(c.Name, c.Value) {
+				return
+			}
+		}
+	}
+}
+
+func compareColumn(c Column, name string) int { return strings.Compare(c.Name, name) }
 
 // Table holds the rows of a Dataverse table or a Commerce entity.
 type Table struct {
@@ -273,7 +346,35 @@ func (t *Tx) Put(tb *Table, id string, rec Record) *Entry {
 	prev := tb.rows[id]
 	t.undo = append(t.undo, undoOp{tb: tb, id: id, prev: prev})
 	t.st.version++
-	e := &Entry{Version: t.st.version, Rec: rec}
+	e := &Entry{Version: t.st.version}
+	e.rec.Store(&rec)
+	t.put(tb, id, prev, e)
+	return e
+}
+
+// PutCopy stores a copy of rec under id with a new row version, as Put
+// does, kept compactly (see [Entry]); when versionColumn is not "", the row
+// version is also set in rec under that column before the copy. The
+// caller may reuse rec once PutCopy returns.
+func (t *Tx) PutCopy(tb *Table, id string, rec Record, versionColumn string) *Entry {
+	prev := tb.rows[id]
+	t.undo = append(t.undo, undoOp{tb: tb, id: id, prev: prev})
+	t.st.version++
+	if versionColumn != "" {
+		rec[versionColumn] = t.st.version
+	}
+	cols := make([]Column, 0, len(rec))
+	for k, v := range rec {
+		cols = append(cols, Column{Name: k, Value: v})
+	}
+	slices.SortFunc(cols, func(a, b Column) int { return strings.Compare(a.Name, b.Name) })
+	e := &Entry{Version: t.st.version, cols: cols}
+	t.put(tb, id, prev, e)
+	return e
+}
+
+// put files e, just made, under id in place of prev.
+func (t *Tx) put(tb *Table, id string, prev, e *Entry) {
 	if prev != nil {
 		e.Seq = prev.Seq
 	} else {
@@ -282,7 +383,6 @@ func (t *Tx) Put(tb *Table, id string, rec Record) *Entry {
 	}
 	tb.rows[id] = e
 	t.logChange(Change{Table: tb.changeName(), ID: id, Version: e.Version})
-	return e
 }
 
 // changeName is the name the change log files a table under.
