@@ -50,7 +50,7 @@ func (s *Service) resolveKey(tb *table, key string) (string, bool, error) {
 	for id, e := range tb.All() {
 		match := true
 		for k, v := range vals {
-			c, ok := compareValues(e.Rec()[k], v)
+			c, ok := compareValues(e.Get(k), v)
 			if !ok || c != 0 {
 				match = false
 				break

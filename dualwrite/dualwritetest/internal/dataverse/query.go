@@ -500,11 +500,11 @@ func (s *Service) viewQuery(d *request, tb *table, vals url.Values, param, logic
 		d.writeError(http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", logical, vals.Get(param)))
 		return
 	}
-	if rt := str(e.Rec()["returnedtypecode"]); rt != "" && rt != tb.Logical {
+	if rt := str(e.Get("returnedtypecode")); rt != "" && rt != tb.Logical {
 		d.writeError(http.StatusBadRequest, query.CodeQuery, fmt.Sprintf("The %s %s returns %s records, not %s.", logical, id, rt, tb.Logical))
 		return
 	}
-	xml := str(e.Rec()["fetchxml"])
+	xml := str(e.Get("fetchxml"))
 	if xml == "" {
 		d.notImplemented("a " + logical + " without fetchxml")
 		return

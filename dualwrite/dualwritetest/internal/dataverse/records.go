@@ -274,7 +274,7 @@ func (s *Service) resolveDotted(t *store.Tx, rec record, dotted string, v any) e
 	}
 	tb := s.Store.EnsureDataverse(logical)
 	for id, e := range tb.All() {
-		if c, ok := compareValues(e.Rec()[col], v); ok && c == 0 {
+		if c, ok := compareValues(e.Get(col), v); ok && c == 0 {
 			setLookup(rec, nav, nav, tb.Logical, id)
 			return nil
 		}
@@ -302,7 +302,7 @@ func (s *Service) Dotted(rec record, dotted string) any {
 		return nil
 	}
 	if e := tb.Get(id); e != nil {
-		return e.Rec()[col]
+		return e.Get(col)
 	}
 	return nil
 }
@@ -344,15 +344,15 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 	st := s.schemaTable(tb)
 	cols := sel
 	if len(cols) == 0 {
-		cols = make([]string, 0, len(e.Rec())+16)
-		for k := range e.Rec() {
+		cols = make([]string, 0, e.Len()+16)
+		for k := range e.Columns() {
 			if !strings.Contains(k, "@") {
 				cols = append(cols, k)
 			}
 		}
 		if st != nil {
 			for _, c := range st.SystemColumns() {
-				if _, ok := e.Rec()[c.Property()]; !ok {
+				if _, ok := e.Lookup(c.Property()); !ok {
 					cols = append(cols, c.Property())
 				}
 			}
@@ -360,7 +360,7 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 	} else {
 		cols = append(cols[:len(cols):len(cols)], tb.Key)
 		for _, c := range sel {
-			if isMoney(st, c) && e.Rec()["_transactioncurrencyid_value"] != nil {
+			if isMoney(st, c) && e.Get("_transactioncurrencyid_value") != nil {
 				cols = append(cols, "_transactioncurrencyid_value")
 				break
 			}
@@ -369,7 +369,7 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 	dst = slices.Grow(dst, 2*len(cols)+2)
 	dst = append(dst, wire.Member{Name: "@odata.etag", Value: etagOf(e)})
 	for _, c := range cols {
-		v := e.Rec()[c]
+		v := e.Get(c)
 		dst = append(dst, wire.Member{Name: c, Value: v})
 		if !annotations || v == nil {
 			continue
@@ -377,16 +377,16 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 		n := annotationNames(c)
 		if strings.HasPrefix(c, "_") && strings.HasSuffix(c, "_value") {
 			for _, name := range [2]string{n.logicalName, n.navigation} {
-				if a, ok := e.Rec()[name]; ok {
+				if a, ok := e.Lookup(name); ok {
 					dst = append(dst, wire.Member{Name: name, Value: a})
 				}
 			}
-			if name := s.primaryName(str(e.Rec()[n.logicalName]), str(v)); name != "" {
+			if name := s.primaryName(str(e.Get(n.logicalName)), str(v)); name != "" {
 				dst = append(dst, wire.Member{Name: n.formatted, Value: name})
 			}
 			continue
 		}
-		if f, ok := s.formatted(tb, st, e.Rec(), c, v); ok {
+		if f, ok := s.formatted(tb, st, e, c, v); ok {
 			dst = append(dst, wire.Member{Name: n.formatted, Value: f})
 		}
 	}

@@ -111,7 +111,7 @@ func (s *Service) property(d *request, tb *table, st *schema.Table, id string, c
 	e := tb.Get(id)
 	switch d.r.Method {
 	case http.MethodGet:
-		v := e.Rec()[c.Property()]
+		v := e.Get(c.Property())
 		if raw {
 			if v == nil {
 				d.w.WriteHeader(http.StatusNoContent)

@@ -137,7 +137,7 @@ func (t *tx) leadChanged(leads *store.Table, id string, prev, rec store.Record) 
 // compares values), in no particular order; "" and nil when none.
 func Find(tb *store.Table, field string, v any) (string, *store.Entry) {
 	for k, e := range tb.All() {
-		if dualwrite.Equal(e.Rec()[field], v) {
+		if dualwrite.Equal(e.Get(field), v) {
 			return k, e
 		}
 	}
@@ -337,10 +337,10 @@ func (t *tx) approveProspect(p store.Record, leadID string) error {
 		}
 		id, _ := lead[lookup].(string)
 		e := t.Store().Dataverse(table).Get(id)
-		if id == "" || e == nil || e.Rec()[col] == nil {
+		if id == "" || e == nil || e.Get(col) == nil {
 			return nil
 		}
-		_, c := Find(ct, "CustomerAccount", e.Rec()[col])
+		_, c := Find(ct, "CustomerAccount", e.Get(col))
 		return c
 	}
 	org := customer("_parentaccountid_value", "account", "accountnumber")
@@ -383,7 +383,7 @@ func (t *tx) approveProspect(p store.Record, leadID string) error {
 		return err
 	}
 	ht, nt := t.Store().FinOps("customerhiearchies"), t.Store().FinOps("customerhierarchynodes")
-	orgParty := org.Rec()["PartyNumber"]
+	orgParty := org.Get("PartyNumber")
 	_, h := Find(ht, "OrganizationPartyNumber", orgParty)
 	var hrow store.Record
 	if h != nil {
@@ -396,7 +396,7 @@ func (t *tx) approveProspect(p store.Record, leadID string) error {
 			return err
 		}
 	}
-	node := store.Record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.Rec()["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
+	node := store.Record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.Get("PartyNumber"), "Role": "Admin", "NodeType": "Customer"}
 	if nt.Get(finops.Key(nt, node)) == nil {
 		t.Put(nt, finops.Key(nt, node), node)
 		if err := t.mirror(dualwrite.CustomerHierarchyNodes, node); err != nil {

@@ -79,7 +79,7 @@ func (t *tx) mirrorOf(m dualwrite.Map, tb *store.Table, row store.Record) (strin
 			if !keys[f.FinOps] {
 				continue
 			}
-			v := e.Rec()[f.Dataverse]
+			v := e.Get(f.Dataverse)
 			if f.IsLookup() {
 				v = t.dotted(e.Rec(), f.Dataverse)
 			}
@@ -104,9 +104,9 @@ func (t *tx) mirrorOf(m dualwrite.Map, tb *store.Table, row store.Record) (strin
 func (t *tx) company(rec store.Record) string {
 	if id, ok := rec["_originatingleadid_value"].(string); ok {
 		if le := t.Store().Dataverse("lead").Get(id); le != nil {
-			if pid := str(le.Rec()["msdyn_prospectid"]); pid != "" {
-				if _, pe := Find(t.Store().FinOps("prospects"), "ProspectId", pid); pe != nil && str(pe.Rec()["dataAreaId"]) != "" {
-					return str(pe.Rec()["dataAreaId"])
+			if pid := str(le.Get("msdyn_prospectid")); pid != "" {
+				if _, pe := Find(t.Store().FinOps("prospects"), "ProspectId", pid); pe != nil && str(pe.Get("dataAreaId")) != "" {
+					return str(pe.Get("dataAreaId"))
 				}
 			}
 		}

@@ -62,7 +62,7 @@ func (s *Service) out(e *store.Entry, sel []string) map[string]any {
 		return out
 	}
 	for _, c := range sel {
-		out[c] = e.Rec()[c]
+		out[c] = e.Get(c)
 	}
 	return out
 }
@@ -266,14 +266,14 @@ func (s *Service) update(d *request, tb *store.Table, ent *schema.Entity, k stri
 	}
 	next := store.Clone(e.Rec())
 	for f, v := range body {
-		if isKey(tb, f) && !strings.EqualFold(str(v), str(e.Rec()[f])) {
+		if isKey(tb, f) && !strings.EqualFold(str(v), str(e.Get(f))) {
 			d.fail(badRequest(fmt.Sprintf("The key field '%s' of %s cannot be changed by an update.", f, tb.Name)))
 			return
 		}
 		next[f] = v
 	}
 	for _, kf := range tb.Keys {
-		next[kf] = e.Rec()[kf]
+		next[kf] = e.Get(kf)
 	}
 	s.commit(d, tb, ent, stackUpdate, k, e.Rec(), next, func() { wire.NoContent(d.w) })
 }
@@ -442,7 +442,7 @@ func (s *Service) matchRows(tb *store.Table, ent *schema.Entity, q url.Values) (
 	cross := strings.EqualFold(q.Get("cross-company"), "true")
 	var rows []*store.Entry
 	for _, e := range tb.Sorted() {
-		if !tb.Company || cross || strings.EqualFold(str(e.Rec()["dataAreaId"]), s.Company) {
+		if !tb.Company || cross || strings.EqualFold(str(e.Get("dataAreaId")), s.Company) {
 			rows = append(rows, e)
 		}
 	}

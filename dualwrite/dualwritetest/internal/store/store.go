@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"iter"
 	"maps"
-	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -26,35 +25,47 @@ type Record = map[string]any
 
 // Entry is a stored record.
 //
-// A record stored with [Tx.PutCopy] is kept compactly, as a sorted list of
-// its columns (one allocation the size of its columns, where a map of 32
-// columns is a 64-slot table twice that size); the map [Entry.Rec]
-// returns is built from it on first use and kept. [Entry.Get] and
-// [Entry.Columns] read the compact form without building the map.
+// A record stored with [Tx.PutCopy] is kept compactly: its values in a
+// slice indexed by the column positions of its table (a [layout] the
+// table's records share), one allocation of 16 bytes a column, where a
+// map of 32 columns is a 64-slot table of 32 bytes a slot. The map
+// [Entry.Rec] returns is built from it on first use and kept;
+// [Entry.Get], [Entry.Lookup] and [Entry.Columns] read the compact form
+// without building it.
 type Entry struct {
 	// Seq is the creation order, kept across updates.
 	Seq int64
 	// Version is the row version (the ETag), new on every write.
 	Version int64
 
-	cols []Column               // sorted by name; nil when stored as a map
+	vals []any                  // by column position; nil when stored as a map
+	lay  *layout                // the positions of vals
+	n    int                    // the columns vals has (not absent)
 	rec  atomic.Pointer[Record] // the record as a map, once built
 }
 
-// Column is a column of a record and its value.
-type Column struct {
-	Name  string
-	Value any
+// layout gives the columns of a table's compact records their positions.
+// It only grows: a record made before a column was added has a shorter
+// slice of values.
+type layout struct {
+	names []string
+	pos   map[string]int
 }
+
+// absent marks a position of a compact record the record has no column
+// at (a column set to null holds nil).
+type absent struct{}
 
 // Rec returns the record. Do not change it: write a new one.
 func (e *Entry) Rec() Record {
 	if p := e.rec.Load(); p != nil {
 		return *p
 	}
-	m := make(Record, len(e.cols))
-	for _, c := range e.cols {
-		m[c.Name] = c.Value
+	m := make(Record, e.n)
+	for i, v := range e.vals {
+		if _, ok := v.(absent); !ok {
+			m[e.lay.names[i]] = v
+		}
 	}
 	// Readers run under the emulator's lock; should two ever build the
 	// map at once, both answer with the one kept.
@@ -70,40 +81,45 @@ func (e *Entry) Get(col string) any {
 
 // Lookup returns the value of a column and whether the record has it.
 func (e *Entry) Lookup(col string) (any, bool) {
-	if e.cols == nil {
+	if e.vals == nil {
 		v, ok := e.Rec()[col]
 		return v, ok
 	}
-	i, ok := slices.BinarySearchFunc(e.cols, col, compareColumn)
-	if !ok {
+	i, ok := e.lay.pos[col]
+	if !ok || i >= len(e.vals) {
 		return nil, false
 	}
-	return e.cols[i].Value, true
+	v := e.vals[i]
+	if _, ok := v.(absent); ok {
+		return nil, false
+	}
+	return v, true
 }
 
 // Len returns the number of columns of the record.
 func (e *Entry) Len() int {
-	if e.cols == nil {
+	if e.vals == nil {
 		return len(e.Rec())
 	}
-	return len(e.cols)
+	return e.n
 }
 
 // Columns yields the columns of the record, in no particular order.
 func (e *Entry) Columns() iter.Seq2[string, any] {
-	if e.cols == nil {
+	if e.vals == nil {
 		return maps.All(e.Rec())
 	}
 	return func(yield func(string, any) bool) {
-		for _, c := range e.cols {
-			if !yield(c.Name, c.Value) {
+		for i, v := range e.vals {
+			if _, ok := v.(absent); ok {
+				continue
+			}
+			if !yield(e.lay.names[i], v) {
 				return
 			}
 		}
 	}
 }
-
-func compareColumn(c Column, name string) int { return strings.Compare(c.Name, name) }
 
 // Table holds the rows of a Dataverse table or a Commerce entity.
 type Table struct {
@@ -119,7 +135,8 @@ type Table struct {
 	// (dataAreaId).
 	Company bool
 
-	rows map[string]*Entry
+	rows   map[string]*Entry
+	layout *layout // the column positions of its compact records
 }
 
 // Get returns the entry stored under id, nil when none.
@@ -363,12 +380,38 @@ func (t *Tx) PutCopy(tb *Table, id string, rec Record, versionColumn string) *En
 	if versionColumn != "" {
 		rec[versionColumn] = t.st.version
 	}
-	cols := make([]Column, 0, len(rec))
-	for k, v := range rec {
-		cols = append(cols, Column{Name: k, Value: v})
+	lay := tb.layout
+	if lay == nil {
+		lay = &layout{pos: make(map[string]int, len(rec))}
+		tb.layout = lay
 	}
-	slices.SortFunc(cols, func(a, b Column) int { return strings.Compare(a.Name, b.Name) })
-	e := &Entry{Version: t.st.version, cols: cols}
+	if len(lay.names) > 2*len(rec)+16 {
+		// a record of few of the table's many columns: a map is smaller
+		m := maps.Clone(rec)
+		e := &Entry{Version: t.st.version}
+		e.rec.Store(&m)
+		t.put(tb, id, prev, e)
+		return e
+	}
+	// a value at each position of the layout, absent where the record
+	// has no column; a column new to the table is added to the layout
+	vals := make([]any, len(lay.names))
+	for i := range vals {
+		vals[i] = absent{}
+	}
+	for k, v := range rec {
+		i, ok := lay.pos[k]
+		if !ok {
+			i = len(lay.names)
+			lay.pos[k] = i
+			lay.names = append(lay.names, k)
+		}
+		for i >= len(vals) {
+			vals = append(vals, absent{})
+		}
+		vals[i] = v
+	}
+	e := &Entry{Version: t.st.version, vals: vals, lay: lay, n: len(rec)}
 	t.put(tb, id, prev, e)
 	return e
 }
