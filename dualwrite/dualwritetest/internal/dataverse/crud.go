@@ -143,6 +143,9 @@ func (s *Service) create(d *request, tb *table) {
 		d.badBody(err.Error())
 		return
 	}
+	// nothing keeps the map once the record is written (its values are
+	// copied into the record)
+	defer wire.ReleaseBody(body)
 	if !s.checkWrite(d, tb, schema.Create, body) || !s.checkStateChange(d, tb, body) || !d.checkOptions(tb, s.schemaTable(tb)) {
 		return
 	}

@@ -344,12 +344,8 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 	st := s.schemaTable(tb)
 	cols := sel
 	if len(cols) == 0 {
-		cols = make([]string, 0, e.Len()+16)
-		for k := range e.Columns() {
-			if !strings.Contains(k, "@") {
-				cols = append(cols, k)
-			}
-		}
+		cols = e.AppendNames(make([]string, 0, e.Len()+16))
+		cols = slices.DeleteFunc(cols, func(k string) bool { return strings.Contains(k, "@") })
 		if st != nil {
 			for _, c := range st.SystemColumns() {
 				if _, ok := e.Lookup(c.Property()); !ok {

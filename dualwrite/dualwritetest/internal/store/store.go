@@ -104,6 +104,23 @@ func (e *Entry) Len() int {
 	return e.n
 }
 
+// AppendNames appends the names of the record's columns to dst, in no
+// particular order.
+func (e *Entry) AppendNames(dst []string) []string {
+	if e.vals == nil {
+		for k := range e.Rec() {
+			dst = append(dst, k)
+		}
+		return dst
+	}
+	for i, v := range e.vals {
+		if _, ok := v.(absent); !ok {
+			dst = append(dst, e.lay.names[i])
+		}
+	}
+	return dst
+}
+
 // Columns yields the columns of the record, in no particular order.
 func (e *Entry) Columns() iter.Seq2[string, any] {
 	if e.vals == nil {
