@@ -47,7 +47,9 @@ var labels = map[string]map[string]map[int]string{
 }
 
 // Apply writes body onto the record (a copy of prev, or a new record) and
-// stores it. It returns the stored record.
+// stores it. It returns the record as stored: the map it was built in, of
+// which the store keeps a compact copy (store.Tx.PutCopy); changing it
+// changes nothing stored.
 func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map[string]any) (record, error) {
 	// The record is built in a scratch map: the store keeps a compact copy
 	// (PutCopy), and write gives the map back once it has answered.

@@ -6,7 +6,9 @@
 // The store does no locking: the emulator serialises every request (see
 // the dualwritetest package), and everything here runs under that lock.
 // Entries are never changed in place: a write stores a new [Entry], so a
-// snapshot need only copy the row maps.
+// snapshot need only copy the row maps. (An entry stored compactly builds
+// its map on first read and keeps it: a cache of what it holds, not a
+// change.)
 package store
 
 import (
