@@ -71,8 +71,8 @@ func (s *Server) SetMapStatus(projectName string, status dualwrite.MapStatus) bo
 	defer s.mu.Unlock()
 	cfg := s.store.FinOps("dualwriteprojectconfigurations")
 	for k, e := range cfg.All() {
-		if e.Rec["ProjectName"] == projectName {
-			row := store.Clone(e.Rec)
+		if e.Get("ProjectName") == projectName {
+			row := store.Clone(e.Rec())
 			row["Status"] = status.String()
 			s.store.Begin().Put(cfg, k, row)
 			return true

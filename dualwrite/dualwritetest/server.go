@@ -88,7 +88,8 @@ type Server struct {
 	hookMu   sync.Mutex
 	hooks    []*hook
 	syncFail map[string]int
-	log      []Request
+	log      [][]Request // in chunks of logChunk: a long log is not copied as it grows
+	logLen   int
 	rng      *rand.Rand
 	faults   *Faults
 
@@ -202,19 +203,34 @@ func (s *Server) Company() string { return s.company }
 func (s *Server) Requests() []Request {
 	s.hookMu.Lock()
 	defer s.hookMu.Unlock()
-	return append([]Request(nil), s.log...)
+	if s.logLen == 0 {
+		return nil
+	}
+	out := make([]Request, 0, s.logLen)
+	for _, c := range s.log {
+		out = append(out, c...)
+	}
+	return out
 }
 
 // ResetRequests forgets the requests received so far.
 func (s *Server) ResetRequests() {
 	s.hookMu.Lock()
 	defer s.hookMu.Unlock()
-	s.log = nil
+	s.log, s.logLen = nil, 0
 }
+
+// logChunk is the number of requests a chunk of the request log holds.
+const logChunk = 512
 
 func (s *Server) record(req Request) {
 	s.hookMu.Lock()
-	s.log = append(s.log, req)
+	if n := len(s.log); n == 0 || len(s.log[n-1]) == cap(s.log[n-1]) {
+		s.log = append(s.log, make([]Request, 0, logChunk))
+	}
+	last := &s.log[len(s.log)-1]
+	*last = append(*last, req)
+	s.logLen++
 	s.hookMu.Unlock()
 	if s.logger != nil {
 		s.logger.LogAttrs(context.Background(), slog.LevelDebug, "dualwritetest",
@@ -247,13 +263,13 @@ func (s *Server) Rows(name string) []map[string]any {
 	var out []map[string]any
 	if t := s.store.Dataverse(name); t != nil {
 		for _, e := range t.Sorted() {
-			out = append(out, store.Clone(e.Rec))
+			out = append(out, store.Clone(e.Rec()))
 		}
 		return out
 	}
 	if t := s.store.FinOps(name); t != nil {
 		for _, e := range t.Sorted() {
-			out = append(out, store.Clone(e.Rec))
+			out = append(out, store.Clone(e.Rec()))
 		}
 	}
 	return out

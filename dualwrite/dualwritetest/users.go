@@ -31,7 +31,7 @@ func (s *Server) AddUser(fullName, objectID string) (string, error) {
 	defer s.mu.Unlock()
 	users := s.store.Dataverse("systemuser")
 	for _, e := range users.All() {
-		if v, _ := e.Rec["azureactivedirectoryobjectid"].(string); strings.EqualFold(v, oid.String()) {
+		if v, _ := e.Get("azureactivedirectoryobjectid").(string); strings.EqualFold(v, oid.String()) {
 			return "", fmt.Errorf("dualwritetest: AddUser: a user already has the object id %s", oid)
 		}
 	}

@@ -163,7 +163,7 @@ func (s *Server) scan(baseline bool) {
 		now := make(map[string]bool, tb.Len())
 		var changed []*store.Entry
 		for _, e := range tb.All() {
-			id := store.Text(e.Rec[logical+"id"])
+			id := store.Text(e.Get(logical + "id"))
 			if id == "" {
 				continue
 			}
@@ -175,9 +175,9 @@ func (s *Server) scan(baseline bool) {
 		// The events go out in the order of the writes.
 		sort.Slice(changed, func(i, j int) bool { return changed[i].Version < changed[j].Version })
 		for _, e := range changed {
-			id := store.Text(e.Rec[logical+"id"])
+			id := store.Text(e.Get(logical + "id"))
 			prev, ok := seen[id]
-			rec := store.Clone(e.Rec)
+			rec := store.Clone(e.Rec())
 			seen[id] = seenRow{version: e.Version, rec: rec}
 			if baseline {
 				continue
@@ -270,14 +270,14 @@ func (s *Server) latestClose(oppID string) (store.Record, string) {
 	}
 	var best *store.Entry
 	for _, e := range tb.Sorted() {
-		if store.Text(e.Rec["_opportunityid_value"]) == oppID {
+		if store.Text(e.Get("_opportunityid_value")) == oppID {
 			best = e
 		}
 	}
 	if best == nil {
 		return nil, ""
 	}
-	return store.Clone(best.Rec), store.Text(best.Rec["activityid"])
+	return store.Clone(best.Rec()), store.Text(best.Get("activityid"))
 }
 
 func kv(k string, v any) map[string]any { return map[string]any{"key": k, "value": v} }

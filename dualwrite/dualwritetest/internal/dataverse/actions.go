@@ -28,7 +28,7 @@ func (s *Service) qualifyLead(d *request, leads *table, id string, found bool) {
 		d.badBody(err.Error())
 		return
 	}
-	lead := leads.Get(id).Rec
+	lead := leads.Get(id).Rec()
 	status, ok := s.qualifyParams(d, body)
 	if !ok {
 		return
@@ -115,7 +115,7 @@ func (s *Service) qualifyLead(d *request, leads *table, id string, found bool) {
 		if cid := campaignID(body); cid != "" {
 			// The opportunity's source campaign. Campaigns are not in the
 			// emulator: the id is kept as is, not checked.
-			rec := store.Clone(opps.Get(oppID).Rec)
+			rec := store.Clone(opps.Get(oppID).Rec())
 			setLookup(rec, "campaignid", "campaignid", "campaign", cid)
 			t.Put(opps, oppID, rec)
 		}
@@ -295,7 +295,7 @@ func (s *Service) closeOpportunity(d *request, win bool) {
 		d.fail(err)
 		return
 	}
-	opp := opps.Get(oppID).Rec
+	opp := opps.Get(oppID).Rec()
 	if st := IntOf(opp["statecode"]); st != 0 {
 		d.writeError(http.StatusBadRequest, "0x80040203",
 			fmt.Sprintf("The opportunity is already closed (%s): only an open opportunity can be won or lost.", labels["opportunity"]["statecode"][st]))
@@ -322,12 +322,12 @@ func (s *Service) closeOpportunity(d *request, win bool) {
 	// the originating B2B lead (an inference, see domain.md).
 	if leadID, ok := opp["_originatingleadid_value"].(string); ok {
 		leads := s.Store.Dataverse("lead")
-		if e := leads.Get(leadID); e != nil && dualwrite.Prospects.AppliesToDataverse(e.Rec) {
+		if e := leads.Get(leadID); e != nil && dualwrite.Prospects.AppliesToDataverse(e.Rec()) {
 			st := dualwrite.DataverseApproved
 			if !win {
 				st = dualwrite.DataverseRejected
 			}
-			if err := s.writeSynced(t, leads, leadID, e.Rec, map[string]any{"msdyn_b2bprospectstatus": st}); err != nil {
+			if err := s.writeSynced(t, leads, leadID, e.Rec(), map[string]any{"msdyn_b2bprospectstatus": st}); err != nil {
 				t.Rollback()
 				d.fail(err)
 				return

@@ -125,7 +125,7 @@ func (s *Service) multiple(d *request, tb *table, create bool) {
 		} else if !create && e == nil {
 			err = wire.Errorf(http.StatusNotFound, "0x80040217", "%s With Id = %s Does Not Exist", tb.Logical, id)
 		} else if e != nil {
-			prev = e.Rec
+			prev = e.Rec()
 		}
 		if err == nil {
 			err = s.writeSynced(t, tb, id, prev, m)
@@ -248,7 +248,7 @@ func (s *Service) upsertMultiple(d *request, tb *table) {
 	for _, tg := range targets {
 		var prev record
 		if e := tb.Get(tg.id); e != nil {
-			prev = e.Rec
+			prev = e.Rec()
 		}
 		if err := s.writeSynced(t, tb, tg.id, prev, tg.body); err != nil {
 			t.Rollback()

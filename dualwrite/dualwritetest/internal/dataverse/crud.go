@@ -50,7 +50,7 @@ func (s *Service) resolveKey(tb *table, key string) (string, bool, error) {
 	for id, e := range tb.All() {
 		match := true
 		for k, v := range vals {
-			c, ok := compareValues(e.Rec[k], v)
+			c, ok := compareValues(e.Get(k), v)
 			if !ok || c != 0 {
 				match = false
 				break
@@ -143,6 +143,9 @@ func (s *Service) create(d *request, tb *table) {
 		d.badBody(err.Error())
 		return
 	}
+	// nothing keeps the map once the record is written (its values are
+	// copied into the record)
+	defer wire.ReleaseBody(body)
 	if !s.checkWrite(d, tb, schema.Create, body) || !s.checkStateChange(d, tb, body) || !d.checkOptions(tb, s.schemaTable(tb)) {
 		return
 	}
@@ -170,6 +173,7 @@ func (s *Service) write(d *request, tb *table, id string, prev record, body map[
 	if err == nil {
 		err = s.sync(t, tb, id, prev, rec)
 	}
+	defer releaseRecord(rec)
 	if err != nil {
 		t.Rollback()
 		d.fail(err)
@@ -235,7 +239,7 @@ func (s *Service) update(d *request, tb *table, id string, found bool, key strin
 	if !s.checkWrite(d, tb, schema.Update, body) || !s.checkStateChange(d, tb, body) {
 		return
 	}
-	s.write(d, tb, id, e.Rec, body, http.StatusOK)
+	s.write(d, tb, id, e.Rec(), body, http.StatusOK)
 }
 
 func (s *Service) remove(d *request, tb *table, id string, found bool) {

@@ -59,7 +59,7 @@ func (s *Service) systemColumns(st *schema.Table, rec record) {
 // ("6/18/2026" for a date-only column, "6/18/2026 2:05 PM" otherwise),
 // choices and yes/no columns by their labels (several choices joined with
 // "; ").
-func (s *Service) formatted(tb *table, st *schema.Table, rec record, col string, v any) (string, bool) {
+func (s *Service) formatted(tb *table, st *schema.Table, e *entry, col string, v any) (string, bool) {
 	var c *schema.Column
 	if st != nil {
 		c, _ = st.Column(col)
@@ -81,7 +81,7 @@ func (s *Service) formatted(tb *table, st *schema.Table, rec record, col string,
 		if !ok {
 			return "", false
 		}
-		return s.currencySymbol(rec) + groupDigits(f, 2), true
+		return s.currencySymbol(e) + groupDigits(f, 2), true
 	case schema.Integer, schema.BigInt:
 		f, ok := numberValue(v)
 		if !ok {
@@ -200,11 +200,11 @@ func groupDigits(f float64, decimals int) string {
 }
 
 // currencySymbol is the symbol of the record's transactioncurrency.
-func (s *Service) currencySymbol(rec record) string {
-	id := str(rec["_transactioncurrencyid_value"])
+func (s *Service) currencySymbol(e *entry) string {
+	id := str(e.Get("_transactioncurrencyid_value"))
 	if tb := s.Store.Dataverse("transactioncurrency"); tb != nil && id != "" {
-		if e := tb.Get(id); e != nil {
-			return str(e.Rec["currencysymbol"])
+		if c := tb.Get(id); c != nil {
+			return str(c.Get("currencysymbol"))
 		}
 	}
 	return ""

@@ -48,7 +48,7 @@ func (s *Service) impersonate(d *request) (func(), bool) {
 	}
 	user := ""
 	for k, e := range s.Store.Dataverse("systemuser").All() {
-		if strings.EqualFold(str(e.Rec[col]), id.String()) {
+		if strings.EqualFold(str(e.Get(col)), id.String()) {
 			user = k
 			break
 		}

@@ -288,7 +288,7 @@ func (s *Service) resume(env *query.Env, tb *table, q *query.Query, rows []query
 	everyEnv := *env
 	if e := s.Store.Deleted(tb.Logical, lastID); e != nil && tb.Get(lastID) == nil {
 		// The row is gone: sort it among the others as it was.
-		everyEnv.Data = withRow{env.Data, tb.Logical, e.Rec}
+		everyEnv.Data = withRow{env.Data, tb.Logical, e.Rec()}
 	}
 	every, err := everyEnv.Match(tb.Logical, &all)
 	if err != nil {
@@ -500,11 +500,11 @@ func (s *Service) viewQuery(d *request, tb *table, vals url.Values, param, logic
 		d.writeError(http.StatusNotFound, "0x80040217", fmt.Sprintf("%s With Id = %s Does Not Exist", logical, vals.Get(param)))
 		return
 	}
-	if rt := str(e.Rec["returnedtypecode"]); rt != "" && rt != tb.Logical {
+	if rt := str(e.Get("returnedtypecode")); rt != "" && rt != tb.Logical {
 		d.writeError(http.StatusBadRequest, query.CodeQuery, fmt.Sprintf("The %s %s returns %s records, not %s.", logical, id, rt, tb.Logical))
 		return
 	}
-	xml := str(e.Rec["fetchxml"])
+	xml := str(e.Get("fetchxml"))
 	if xml == "" {
 		d.notImplemented("a " + logical + " without fetchxml")
 		return
@@ -574,7 +574,7 @@ func (s *Service) retrieve(d *request, tb *table, id string, found bool) {
 		return
 	}
 	env.LookupETags = true
-	objs, err := env.Project(tb.Logical, q, []query.Row{e.Rec})
+	objs, err := env.Project(tb.Logical, q, []query.Row{e.Rec()})
 	if err != nil {
 		d.queryError(err)
 		return

@@ -79,7 +79,7 @@ func (q queryData) Rows(table string) []query.Row {
 	es := tb.Sorted()
 	out := make([]query.Row, len(es))
 	for i, e := range es {
-		out[i] = e.Rec
+		out[i] = e.Rec()
 	}
 	return out
 }
@@ -93,7 +93,7 @@ func (q queryData) Row(table, id string) (query.Row, bool) {
 	if e == nil {
 		return nil, false
 	}
-	return e.Rec, true
+	return e.Rec(), true
 }
 
 // queryEnv returns the Env the request's queries on the table run in. A

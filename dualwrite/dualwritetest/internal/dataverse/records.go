@@ -1,6 +1,7 @@
 package dataverse
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -46,15 +47,14 @@ var labels = map[string]map[string]map[int]string{
 }
 
 // Apply writes body onto the record (a copy of prev, or a new record) and
-// stores it. It returns the stored record.
+// stores it. It returns the record as stored: the map it was built in, of
+// which the store keeps a compact copy (store.Tx.PutCopy); changing it
+// changes nothing stored.
 func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map[string]any) (record, error) {
-	var rec record
-	if prev != nil {
-		rec = store.Clone(prev)
-	} else {
-		// room for the system columns and lookups a new record gets
-		rec = make(record, len(body)+32)
-	}
+	// The record is built in a scratch map: the store keeps a compact copy
+	// (PutCopy), and write gives the map back once it has answered.
+	rec := scratchRecord()
+	maps.Copy(rec, prev)
 	st := s.schemaTable(tb)
 	for k, v := range body {
 		switch {
@@ -156,9 +156,27 @@ func (s *Service) Apply(t *store.Tx, tb *table, id string, prev record, body map
 	if err := checkState(tb, rec, prev); err != nil {
 		return nil, err
 	}
-	e := t.Put(tb, id, rec)
-	rec["versionnumber"] = e.Version
+	t.PutCopy(tb, id, rec, "versionnumber")
 	return rec, nil
+}
+
+// scratchRecords holds the maps Apply builds records in.
+var scratchRecords = sync.Pool{New: func() any {
+	// room for the columns, system columns and lookups of a new record
+	return make(record, 48)
+}}
+
+// scratchRecord returns an empty map to build a record in.
+func scratchRecord() record { return scratchRecords.Get().(record) }
+
+// releaseRecord gives back a map that scratchRecord returned and Apply
+// built a record in, once nothing uses it: the store holds its own copy.
+func releaseRecord(rec record) {
+	if rec == nil || len(rec) > 256 {
+		return
+	}
+	clear(rec)
+	scratchRecords.Put(rec)
 }
 
 func checkState(tb *table, rec, prev record) error {
@@ -258,7 +276,7 @@ func (s *Service) resolveDotted(t *store.Tx, rec record, dotted string, v any) e
 	}
 	tb := s.Store.EnsureDataverse(logical)
 	for id, e := range tb.All() {
-		if c, ok := compareValues(e.Rec[col], v); ok && c == 0 {
+		if c, ok := compareValues(e.Get(col), v); ok && c == 0 {
 			setLookup(rec, nav, nav, tb.Logical, id)
 			return nil
 		}
@@ -286,7 +304,7 @@ func (s *Service) Dotted(rec record, dotted string) any {
 		return nil
 	}
 	if e := tb.Get(id); e != nil {
-		return e.Rec[col]
+		return e.Get(col)
 	}
 	return nil
 }
@@ -328,15 +346,11 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 	st := s.schemaTable(tb)
 	cols := sel
 	if len(cols) == 0 {
-		cols = make([]string, 0, len(e.Rec)+16)
-		for k := range e.Rec {
-			if !strings.Contains(k, "@") {
-				cols = append(cols, k)
-			}
-		}
+		cols = e.AppendNames(make([]string, 0, e.Len()+16))
+		cols = slices.DeleteFunc(cols, func(k string) bool { return strings.Contains(k, "@") })
 		if st != nil {
 			for _, c := range st.SystemColumns() {
-				if _, ok := e.Rec[c.Property()]; !ok {
+				if _, ok := e.Lookup(c.Property()); !ok {
 					cols = append(cols, c.Property())
 				}
 			}
@@ -344,7 +358,7 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 	} else {
 		cols = append(cols[:len(cols):len(cols)], tb.Key)
 		for _, c := range sel {
-			if isMoney(st, c) && e.Rec["_transactioncurrencyid_value"] != nil {
+			if isMoney(st, c) && e.Get("_transactioncurrencyid_value") != nil {
 				cols = append(cols, "_transactioncurrencyid_value")
 				break
 			}
@@ -353,7 +367,7 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 	dst = slices.Grow(dst, 2*len(cols)+2)
 	dst = append(dst, wire.Member{Name: "@odata.etag", Value: etagOf(e)})
 	for _, c := range cols {
-		v := e.Rec[c]
+		v := e.Get(c)
 		dst = append(dst, wire.Member{Name: c, Value: v})
 		if !annotations || v == nil {
 			continue
@@ -361,16 +375,16 @@ func (s *Service) members(dst []wire.Member, tb *table, e *entry, sel []string, 
 		n := annotationNames(c)
 		if strings.HasPrefix(c, "_") && strings.HasSuffix(c, "_value") {
 			for _, name := range [2]string{n.logicalName, n.navigation} {
-				if a, ok := e.Rec[name]; ok {
+				if a, ok := e.Lookup(name); ok {
 					dst = append(dst, wire.Member{Name: name, Value: a})
 				}
 			}
-			if name := s.primaryName(str(e.Rec[n.logicalName]), str(v)); name != "" {
+			if name := s.primaryName(str(e.Get(n.logicalName)), str(v)); name != "" {
 				dst = append(dst, wire.Member{Name: n.formatted, Value: name})
 			}
 			continue
 		}
-		if f, ok := s.formatted(tb, st, e.Rec, c, v); ok {
+		if f, ok := s.formatted(tb, st, e, c, v); ok {
 			dst = append(dst, wire.Member{Name: n.formatted, Value: f})
 		}
 	}
@@ -415,7 +429,7 @@ func (s *Service) primaryName(logical, id string) string {
 	if tb == nil || tb.Get(id) == nil {
 		return ""
 	}
-	r := tb.Get(id).Rec
+	r := tb.Get(id).Rec()
 	for _, c := range []string{"name", "fullname", "subject", "currencyname", "msdyn_name", "msdyn_partynumber"} {
 		if v, ok := r[c].(string); ok && v != "" {
 			return v

@@ -84,7 +84,7 @@ func (s *Service) recordPath(d *request, tb *table, st *schema.Table, id string,
 // related answers GET <set>(id)/<single-nav>: the related record (with
 // $select), or 204 when the lookup is empty.
 func (s *Service) related(d *request, tb *table, id string, n *schema.Navigation) {
-	rec := tb.Get(id).Rec
+	rec := tb.Get(id).Rec()
 	col := "_" + n.Column + "_value"
 	rid, logical := str(rec[col]), str(rec[col+"@Microsoft.Dynamics.CRM.lookuplogicalname"])
 	if n.Target != "owner" && logical != n.Target {
@@ -111,7 +111,7 @@ func (s *Service) property(d *request, tb *table, st *schema.Table, id string, c
 	e := tb.Get(id)
 	switch d.r.Method {
 	case http.MethodGet:
-		v := e.Rec[c.Property()]
+		v := e.Get(c.Property())
 		if raw {
 			if v == nil {
 				d.w.WriteHeader(http.StatusNoContent)
@@ -156,7 +156,7 @@ func (s *Service) property(d *request, tb *table, st *schema.Table, id string, c
 			d.writeError(http.StatusPreconditionFailed, "0x80060882", "The version of the existing record doesn't match the RowVersion property provided.")
 			return
 		}
-		s.writeQuiet(d, tb, id, e.Rec, body)
+		s.writeQuiet(d, tb, id, e.Rec(), body)
 	default:
 		d.writeError(http.StatusMethodNotAllowed, "0x80060888", "The HTTP method '"+d.r.Method+"' is not allowed on a property.")
 	}
@@ -192,13 +192,13 @@ func (s *Service) ref(d *request, tb *table, st *schema.Table, id, navName, navK
 				d.badBody(err.Error())
 				return
 			}
-			s.writeQuiet(d, tb, id, tb.Get(id).Rec, map[string]any{navName + "@odata.bind": target})
+			s.writeQuiet(d, tb, id, tb.Get(id).Rec(), map[string]any{navName + "@odata.bind": target})
 		case http.MethodDelete:
 			if _, ok := d.r.URL.Query()["$id"]; ok {
 				d.writeError(http.StatusBadRequest, "0x80060888", fmt.Sprintf("'%s' is a single-valued navigation property: DELETE its $ref without $id.", navName))
 				return
 			}
-			s.writeQuiet(d, tb, id, tb.Get(id).Rec, map[string]any{navName + "@odata.bind": nil})
+			s.writeQuiet(d, tb, id, tb.Get(id).Rec(), map[string]any{navName + "@odata.bind": nil})
 		default:
 			d.writeError(http.StatusMethodNotAllowed, "0x80060888", fmt.Sprintf("The HTTP method '%s' is not allowed on the single-valued navigation property '%s': use PUT or DELETE.", method, navName))
 		}
@@ -253,7 +253,7 @@ func (s *Service) ref(d *request, tb *table, st *schema.Table, id, navName, navK
 		d.badBody(fmt.Sprintf("The navigation property '%s' relates %s records, not %s.", navName, coll.Target, rt.Logical))
 		return
 	}
-	rec := related.Get(rid).Rec
+	rec := related.Get(rid).Rec()
 	lookup := "_" + coll.ReferencingColumn + "_value"
 	if method == http.MethodDelete {
 		if str(rec[lookup]) != id {

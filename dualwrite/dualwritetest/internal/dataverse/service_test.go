@@ -52,7 +52,7 @@ func TestServiceAlone(t *testing.T) {
 	if diff := cmp.Diff(want, body); diff != "" {
 		t.Errorf("get (-want +got):\n%s", diff)
 	}
-	if e := s.Store.Dataverse("account").Get(id); e == nil || e.Rec["_transactioncurrencyid_value"] != s.BaseCurrencyID {
+	if e := s.Store.Dataverse("account").Get(id); e == nil || e.Rec()["_transactioncurrencyid_value"] != s.BaseCurrencyID {
 		t.Errorf("the account does not have the base currency: %v", e)
 	}
 	if diff := cmp.Diff([]string{"account " + id + " new"}, synced); diff != "" {

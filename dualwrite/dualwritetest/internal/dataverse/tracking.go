@@ -75,7 +75,7 @@ func (s *Service) delta(d *request, tb *table, vals url.Values) {
 			continue
 		}
 		if e := tb.Get(c.ID); e != nil {
-			rows = append(rows, e.Rec)
+			rows = append(rows, e.Rec())
 		}
 	}
 	objs, err := env.Project(tb.Logical, q, rows)

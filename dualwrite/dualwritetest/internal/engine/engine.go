@@ -122,7 +122,7 @@ func (t *tx) leadChanged(leads *store.Table, id string, prev, rec store.Record) 
 	if err := t.checkSyncFail("Prospects"); err != nil {
 		return err
 	}
-	row := store.Clone(pe.Rec)
+	row := store.Clone(pe.Rec())
 	for k, v := range changes {
 		row[k] = v
 	}
@@ -137,7 +137,7 @@ func (t *tx) leadChanged(leads *store.Table, id string, prev, rec store.Record) 
 // compares values), in no particular order; "" and nil when none.
 func Find(tb *store.Table, field string, v any) (string, *store.Entry) {
 	for k, e := range tb.All() {
-		if dualwrite.Equal(e.Rec[field], v) {
+		if dualwrite.Equal(e.Get(field), v) {
 			return k, e
 		}
 	}
@@ -183,7 +183,7 @@ func (t *tx) customerChanged(tb *store.Table, id string, prev, rec store.Record,
 	row := store.Record{"dataAreaId": t.company(rec), "PartyType": partyType}
 	key, e := Find(ct, "CustomerAccount", rec[numberCol])
 	if e != nil {
-		row = store.Clone(e.Rec)
+		row = store.Clone(e.Rec())
 	}
 	for k, v := range changes {
 		row[k] = v
@@ -236,7 +236,7 @@ func (t *tx) afterCommerceWrite(tb *store.Table, prev, row store.Record) error {
 				if err := t.checkSyncFail("leads", "lead"); err != nil {
 					return err
 				}
-				if _, err := t.dvApply(leads, leadID, le.Rec, dv); err != nil {
+				if _, err := t.dvApply(leads, leadID, le.Rec(), dv); err != nil {
 					return syncError("leads", err)
 				}
 			}
@@ -272,7 +272,7 @@ func (t *tx) customerToDataverse(m dualwrite.Map, col string, row store.Record) 
 	id, e := Find(tb, col, row["CustomerAccount"])
 	var prev store.Record
 	if e != nil {
-		prev = e.Rec
+		prev = e.Rec()
 	} else {
 		id = uuid.NewString()
 		if m.DataverseTable == "account" {
@@ -329,7 +329,7 @@ func (t *tx) approveProspect(p store.Record, leadID string) error {
 	ct := t.Store().FinOps("customersv3")
 	var lead store.Record
 	if e := t.Store().Dataverse("lead").Get(leadID); e != nil {
-		lead = e.Rec
+		lead = e.Rec()
 	}
 	customer := func(lookup, table, col string) *store.Entry {
 		if lead == nil {
@@ -337,10 +337,10 @@ func (t *tx) approveProspect(p store.Record, leadID string) error {
 		}
 		id, _ := lead[lookup].(string)
 		e := t.Store().Dataverse(table).Get(id)
-		if id == "" || e == nil || e.Rec[col] == nil {
+		if id == "" || e == nil || e.Get(col) == nil {
 			return nil
 		}
-		_, c := Find(ct, "CustomerAccount", e.Rec[col])
+		_, c := Find(ct, "CustomerAccount", e.Get(col))
 		return c
 	}
 	org := customer("_parentaccountid_value", "account", "accountnumber")
@@ -383,11 +383,11 @@ func (t *tx) approveProspect(p store.Record, leadID string) error {
 		return err
 	}
 	ht, nt := t.Store().FinOps("customerhiearchies"), t.Store().FinOps("customerhierarchynodes")
-	orgParty := org.Rec["PartyNumber"]
+	orgParty := org.Get("PartyNumber")
 	_, h := Find(ht, "OrganizationPartyNumber", orgParty)
 	var hrow store.Record
 	if h != nil {
-		hrow = h.Rec
+		hrow = h.Rec()
 	} else {
 		hrow = store.Record{"CustomerHierarchyId": fmt.Sprintf("CH-%06d", t.Next("hierarchy")), "Name": p["CompanyName"],
 			"Purpose": "B2BOrganization", "OrganizationPartyNumber": orgParty, "SellerChannel": p["RetailChannelOperatingUnitPartyNumber"]}
@@ -396,7 +396,7 @@ func (t *tx) approveProspect(p store.Record, leadID string) error {
 			return err
 		}
 	}
-	node := store.Record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.Rec["PartyNumber"], "Role": "Admin", "NodeType": "Customer"}
+	node := store.Record{"CustomerHierarchyId": hrow["CustomerHierarchyId"], "NodePartyNumber": person.Get("PartyNumber"), "Role": "Admin", "NodeType": "Customer"}
 	if nt.Get(finops.Key(nt, node)) == nil {
 		t.Put(nt, finops.Key(nt, node), node)
 		if err := t.mirror(dualwrite.CustomerHierarchyNodes, node); err != nil {

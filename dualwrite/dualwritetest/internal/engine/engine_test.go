@@ -46,8 +46,8 @@ func TestProspectBecomesLead(t *testing.T) {
 	if lead == nil {
 		t.Fatal("no lead for the prospect")
 	}
-	if !dualwrite.Equal(lead.Rec["msdyn_b2bprospectstatus"], dualwrite.DataversePending) || lead.Rec["subject"] != "B2B onboarding request: Contoso" {
-		t.Errorf("lead %v", lead.Rec)
+	if !dualwrite.Equal(lead.Rec()["msdyn_b2bprospectstatus"], dualwrite.DataversePending) || lead.Rec()["subject"] != "B2B onboarding request: Contoso" {
+		t.Errorf("lead %v", lead.Rec())
 	}
 	if _, note := Find(st.Dataverse("annotation"), "_objectid_value", id); note == nil {
 		t.Error("no timeline note on the lead")

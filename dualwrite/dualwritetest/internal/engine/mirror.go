@@ -35,7 +35,7 @@ func (t *tx) mirrorWrite(m dualwrite.Map, prev, row store.Record) error {
 	if err := t.checkSyncFail(tb.Name, tb.Logical); err != nil {
 		return err
 	}
-	if _, err := t.dvApply(tb, id, e.Rec, dv); err != nil {
+	if _, err := t.dvApply(tb, id, e.Rec(), dv); err != nil {
 		return syncError(tb.Name, err)
 	}
 	return nil
@@ -79,9 +79,9 @@ func (t *tx) mirrorOf(m dualwrite.Map, tb *store.Table, row store.Record) (strin
 			if !keys[f.FinOps] {
 				continue
 			}
-			v := e.Rec[f.Dataverse]
+			v := e.Get(f.Dataverse)
 			if f.IsLookup() {
-				v = t.dotted(e.Rec, f.Dataverse)
+				v = t.dotted(e.Rec(), f.Dataverse)
 			}
 			if !dualwrite.Equal(v, row[f.FinOps]) {
 				match = false
@@ -104,9 +104,9 @@ func (t *tx) mirrorOf(m dualwrite.Map, tb *store.Table, row store.Record) (strin
 func (t *tx) company(rec store.Record) string {
 	if id, ok := rec["_originatingleadid_value"].(string); ok {
 		if le := t.Store().Dataverse("lead").Get(id); le != nil {
-			if pid := str(le.Rec["msdyn_prospectid"]); pid != "" {
-				if _, pe := Find(t.Store().FinOps("prospects"), "ProspectId", pid); pe != nil && str(pe.Rec["dataAreaId"]) != "" {
-					return str(pe.Rec["dataAreaId"])
+			if pid := str(le.Get("msdyn_prospectid")); pid != "" {
+				if _, pe := Find(t.Store().FinOps("prospects"), "ProspectId", pid); pe != nil && str(pe.Get("dataAreaId")) != "" {
+					return str(pe.Get("dataAreaId"))
 				}
 			}
 		}

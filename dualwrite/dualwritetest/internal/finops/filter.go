@@ -389,7 +389,7 @@ func (s *Service) parseOrderBy(ent *schema.Entity, text string) ([]orderItem, er
 func sortRows(rows []*store.Entry, items []orderItem) {
 	sort.SliceStable(rows, func(i, j int) bool {
 		for _, it := range items {
-			c := compareValues(rows[i].Rec[it.field], rows[j].Rec[it.field])
+			c := compareValues(rows[i].Rec()[it.field], rows[j].Rec()[it.field])
 			if c == 0 {
 				continue
 			}

@@ -56,13 +56,13 @@ func etag(e *store.Entry) string {
 func (s *Service) out(e *store.Entry, sel []string) map[string]any {
 	out := map[string]any{"@odata.etag": etag(e)}
 	if len(sel) == 0 {
-		for k, v := range e.Rec {
+		for k, v := range e.Rec() {
 			out[k] = v
 		}
 		return out
 	}
 	for _, c := range sel {
-		out[c] = e.Rec[c]
+		out[c] = e.Get(c)
 	}
 	return out
 }
@@ -264,18 +264,18 @@ func (s *Service) update(d *request, tb *store.Table, ent *schema.Entity, k stri
 		d.fail(err)
 		return
 	}
-	next := store.Clone(e.Rec)
+	next := store.Clone(e.Rec())
 	for f, v := range body {
-		if isKey(tb, f) && !strings.EqualFold(str(v), str(e.Rec[f])) {
+		if isKey(tb, f) && !strings.EqualFold(str(v), str(e.Get(f))) {
 			d.fail(badRequest(fmt.Sprintf("The key field '%s' of %s cannot be changed by an update.", f, tb.Name)))
 			return
 		}
 		next[f] = v
 	}
 	for _, kf := range tb.Keys {
-		next[kf] = e.Rec[kf]
+		next[kf] = e.Get(kf)
 	}
-	s.commit(d, tb, ent, stackUpdate, k, e.Rec, next, func() { wire.NoContent(d.w) })
+	s.commit(d, tb, ent, stackUpdate, k, e.Rec(), next, func() { wire.NoContent(d.w) })
 }
 
 func isKey(tb *store.Table, f string) bool {
@@ -294,7 +294,7 @@ func (s *Service) remove(d *request, tb *store.Table, ent *schema.Entity, k stri
 	}
 	t := s.Store.Begin()
 	t.Delete(tb, k)
-	if err := s.sync(t, tb, e.Rec, nil); err != nil {
+	if err := s.sync(t, tb, e.Rec(), nil); err != nil {
 		t.Rollback()
 		d.fail(writeFailed(stackDelete, fmt.Sprintf("Delete failed for table row of type '%s'. Infolog: Error: %s", tableRowType(ent), err.Error())))
 		return
@@ -442,7 +442,7 @@ func (s *Service) matchRows(tb *store.Table, ent *schema.Entity, q url.Values) (
 	cross := strings.EqualFold(q.Get("cross-company"), "true")
 	var rows []*store.Entry
 	for _, e := range tb.Sorted() {
-		if !tb.Company || cross || strings.EqualFold(str(e.Rec["dataAreaId"]), s.Company) {
+		if !tb.Company || cross || strings.EqualFold(str(e.Get("dataAreaId")), s.Company) {
 			rows = append(rows, e)
 		}
 	}
@@ -453,7 +453,7 @@ func (s *Service) matchRows(tb *store.Table, ent *schema.Entity, q url.Values) (
 		}
 		kept := rows[:0]
 		for _, e := range rows {
-			if matches(x, e.Rec) {
+			if matches(x, e.Rec()) {
 				kept = append(kept, e)
 			}
 		}

@@ -33,7 +33,7 @@ func (s *Service) checkCustomer(tb *store.Table, prev, row store.Record) error {
 	}
 	company := str(row["dataAreaId"])
 	for _, e := range tb.All() {
-		if strings.EqualFold(str(e.Rec["CustomerAccount"]), inv) && strings.EqualFold(str(e.Rec["dataAreaId"]), company) {
+		if strings.EqualFold(str(e.Get("CustomerAccount")), inv) && strings.EqualFold(str(e.Get("dataAreaId")), company) {
 			return nil
 		}
 	}
@@ -66,9 +66,9 @@ func (s *Service) checkNode(prev, row store.Record) error {
 		return nil
 	}
 	for _, e := range s.Store.FinOps("CustomerHierarchyNodes").All() {
-		if strings.EqualFold(str(e.Rec["CustomerHierarchyId"]), hid) && str(e.Rec["Role"]) == "Admin" &&
-			!strings.EqualFold(str(e.Rec["NodePartyNumber"]), party) {
-			return infologf("The customer hierarchy '%s' already has an administrator (party %s): a hierarchy has one Admin node.", hid, str(e.Rec["NodePartyNumber"]))
+		if strings.EqualFold(str(e.Get("CustomerHierarchyId")), hid) && str(e.Get("Role")) == "Admin" &&
+			!strings.EqualFold(str(e.Get("NodePartyNumber")), party) {
+			return infologf("The customer hierarchy '%s' already has an administrator (party %s): a hierarchy has one Admin node.", hid, str(e.Get("NodePartyNumber")))
 		}
 	}
 	return nil
@@ -82,7 +82,7 @@ func (s *Service) exists(entity, field, v string) bool {
 		return false
 	}
 	for _, e := range tb.All() {
-		if strings.EqualFold(str(e.Rec[field]), v) {
+		if strings.EqualFold(str(e.Get(field)), v) {
 			return true
 		}
 	}

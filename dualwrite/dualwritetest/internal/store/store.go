@@ -6,7 +6,9 @@
 // The store does no locking: the emulator serialises every request (see
 // the dualwritetest package), and everything here runs under that lock.
 // Entries are never changed in place: a write stores a new [Entry], so a
-// snapshot need only copy the row maps.
+// snapshot need only copy the row maps. (An entry stored compactly builds
+// its map on first read and keeps it: a cache of what it holds, not a
+// change.)
 package store
 
 import (
@@ -15,6 +17,7 @@ import (
 	"maps"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,13 +26,118 @@ import (
 type Record = map[string]any
 
 // Entry is a stored record.
+//
+// A record stored with [Tx.PutCopy] is kept compactly: its values in a
+// slice indexed by the column positions of its table (a [layout] the
+// table's records share), one allocation of 16 bytes a column, where a
+// map of 32 columns is a 64-slot table of 32 bytes a slot. The map
+// [Entry.Rec] returns is built from it on first use and kept;
+// [Entry.Get], [Entry.Lookup] and [Entry.Columns] read the compact form
+// without building it.
 type Entry struct {
 	// Seq is the creation order, kept across updates.
 	Seq int64
 	// Version is the row version (the ETag), new on every write.
 	Version int64
-	// Rec is the record. Do not change it once stored: write a new one.
-	Rec Record
+
+	vals []any                  // by column position; nil when stored as a map
+	lay  *layout                // the positions of vals
+	n    int                    // the columns vals has (not absent)
+	rec  atomic.Pointer[Record] // the record as a map, once built
+}
+
+// layout gives the columns of a table's compact records their positions.
+// It only grows: a record made before a column was added has a shorter
+// slice of values.
+type layout struct {
+	names []string
+	pos   map[string]int
+}
+
+// absent marks a position of a compact record the record has no column
+// at (a column set to null holds nil).
+type absent struct{}
+
+// Rec returns the record. Do not change it: write a new one.
+func (e *Entry) Rec() Record {
+	if p := e.rec.Load(); p != nil {
+		return *p
+	}
+	m := make(Record, e.n)
+	for i, v := range e.vals {
+		if _, ok := v.(absent); !ok {
+			m[e.lay.names[i]] = v
+		}
+	}
+	// Readers run under the emulator's lock; should two ever build the
+	// map at once, both answer with the one kept.
+	e.rec.CompareAndSwap(nil, &m)
+	return *e.rec.Load()
+}
+
+// Get returns the value of a column, nil when the record has none.
+func (e *Entry) Get(col string) any {
+	v, _ := e.Lookup(col)
+	return v
+}
+
+// Lookup returns the value of a column and whether the record has it.
+func (e *Entry) Lookup(col string) (any, bool) {
+	if e.vals == nil {
+		v, ok := e.Rec()[col]
+		return v, ok
+	}
+	i, ok := e.lay.pos[col]
+	if !ok || i >= len(e.vals) {
+		return nil, false
+	}
+	v := e.vals[i]
+	if _, ok := v.(absent); ok {
+		return nil, false
+	}
+	return v, true
+}
+
+// Len returns the number of columns of the record.
+func (e *Entry) Len() int {
+	if e.vals == nil {
+		return len(e.Rec())
+	}
+	return e.n
+}
+
+// AppendNames appends the names of the record's columns to dst, in no
+// particular order.
+func (e *Entry) AppendNames(dst []string) []string {
+	if e.vals == nil {
+		for k := range e.Rec() {
+			dst = append(dst, k)
+		}
+		return dst
+	}
+	for i, v := range e.vals {
+		if _, ok := v.(absent); !ok {
+			dst = append(dst, e.lay.names[i])
+		}
+	}
+	return dst
+}
+
+// Columns yields the columns of the record, in no particular order.
+func (e *Entry) Columns() iter.Seq2[string, any] {
+	if e.vals == nil {
+		return maps.All(e.Rec())
+	}
+	return func(yield func(string, any) bool) {
+		for i, v := range e.vals {
+			if _, ok := v.(absent); ok {
+				continue
+			}
+			if !yield(e.lay.names[i], v) {
+				return
+			}
+		}
+	}
 }
 
 // Table holds the rows of a Dataverse table or a Commerce entity.
@@ -46,7 +154,8 @@ type Table struct {
 	// (dataAreaId).
 	Company bool
 
-	rows map[string]*Entry
+	rows   map[string]*Entry
+	layout *layout // the column positions of its compact records
 }
 
 // Get returns the entry stored under id, nil when none.
@@ -273,7 +382,61 @@ func (t *Tx) Put(tb *Table, id string, rec Record) *Entry {
 	prev := tb.rows[id]
 	t.undo = append(t.undo, undoOp{tb: tb, id: id, prev: prev})
 	t.st.version++
-	e := &Entry{Version: t.st.version, Rec: rec}
+	e := &Entry{Version: t.st.version}
+	e.rec.Store(&rec)
+	t.put(tb, id, prev, e)
+	return e
+}
+
+// PutCopy stores a copy of rec under id with a new row version, as Put
+// does, kept compactly (see [Entry]); when versionColumn is not "", the row
+// version is also set in rec under that column before the copy. The
+// caller may reuse rec once PutCopy returns.
+func (t *Tx) PutCopy(tb *Table, id string, rec Record, versionColumn string) *Entry {
+	prev := tb.rows[id]
+	t.undo = append(t.undo, undoOp{tb: tb, id: id, prev: prev})
+	t.st.version++
+	if versionColumn != "" {
+		rec[versionColumn] = t.st.version
+	}
+	lay := tb.layout
+	if lay == nil {
+		lay = &layout{pos: make(map[string]int, len(rec))}
+		tb.layout = lay
+	}
+	if len(lay.names) > 2*len(rec)+16 {
+		// a record of few of the table's many columns: a map is smaller
+		m := maps.Clone(rec)
+		e := &Entry{Version: t.st.version}
+		e.rec.Store(&m)
+		t.put(tb, id, prev, e)
+		return e
+	}
+	// a value at each position of the layout, absent where the record
+	// has no column; a column new to the table is added to the layout
+	vals := make([]any, len(lay.names))
+	for i := range vals {
+		vals[i] = absent{}
+	}
+	for k, v := range rec {
+		i, ok := lay.pos[k]
+		if !ok {
+			i = len(lay.names)
+			lay.pos[k] = i
+			lay.names = append(lay.names, k)
+		}
+		for i >= len(vals) {
+			vals = append(vals, absent{})
+		}
+		vals[i] = v
+	}
+	e := &Entry{Version: t.st.version, vals: vals, lay: lay, n: len(rec)}
+	t.put(tb, id, prev, e)
+	return e
+}
+
+// put files e, just made, under id in place of prev.
+func (t *Tx) put(tb *Table, id string, prev, e *Entry) {
 	if prev != nil {
 		e.Seq = prev.Seq
 	} else {
@@ -282,7 +445,6 @@ func (t *Tx) Put(tb *Table, id string, rec Record) *Entry {
 	}
 	tb.rows[id] = e
 	t.logChange(Change{Table: tb.changeName(), ID: id, Version: e.Version})
-	return e
 }
 
 // changeName is the name the change log files a table under.

@@ -10,7 +10,7 @@ import (
 func ids(t *Table) []string {
 	var out []string
 	for _, e := range t.Sorted() {
-		out = append(out, Text(e.Rec["id"]))
+		out = append(out, Text(e.Rec()["id"]))
 	}
 	return out
 }
@@ -91,7 +91,7 @@ func TestChangeLog(t *testing.T) {
 	if diff := cmp.Diff([]string{"a deleted=false", "b deleted=true", "c deleted=false"}, summary); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
 	}
-	if e := st.Deleted("account", "b"); e == nil || e.Rec["id"] != "b" {
+	if e := st.Deleted("account", "b"); e == nil || e.Rec()["id"] != "b" {
 		t.Errorf("Deleted(b) = %v", e)
 	}
 	if len(st.Changes("lead", since)) != 0 {

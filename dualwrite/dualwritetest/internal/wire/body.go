@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -65,6 +66,19 @@ func readAll(r *http.Request) ([]byte, error) {
 	return io.ReadAll(r.Body)
 }
 
+// bodyMaps holds the maps parseFlatObject fills.
+var bodyMaps = sync.Pool{New: func() any { return make(map[string]any, 8) }}
+
+// ReleaseBody gives back a body ReadBody returned, once nothing uses the
+// map any more (its values may be kept): the next body may reuse it.
+func ReleaseBody(m map[string]any) {
+	if m == nil || len(m) > 64 {
+		return
+	}
+	clear(m)
+	bodyMaps.Put(m)
+}
+
 type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
@@ -76,13 +90,16 @@ func parseFlatObject(data []byte) (m map[string]any, ok bool) {
 	if i >= len(data) || data[i] != '{' {
 		return nil, false
 	}
-	m = map[string]any{}
+	// the names and values are cut from one string of the whole body,
+	// not copied one by one
+	text := string(data)
+	m = bodyMaps.Get().(map[string]any)
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		return m, true
 	}
 	for {
-		key, j, ok := flatString(data, i)
+		key, j, ok := flatString(data, text, i)
 		if !ok {
 			return nil, false
 		}
@@ -97,7 +114,7 @@ func parseFlatObject(data []byte) (m map[string]any, ok bool) {
 		var v any
 		switch c := data[i]; {
 		case c == '"':
-			s, j, ok := flatString(data, i)
+			s, j, ok := flatString(data, text, i)
 			if !ok {
 				return nil, false
 			}
@@ -113,7 +130,7 @@ func parseFlatObject(data []byte) (m map[string]any, ok bool) {
 			if !ok {
 				return nil, false
 			}
-			v, i = json.Number(data[i:j]), j
+			v, i = json.Number(text[i:j]), j
 		default:
 			return nil, false
 		}
@@ -146,8 +163,9 @@ func skipSpace(data []byte, i int) int {
 }
 
 // flatString reads the string at data[i] (a quote): no escapes, no
-// control characters, valid UTF-8.
-func flatString(data []byte, i int) (string, int, bool) {
+// control characters, valid UTF-8. It returns a part of text, the string
+// of data.
+func flatString(data []byte, text string, i int) (string, int, bool) {
 	if i >= len(data) || data[i] != '"' {
 		return "", 0, false
 	}
@@ -159,7 +177,7 @@ func flatString(data []byte, i int) (string, int, bool) {
 			if !ascii && !utf8.Valid(s) {
 				return "", 0, false
 			}
-			return string(s), j + 1, true
+			return text[i+1 : j], j + 1, true
 		case c == '\\' || c < 0x20:
 			return "", 0, false
 		case c >= 0x80:
