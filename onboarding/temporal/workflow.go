@@ -97,8 +97,15 @@ type ActivityOptions struct {
 type DecisionSignal struct {
 	// Decision is DecisionApprove or DecisionReject.
 	Decision string
-	// Reviewer names the person deciding. Required.
+	// Reviewer names the person deciding. Required. The decision's ledger
+	// entry (onboarding.LedgerEntry) names them, unless the Request's
+	// options name a Reviewer.
 	Reviewer string
+	// ReviewerObjectID is the reviewer's Microsoft Entra ID object id;
+	// with it the decision's Dataverse writes are made on their behalf
+	// (onboarding.Reviewer.ObjectID), so that Dataverse's audit columns
+	// name them. uuid.Nil records the name only.
+	ReviewerObjectID uuid.UUID
 	// Reason is the reviewer's reason. It becomes the description of the
 	// activity that closes the opportunity, unless the Request's options
 	// set one.
@@ -284,6 +291,7 @@ func Workflow(ctx workflow.Context, r Request) (*Result, error) {
 		if o.Close == nil && d.Reviewer != "" {
 			o.Close = &sales.CloseOptions{Description: closeText("Approved", d)}
 		}
+		o.Reviewer, o.Comment = attribute(o.Reviewer, o.Comment, d)
 		if r.AwaitConfirmation > 0 && o.Confirm != nil {
 			salesOnly := o
 			salesOnly.Confirm = nil
@@ -308,6 +316,7 @@ func Workflow(ctx workflow.Context, r Request) (*Result, error) {
 		if o.Close == nil && (d.Reviewer != "" || res.DecidedBy == DecidedByDeadline) {
 			o.Close = &sales.CloseOptions{Description: closeText("Rejected", d)}
 		}
+		o.Reviewer, o.Comment = attribute(o.Reviewer, o.Comment, d)
 		if r.AwaitConfirmation > 0 && o.Confirm != nil {
 			salesOnly := o
 			salesOnly.Confirm = nil
@@ -457,4 +466,16 @@ func awaitConfirmed(ctx workflow.Context, d time.Duration) bool {
 	s.AddFuture(workflow.NewTimer(tctx, d), func(workflow.Future) {})
 	s.Select(ctx)
 	return got
+}
+
+// attribute returns the reviewer and comment of the decision's ledger
+// entry: those of the Request's options when set, else the signal's.
+func attribute(r *onboarding.Reviewer, comment string, d DecisionSignal) (*onboarding.Reviewer, string) {
+	if r == nil && d.Reviewer != "" {
+		r = &onboarding.Reviewer{ObjectID: d.ReviewerObjectID, Name: d.Reviewer}
+	}
+	if comment == "" {
+		comment = d.Reason
+	}
+	return r, comment
 }

@@ -97,6 +97,9 @@ func TestSignalApproves(t *testing.T) {
 	if got == nil || got.Close == nil || got.Close.Description != "Approved by dana: credit checked" {
 		t.Errorf("approve options = %+v, want the reviewer's reason as the close description", got)
 	}
+	if got != nil && (got.Reviewer == nil || *got.Reviewer != (onboarding.Reviewer{Name: "dana"}) || got.Comment != "credit checked") {
+		t.Errorf("approve options: Reviewer %+v, Comment %q; want dana and the reason, for the ledger", got.Reviewer, got.Comment)
+	}
 	if d := approvedAt.Sub(start); d != 26*time.Hour {
 		t.Errorf("approved %s after the start, want when the signal came (26h)", d)
 	}
@@ -123,7 +126,8 @@ func TestSignalRejectsWithReason(t *testing.T) {
 	if r.Decision != DecisionReject || r.DecidedBy != "lee" || r.Ignored != 1 {
 		t.Errorf("result = %+v, want rejected by lee, the second decision ignored", r)
 	}
-	want := &onboarding.RejectOptions{Reason: sales.LeadStatusCannotContact, Close: &sales.CloseOptions{Description: "Rejected by lee: no VAT number"}}
+	want := &onboarding.RejectOptions{Reason: sales.LeadStatusCannotContact, Close: &sales.CloseOptions{Description: "Rejected by lee: no VAT number"},
+		Reviewer: &onboarding.Reviewer{Name: "lee"}, Comment: "no VAT number"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("reject options (-want +got):\n%s", diff)
 	}

@@ -34,6 +34,7 @@ func main() {
 		reject      = flag.Bool("reject", false, "send a rejection")
 		reviewer    = flag.String("reviewer", "", "who decides (with -approve or -reject)")
 		reason      = flag.String("reason", "", "the reviewer's reason")
+		reviewerOID = flag.String("reviewer-oid", "", "the reviewer's Entra ID object id: the decision's Dataverse writes are made on their behalf (optional)")
 		rejectAs    = flag.String("reject-as", "", "the lead's status reason for a rejection: Lost, CannotContact, NoLongerInterested, Canceled")
 		status      = flag.Bool("status", false, "print the workflow's status")
 		waitResult  = flag.Bool("wait", false, "wait for the workflow's result and print it")
@@ -43,7 +44,15 @@ func main() {
 		confirm     = flag.Bool("confirm", true, "on start: wait until Commerce shows the decision")
 	)
 	flag.Parse()
-	if err := run(*lead, *approve, *reject, *reviewer, *reason, *rejectAs, *status, *waitResult,
+	oid := uuid.Nil
+	if *reviewerOID != "" {
+		var err error
+		if oid, err = uuid.Parse(*reviewerOID); err != nil {
+			fmt.Fprintf(os.Stderr, "starter: -reviewer-oid %q: %v\n", *reviewerOID, err)
+			os.Exit(2)
+		}
+	}
+	if err := run(oid, *lead, *approve, *reject, *reviewer, *reason, *rejectAs, *status, *waitResult,
 		otemporal.Request{DecisionTimeout: *deadline, AtDeadline: otemporal.DeadlineAction(*atDeadline), RemindEvery: *remindEvery}, *confirm); err != nil {
 		fmt.Fprintln(os.Stderr, "starter:", err)
 		os.Exit(1)
@@ -55,7 +64,7 @@ var reasons = map[string]sales.LeadStatus{
 	"nolongerinterested": sales.LeadStatusNoLongerInterested, "canceled": sales.LeadStatusCanceled,
 }
 
-func run(lead string, approve, reject bool, reviewer, reason, rejectAs string, status, waitResult bool, r otemporal.Request, confirm bool) error {
+func run(reviewerOID uuid.UUID, lead string, approve, reject bool, reviewer, reason, rejectAs string, status, waitResult bool, r otemporal.Request, confirm bool) error {
 	id, err := uuid.Parse(lead)
 	if err != nil {
 		return fmt.Errorf("-lead %q: %w", lead, err)
@@ -79,7 +88,7 @@ func run(lead string, approve, reject bool, reviewer, reason, rejectAs string, s
 
 	switch {
 	case approve || reject:
-		d := otemporal.DecisionSignal{Decision: otemporal.DecisionApprove, Reviewer: reviewer, Reason: reason}
+		d := otemporal.DecisionSignal{Decision: otemporal.DecisionApprove, Reviewer: reviewer, ReviewerObjectID: reviewerOID, Reason: reason}
 		if reject {
 			d.Decision = otemporal.DecisionReject
 		}
