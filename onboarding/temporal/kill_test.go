@@ -200,7 +200,7 @@ func killSIGKILLMidApproval(t *testing.T, bin string, n, k int, commerceRead boo
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
+	var stderr lockedBuffer // read while the process writes it
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -252,8 +252,12 @@ func killSIGKILLMidApproval(t *testing.T, bin string, n, k int, commerceRead boo
 	case <-ctx.Done():
 		t.Fatalf("the approvals did not reach the kill moment\n%s", stderr.String())
 	}
-	err = <-waited
-	waited <- err
+	select {
+	case err = <-waited:
+		waited <- err
+	case <-ctx.Done():
+		t.Fatalf("the first worker did not end after its kill\n%s", stderr.String())
+	}
 	var ee *exec.ExitError
 	if ws, ok := exitStatus(err, &ee); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("the first worker ended with %v, want killed by SIGKILL\n%s", err, stderr.String())
@@ -299,6 +303,24 @@ func killSIGKILLMidApproval(t *testing.T, bin string, n, k int, commerceRead boo
 	if seen.all.Load() == 0 || (!commerceRead && seen.wins.Load() == 0) {
 		t.Errorf("the second worker sent %d requests (%d wins): it did not finish the killed approval", seen.all.Load(), seen.wins.Load())
 	}
+}
+
+// lockedBuffer is a strings.Builder safe for concurrent use.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // exitStatus returns the wait status of a process's error.
