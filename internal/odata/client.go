@@ -10,7 +10,6 @@ import (
 
 	"github.com/b2bflow/d365"
 	"github.com/google/uuid"
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Retry defaults; see d365.RetryOptions.
@@ -57,7 +56,6 @@ type Client struct {
 	resource  string
 	cred      d365.Credential
 	http      *http.Client
-	retrier   *retryablehttp.Client
 	log       *slog.Logger
 	userAgent string
 	// userAgentHdr is the User-Agent header's value, shared by every
@@ -160,7 +158,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.lim = newLimiter(max(n, 0))
 	c.http.Transport = &attemptLog{next: c.http.Transport, log: c.log, tel: c.tel}
-	c.retrier = c.newRetryClient()
 	return c, nil
 }
 

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/b2bflow/d365"
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Request is one OData request.
@@ -254,10 +253,6 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 			return fmt.Errorf("d365: encoding the request body: %w", err)
 		}
 	}
-	var rawBody any
-	if body != nil {
-		rawBody = body
-	}
 	if err := c.lim.acquire(ctx); err != nil {
 		return fmt.Errorf("d365: %s %s: waiting for a free connection slot: %w", method, RedactURL(u), err)
 	}
@@ -275,6 +270,7 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 		url:        RedactURL(u),
 		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
 	}
+	st.tokens = st.tokenBuf[:0]
 	var res *Response
 	if c.tel != nil {
 		st.tel = &callTelemetry{}
@@ -282,24 +278,19 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 		defer func() { c.tel.finished(ctx, st, res, err) }()
 	}
 	ctx = context.WithValue(ctx, callKey{}, st)
-	// The request is built on u itself: rendering it to a string for
-	// retryablehttp.NewRequest only to parse it again costs a parse and its
-	// allocations on every call.
-	hreq, err := http.NewRequestWithContext(ctx, method, "", nil)
+	// The request is built on u itself: rendering it to a string only to
+	// parse it again costs a parse and its allocations on every call.
+	req, err := http.NewRequestWithContext(ctx, method, "", nil)
 	if err != nil {
 		return fmt.Errorf("d365: building the request: %w", err)
 	}
-	hreq.URL, hreq.Host = u, u.Host
-	req := &retryablehttp.Request{Request: hreq}
-	if err := req.SetBody(rawBody); err != nil {
-		return fmt.Errorf("d365: building the request: %w", err)
-	}
-	c.setHeaders(req.Request, r, method, body != nil)
-	opts.set(req.Request.Header)
+	req.URL, req.Host = u, u.Host
+	c.setHeaders(req, r, method, body != nil)
+	opts.set(req.Header)
 	if err := c.wait(ctx, st, 0, false); err != nil {
 		return c.failure(ctx, st, err)
 	}
-	if err := c.authorize(ctx, st, req.Request); err != nil {
+	if err := c.authorize(ctx, st, req); err != nil {
 		return err
 	}
 	if r.URL != nil {
@@ -307,7 +298,7 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 		// token like any other before it reaches a log or an error.
 		st.url = st.scrub().text(st.url)
 	}
-	resp, err := c.retrier.Do(req)
+	resp, err := c.send(req, body)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
