@@ -53,6 +53,9 @@ type Config struct {
 type Client struct {
 	base      *url.URL
 	baseStr   string
+	// plainBase is true when the base has no escapes, query or fragment:
+	// resolve may then build a plain path's URL without url.Parse.
+	plainBase bool
 	resource  string
 	cred      d365.Credential
 	http      *http.Client
@@ -93,6 +96,9 @@ func New(cfg Config) (*Client, error) {
 		boundary:    cfg.Boundary,
 		tel:         newTelemetry(o.TracerProvider, o.MeterProvider),
 	}
+	b := cfg.BaseURL
+	c.plainBase = b.RawPath == "" && b.RawQuery == "" && !b.ForceQuery && b.Fragment == "" && b.Opaque == "" &&
+		strings.HasSuffix(b.Path, "/")
 	c.maxBody = o.MaxResponseBytes
 	switch {
 	case c.maxBody == 0:

@@ -100,10 +100,11 @@ type Response struct {
 	// Attempts is how many times the request was sent.
 	Attempts int
 
-	// scrubber returns the scrubber of the request's tokens, for errors
-	// built from the body. A func, so that printing a Response with
-	// %+v shows no token.
-	scrubber func() scrubber
+	// call holds the tokens the request sent, for the scrubber of errors
+	// built from the body. A pointer, so that printing a Response with
+	// %+v shows no token (and a field rather than a method value, which
+	// would cost an allocation per call).
+	call *call
 }
 
 // DecodeError is the package's DecodeError, with the texts also scrubbed of
@@ -117,10 +118,10 @@ func (r *Response) DecodeError(status int, header http.Header, body []byte, now 
 
 // scrub returns the scrubber of the request's tokens.
 func (r *Response) scrub() scrubber {
-	if r.scrubber == nil {
+	if r.call == nil {
 		return scrubber{}
 	}
-	return r.scrubber()
+	return r.call.scrub()
 }
 
 // Decode unmarshals the JSON body into v.
@@ -138,12 +139,22 @@ func (r *Response) Decode(v any) error {
 // header of a create or upsert answered with 204, such as the GUID of
 // "https://org/api/data/v9.2/leads(00000000-0000-0000-0000-000000000001)".
 func (r *Response) EntityKey() (string, error) {
-	id := r.Header.Get("OData-EntityId")
+	id := headerValue(r.Header, "Odata-Entityid", "OData-EntityId")
 	open, close := strings.LastIndexByte(id, '('), strings.LastIndexByte(id, ')')
 	if id == "" || open < 0 || close < open {
 		return "", fmt.Errorf("d365: the response has no usable OData-EntityId header (%q)", id)
 	}
 	return id[open+1 : close], nil
+}
+
+// headerValue is h.Get(spelling) for a header whose canonical name is
+// canonical: net/http stores a response's headers under their canonical
+// names, and Get would allocate to canonicalise a spelling that is not.
+func headerValue(h http.Header, canonical, spelling string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return h.Get(spelling)
 }
 
 // resolve returns the request's absolute URL.
@@ -163,6 +174,18 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 			return nil, d365.NewInputError("d365", "request path", "%q must not contain dot segments", r.Path)
 		}
 	}
+	if c.plainBase && plainPath(r.Path) && plainQuery(r.Query) {
+		// What url.Parse would return, without parsing the base again:
+		// the path is its own unescaped form, and url.Parse keeps it as
+		// RawPath too when net/url would escape some of its bytes.
+		u := *c.base
+		u.Path, u.RawPath, u.RawQuery = c.base.Path+r.Path, "", r.Query
+		u.Fragment, u.RawFragment, u.ForceQuery = "", "", false
+		if strings.ContainsAny(r.Path, "!'()*") {
+			u.RawPath = u.Path
+		}
+		return &u, nil
+	}
 	s := c.baseStr + r.Path
 	if r.Query != "" {
 		s += "?" + r.Query
@@ -172,6 +195,35 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 		return nil, fmt.Errorf("d365: request URL: %w", err)
 	}
 	return u, nil
+}
+
+// plainPath reports whether an escaped path is made only of bytes a path
+// holds as they are (unreserved, sub-delimiters, ':', '@' and '/'; no '%'),
+// so that url.Parse would keep it as it is, with no RawPath.
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch b := p[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		default:
+			switch b {
+			case '-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@', '/':
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// plainQuery reports whether url.Parse would keep an encoded query as it
+// is: no fragment and no control byte.
+func plainQuery(q string) bool {
+	for i := 0; i < len(q); i++ {
+		if b := q[i]; b < 0x20 || b == 0x7f || b == '#' {
+			return false
+		}
+	}
+	return true
 }
 
 // Do sends the request, retrying as the retry policy allows, and returns the
@@ -192,7 +244,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 			return nil, c.failure(ctx, st, fmt.Errorf("reading the response: %w", readErr))
 		}
 		c.lim.succeeded(resp.Header)
-		res = &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.attempts, scrubber: st.scrub}
+		res = &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.attempts, call: st}
 		return res, nil
 	})
 	return res, err
