@@ -51,8 +51,8 @@ type Config struct {
 
 // Client sends OData requests to one service. It is safe for concurrent use.
 type Client struct {
-	base      *url.URL
-	baseStr   string
+	base    *url.URL
+	baseStr string
 	// plainBase is true when the base has no escapes, query or fragment:
 	// resolve may then build a plain path's URL without url.Parse.
 	plainBase bool
