@@ -188,6 +188,13 @@ func appendValue(buf []byte, v reflect.Value) ([]byte, error) {
 		return strconv.AppendBool(buf, v.Bool()), nil
 	case reflect.TypeFor[int]():
 		return strconv.AppendInt(buf, v.Int(), 10), nil
+	case reflect.TypeFor[d365.Decimal]():
+		// A valid Decimal's text is a compact JSON number: what
+		// encoding/json writes for it. An invalid one goes through
+		// json.Marshal, for its error.
+		if b, err := d365.Decimal(v.String()).MarshalJSON(); err == nil {
+			return append(buf, b...), nil
+		}
 	}
 	b, err := json.Marshal(v.Interface())
 	return append(buf, b...), err
