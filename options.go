@@ -127,6 +127,6 @@ type RetryOptions struct {
 	// paused by a 429 (see MaxRetryAfter). It must return early with
 	// ctx.Err() when ctx is done. Nil means a real timer; tests set it to
 	// record the waits without taking them. The SDK waits through Sleep
-	// only: it gives go-retryablehttp no wait of its own.
+	// only: its retry loop has no timer of its own.
 	Sleep func(ctx context.Context, d time.Duration) error
 }

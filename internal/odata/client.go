@@ -10,7 +10,6 @@ import (
 
 	"github.com/b2bflow/d365"
 	"github.com/google/uuid"
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Retry defaults; see d365.RetryOptions.
@@ -52,12 +51,14 @@ type Config struct {
 
 // Client sends OData requests to one service. It is safe for concurrent use.
 type Client struct {
-	base      *url.URL
-	baseStr   string
+	base    *url.URL
+	baseStr string
+	// plainBase is true when the base has no escapes, query or fragment:
+	// resolve may then build a plain path's URL without url.Parse.
+	plainBase bool
 	resource  string
 	cred      d365.Credential
 	http      *http.Client
-	retrier   *retryablehttp.Client
 	log       *slog.Logger
 	userAgent string
 	// userAgentHdr is the User-Agent header's value, shared by every
@@ -95,6 +96,9 @@ func New(cfg Config) (*Client, error) {
 		boundary:    cfg.Boundary,
 		tel:         newTelemetry(o.TracerProvider, o.MeterProvider),
 	}
+	b := cfg.BaseURL
+	c.plainBase = b.RawPath == "" && b.RawQuery == "" && !b.ForceQuery && b.Fragment == "" && b.Opaque == "" &&
+		strings.HasSuffix(b.Path, "/")
 	c.maxBody = o.MaxResponseBytes
 	switch {
 	case c.maxBody == 0:
@@ -160,7 +164,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.lim = newLimiter(max(n, 0))
 	c.http.Transport = &attemptLog{next: c.http.Transport, log: c.log, tel: c.tel}
-	c.retrier = c.newRetryClient()
 	return c, nil
 }
 

@@ -35,7 +35,8 @@ type limiter struct {
 	max      int
 	limit    float64 // current cap, 1 <= limit <= max
 	inflight int
-	changed  chan struct{} // closed and replaced when a slot frees or the cap grows
+	changed  chan struct{} // closed and replaced when a slot frees or the cap grows, if waiters > 0
+	waiters  int           // acquire calls waiting on changed
 	pause    time.Time     // no request before this time
 }
 
@@ -56,11 +57,19 @@ func (l *limiter) acquire(ctx context.Context) error {
 			return nil
 		}
 		ch := l.changed
+		l.waiters++
 		l.mu.Unlock()
+		var err error
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return ctx.Err()
+			err = ctx.Err()
+		}
+		l.mu.Lock()
+		l.waiters--
+		l.mu.Unlock()
+		if err != nil {
+			return err
 		}
 	}
 }
@@ -76,8 +85,12 @@ func (l *limiter) release() {
 	l.mu.Unlock()
 }
 
-// wake signals the waiters; l.mu must be held.
+// wake signals the waiters; l.mu must be held. With none, it does nothing:
+// no one holds the channel (a waiter counts itself while it holds it).
 func (l *limiter) wake() {
+	if l.waiters == 0 {
+		return
+	}
 	close(l.changed)
 	l.changed = make(chan struct{})
 }
@@ -115,7 +128,7 @@ func (l *limiter) succeeded(h http.Header) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if v := h.Get("x-ms-ratelimit-burst-remaining-xrm-requests"); v != "" {
+	if v := headerValue(h, "X-Ms-Ratelimit-Burst-Remaining-Xrm-Requests", "x-ms-ratelimit-burst-remaining-xrm-requests"); v != "" {
 		if remaining, err := strconv.Atoi(v); err == nil && remaining >= 0 && float64(remaining) < l.limit {
 			l.limit = math.Max(1, float64(remaining))
 			return

@@ -142,7 +142,23 @@ func MembersJSON(v any, label string, create bool) ([]byte, error) {
 		idx = append(idx, int32(i))
 	}
 	slices.SortStableFunc(idx, func(a, b int32) int { return strings.Compare(ms[a].name, ms[b].name) })
-	buf := make([]byte, 0, 64*len(ms)+2)
+	// The body's size, exact for names and strings with nothing to escape
+	// (a number or a bool is given 24 bytes), so that the body is one
+	// allocation of about its length.
+	size := 2
+	for i := range ms {
+		m := &ms[i]
+		size += len(m.name) + 4
+		switch {
+		case !m.v.IsValid():
+			size += len(m.bound) + 2
+		case m.v.Kind() == reflect.String:
+			size += m.v.Len() + 2
+		default:
+			size += 24
+		}
+	}
+	buf := make([]byte, 0, size)
 	buf = append(buf, '{')
 	first := true
 	for k, i := range idx {
@@ -188,6 +204,13 @@ func appendValue(buf []byte, v reflect.Value) ([]byte, error) {
 		return strconv.AppendBool(buf, v.Bool()), nil
 	case reflect.TypeFor[int]():
 		return strconv.AppendInt(buf, v.Int(), 10), nil
+	case reflect.TypeFor[d365.Decimal]():
+		// A valid Decimal's text is a compact JSON number: what
+		// encoding/json writes for it. An invalid one goes through
+		// json.Marshal, for its error.
+		if b, err := d365.Decimal(v.String()).MarshalJSON(); err == nil {
+			return append(buf, b...), nil
+		}
 	}
 	b, err := json.Marshal(v.Interface())
 	return append(buf, b...), err

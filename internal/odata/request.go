@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/b2bflow/d365"
-	"github.com/hashicorp/go-retryablehttp"
 )
 
 // Request is one OData request.
@@ -101,10 +100,11 @@ type Response struct {
 	// Attempts is how many times the request was sent.
 	Attempts int
 
-	// scrubber returns the scrubber of the request's tokens, for errors
-	// built from the body. A func, so that printing a Response with
-	// %+v shows no token.
-	scrubber func() scrubber
+	// call holds the tokens the request sent, for the scrubber of errors
+	// built from the body. A pointer, so that printing a Response with
+	// %+v shows no token (and a field rather than a method value, which
+	// would cost an allocation per call).
+	call *call
 }
 
 // DecodeError is the package's DecodeError, with the texts also scrubbed of
@@ -118,10 +118,10 @@ func (r *Response) DecodeError(status int, header http.Header, body []byte, now 
 
 // scrub returns the scrubber of the request's tokens.
 func (r *Response) scrub() scrubber {
-	if r.scrubber == nil {
+	if r.call == nil {
 		return scrubber{}
 	}
-	return r.scrubber()
+	return r.call.scrub()
 }
 
 // Decode unmarshals the JSON body into v.
@@ -139,12 +139,22 @@ func (r *Response) Decode(v any) error {
 // header of a create or upsert answered with 204, such as the GUID of
 // "https://org/api/data/v9.2/leads(00000000-0000-0000-0000-000000000001)".
 func (r *Response) EntityKey() (string, error) {
-	id := r.Header.Get("OData-EntityId")
+	id := headerValue(r.Header, "Odata-Entityid", "OData-EntityId")
 	open, close := strings.LastIndexByte(id, '('), strings.LastIndexByte(id, ')')
 	if id == "" || open < 0 || close < open {
 		return "", fmt.Errorf("d365: the response has no usable OData-EntityId header (%q)", id)
 	}
 	return id[open+1 : close], nil
+}
+
+// headerValue is h.Get(spelling) for a header whose canonical name is
+// canonical: net/http stores a response's headers under their canonical
+// names, and Get would allocate to canonicalise a spelling that is not.
+func headerValue(h http.Header, canonical, spelling string) string {
+	if v := h[canonical]; len(v) > 0 {
+		return v[0]
+	}
+	return h.Get(spelling)
 }
 
 // resolve returns the request's absolute URL.
@@ -164,6 +174,18 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 			return nil, d365.NewInputError("d365", "request path", "%q must not contain dot segments", r.Path)
 		}
 	}
+	if c.plainBase && plainPath(r.Path) && plainQuery(r.Query) {
+		// What url.Parse would return, without parsing the base again:
+		// the path is its own unescaped form, and url.Parse keeps it as
+		// RawPath too when net/url would escape some of its bytes.
+		u := *c.base
+		u.Path, u.RawPath, u.RawQuery = c.base.Path+r.Path, "", r.Query
+		u.Fragment, u.RawFragment, u.ForceQuery = "", "", false
+		if strings.ContainsAny(r.Path, "!'()*") {
+			u.RawPath = u.Path
+		}
+		return &u, nil
+	}
 	s := c.baseStr + r.Path
 	if r.Query != "" {
 		s += "?" + r.Query
@@ -173,6 +195,35 @@ func (c *Client) resolve(r *Request) (*url.URL, error) {
 		return nil, fmt.Errorf("d365: request URL: %w", err)
 	}
 	return u, nil
+}
+
+// plainPath reports whether an escaped path is made only of bytes a path
+// holds as they are (unreserved, sub-delimiters, ':', '@' and '/'; no '%'),
+// so that url.Parse would keep it as it is, with no RawPath.
+func plainPath(p string) bool {
+	for i := 0; i < len(p); i++ {
+		switch b := p[i]; {
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		default:
+			switch b {
+			case '-', '.', '_', '~', '!', '$', '&', '\'', '(', ')', '*', '+', ',', ';', '=', ':', '@', '/':
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// plainQuery reports whether url.Parse would keep an encoded query as it
+// is: no fragment and no control byte.
+func plainQuery(q string) bool {
+	for i := 0; i < len(q); i++ {
+		if b := q[i]; b < 0x20 || b == 0x7f || b == '#' {
+			return false
+		}
+	}
+	return true
 }
 
 // Do sends the request, retrying as the retry policy allows, and returns the
@@ -193,7 +244,7 @@ func (c *Client) Do(ctx context.Context, r *Request) (res *Response, err error) 
 			return nil, c.failure(ctx, st, fmt.Errorf("reading the response: %w", readErr))
 		}
 		c.lim.succeeded(resp.Header)
-		res = &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.attempts, scrubber: st.scrub}
+		res = &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: data, Attempts: st.attempts, call: st}
 		return res, nil
 	})
 	return res, err
@@ -254,10 +305,6 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 			return fmt.Errorf("d365: encoding the request body: %w", err)
 		}
 	}
-	var rawBody any
-	if body != nil {
-		rawBody = body
-	}
 	if err := c.lim.acquire(ctx); err != nil {
 		return fmt.Errorf("d365: %s %s: waiting for a free connection slot: %w", method, RedactURL(u), err)
 	}
@@ -275,6 +322,7 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 		url:        RedactURL(u),
 		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
 	}
+	st.tokens = st.tokenBuf[:0]
 	var res *Response
 	if c.tel != nil {
 		st.tel = &callTelemetry{}
@@ -282,24 +330,19 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 		defer func() { c.tel.finished(ctx, st, res, err) }()
 	}
 	ctx = context.WithValue(ctx, callKey{}, st)
-	// The request is built on u itself: rendering it to a string for
-	// retryablehttp.NewRequest only to parse it again costs a parse and its
-	// allocations on every call.
-	hreq, err := http.NewRequestWithContext(ctx, method, "", nil)
+	// The request is built on u itself: rendering it to a string only to
+	// parse it again costs a parse and its allocations on every call.
+	req, err := http.NewRequestWithContext(ctx, method, "", nil)
 	if err != nil {
 		return fmt.Errorf("d365: building the request: %w", err)
 	}
-	hreq.URL, hreq.Host = u, u.Host
-	req := &retryablehttp.Request{Request: hreq}
-	if err := req.SetBody(rawBody); err != nil {
-		return fmt.Errorf("d365: building the request: %w", err)
-	}
-	c.setHeaders(req.Request, r, method, body != nil)
-	opts.set(req.Request.Header)
+	req.URL, req.Host = u, u.Host
+	c.setHeaders(req, r, method, body != nil)
+	opts.set(req.Header)
 	if err := c.wait(ctx, st, 0, false); err != nil {
 		return c.failure(ctx, st, err)
 	}
-	if err := c.authorize(ctx, st, req.Request); err != nil {
+	if err := c.authorize(ctx, st, req); err != nil {
 		return err
 	}
 	if r.URL != nil {
@@ -307,7 +350,7 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 		// token like any other before it reaches a log or an error.
 		st.url = st.scrub().text(st.url)
 	}
-	resp, err := c.retrier.Do(req)
+	resp, err := c.send(req, body)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -135,5 +136,51 @@ func TestEntityKey(t *testing.T) {
 	}
 	if _, err := (&Response{Header: http.Header{}}).EntityKey(); err == nil {
 		t.Error("no error without OData-EntityId")
+	}
+}
+
+// resolve builds the URL of a plain path itself: it must be what url.Parse
+// returns for the same text, escapes and all.
+func TestResolveIsURLParse(t *testing.T) {
+	paths := []string{
+		"leads", "leads(00000000-0000-0000-0000-000000000001)", "accounts(accountnumber='A-1')",
+		"leads(00000000-0000-0000-0000-000000000001)/Microsoft.Dynamics.CRM.QualifyLead",
+		"EntityDefinitions(LogicalName='lead')/Attributes", "a*b!c", "a+b,c;d=e:f@g$h&i~j",
+		"accounts(name='O%27Neil')", "x%2Fy", "caf%C3%A9", "café", "a b", "a#b", "a\tb", "",
+	}
+	queries := []string{"", "$select=subject", "$filter=name eq 'x'", "$filter=contains(name,'%23')",
+		"a=1&b=2", "a#b", "a\x7fb", "$select=subject,fullname&$top=5"}
+	for _, base := range []string{"https://contoso.crm.dynamics.com/api/data/v9.2/", "https://contoso.crm.dynamics.com/api/da%74a/v9.2/"} {
+		b, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(Config{BaseURL: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range paths {
+			for _, q := range queries {
+				s := base + p
+				if q != "" {
+					s += "?" + q
+				}
+				want, wantErr := url.Parse(s)
+				got, err := c.resolve(&Request{Path: p, Query: q})
+				if (err != nil) != (wantErr != nil) {
+					t.Errorf("%q: err = %v, url.Parse: %v", s, err, wantErr)
+					continue
+				}
+				if err != nil {
+					continue
+				}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("%q (-url.Parse +resolve):\n%s", s, diff)
+				}
+				if got.String() != want.String() {
+					t.Errorf("%q: String() = %q, url.Parse's %q", s, got.String(), want.String())
+				}
+			}
+		}
 	}
 }

@@ -1,18 +1,21 @@
 package odata
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/b2bflow/d365"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
-// The retry rules, applied by go-retryablehttp to every answer of a request:
+// The retry rules, applied by send to every answer of a request:
 //
 //   - 401 Unauthorized: once, at once, with a refreshed token. The refresh
 //     is free: it spends no retry.
@@ -39,8 +42,8 @@ type retryPolicy struct {
 }
 
 // call is the state of one Do call across its attempts. It travels in the
-// request's context, so that the client's single retryablehttp.Client
-// serves every request; its hooks run one at a time on the goroutine of Do.
+// request's context, so that the transport (attemptLog) finds it; send and
+// its hooks run one at a time on the goroutine of Do.
 type call struct {
 	method, url string // the URL redacted, for logs and errors
 	idempotent  bool
@@ -53,7 +56,9 @@ type call struct {
 	tel      *callTelemetry // nil when telemetry is off
 
 	answer     *http.Response // the answer a retry waits out, nil after a lost connection
-	answerBody []byte         // its body, read before retryablehttp drains it
+	answerBody []byte         // its body, read before send drains it
+
+	tokenBuf [2]string // tokens' first array: most calls send one token
 }
 
 type callKey struct{}
@@ -92,25 +97,26 @@ func (c *Client) decide(ctx context.Context, st *call, resp *http.Response, err 
 		}
 		return spend(p.backoff(st.retries), fmt.Sprintf("connection failed: %v", st.scrub().err(err)))
 	}
-	status := fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	// The status text, for the log of a retry: built only for one.
+	status := func() string { return strconv.Itoa(resp.StatusCode) + " " + http.StatusText(resp.StatusCode) }
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		if _, ok := c.cred.(d365.TokenInvalidator); !ok || st.refreshed {
 			return verdict{}
 		}
-		return verdict{retry: true, free: true, reason: status + ": refreshing the token"}
+		return verdict{retry: true, free: true, reason: status() + ": refreshing the token"}
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		d, ok := RetryAfter(resp.Header, c.now())
 		switch {
 		case ok && d > p.maxRetryAfter:
 			return verdict{tooLong: d}
 		case ok:
-			return spend(d, fmt.Sprintf("%s, Retry-After %s", status, d))
+			return spend(d, fmt.Sprintf("%s, Retry-After %s", status(), d))
 		}
-		return spend(p.backoff(st.retries), status)
+		return spend(p.backoff(st.retries), status())
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		if st.idempotent {
-			return spend(p.backoff(st.retries), status)
+			return spend(p.backoff(st.retries), status())
 		}
 	}
 	return verdict{}
@@ -131,27 +137,78 @@ func (p retryPolicy) backoff(n int) time.Duration {
 	return half + rand.N(half+1)
 }
 
-// newRetryClient returns the client's one retryablehttp.Client.
+// send sends req until the rules stop retrying it: the loop
+// go-retryablehttp ran for the client (its CheckRetry and PrepareRetry were
+// checkRetry and prepareRetry), kept here so that a call costs no more than
+// its attempts. The client waits itself, in prepareRetry, because a retry's
+// wait goes through RetryOptions.Sleep (tests use it to prove the waits
+// taken without taking them) and also covers the client-wide pause, which
+// another request may extend. The budget is kept by decide; the loop is
+// only bounded, at the budget plus the one free refresh.
 //
-// Its Backoff is zero: the client waits itself, in prepareRetry, because
-// retryablehttp waits with a timer of its own that RetryOptions.Sleep
-// cannot replace (and tests use Sleep to prove the waits taken without
-// taking them), and because a retry's wait also covers the client-wide
-// pause, which another request may extend. The budget is kept by decide;
-// RetryMax only bounds the loop, at the budget plus the one free refresh.
-func (c *Client) newRetryClient() *retryablehttp.Client {
-	return &retryablehttp.Client{
-		HTTPClient:   c.http,
-		RetryMax:     c.retry.maxRetries + 1,
-		CheckRetry:   c.checkRetry,
-		Backoff:      func(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 },
-		PrepareRetry: c.prepareRetry,
-		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+// body, when not nil, is sent afresh by every attempt. On an error the
+// response, if any, is returned too, and the caller closes it.
+func (c *Client) send(req *http.Request, body []byte) (*http.Response, error) {
+	ctx := req.Context()
+	if body != nil {
+		req.ContentLength = int64(len(body))
+		req.GetBody = func() (io.ReadCloser, error) { return newBodyReader(body), nil }
+	}
+	limit := c.retry.maxRetries + 1
+	for i := 0; ; i++ {
+		if body != nil {
+			req.Body = newBodyReader(body)
+		}
+		resp, doErr := c.http.Do(req)
+		retry, checkErr := c.checkRetry(ctx, resp, doErr)
+		if !retry {
+			if doErr == nil && checkErr == nil {
+				return resp, nil
+			}
+			c.http.CloseIdleConnections()
+			if checkErr != nil {
+				return resp, checkErr
+			}
+			return resp, doErr
+		}
+		if i >= limit {
+			c.http.CloseIdleConnections()
+			return resp, doErr
+		}
+		if doErr == nil {
+			drainBody(resp.Body)
+		}
+		if err := ctx.Err(); err != nil {
+			c.http.CloseIdleConnections()
+			return nil, err
+		}
+		// A shallow copy, so that the new body does not race with the
+		// transport closing the previous attempt's.
+		next := *req
+		req = &next
+		if err := c.prepareRetry(req); err != nil {
+			c.http.CloseIdleConnections()
+			return resp, err
+		}
 	}
 }
 
-// checkRetry is the retry client's CheckRetry: it applies the rules and
-// records the decision in the call.
+// drainBody reads a little of a retried answer, so that its connection can
+// carry the retry, and closes it.
+func drainBody(body io.ReadCloser) {
+	defer body.Close()
+	io.Copy(io.Discard, io.LimitReader(body, 4096))
+}
+
+// newBodyReader returns one attempt's request body. It is an
+// io.NopCloser of a *bytes.Reader, which net/http knows to be in memory:
+// with any other type it writes the headers and the body in two writes.
+func newBodyReader(b []byte) io.ReadCloser {
+	return io.NopCloser(bytes.NewReader(b))
+}
+
+// checkRetry applies the rules to an attempt's answer and records the
+// decision in the call.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
@@ -200,7 +257,7 @@ func (c *Client) throttled(resp *http.Response, honoured bool) {
 	c.lim.throttled(c.now(), pause, throttleCode(resp))
 }
 
-// prepareRetry is the retry client's PrepareRetry: it takes the wait
+// prepareRetry takes the wait
 // checkRetry chose and signs the new attempt with a current token (which may
 // have been refreshed during a long wait).
 func (c *Client) prepareRetry(req *http.Request) error {

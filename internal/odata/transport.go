@@ -161,19 +161,24 @@ type attemptTransport struct {
 // RoundTrip sends one attempt.
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
-	var timer *time.Timer
-	stalled := &stallError{what: stallHeaders, limit: t.header, option: "ResponseHeaderTimeout"}
+	// One allocation holds the attempt's state, its two errors and the
+	// body; one timer bounds first the headers, then each read.
+	a := &attemptBody{
+		ctx: ctx, cancel: cancel, idle: t.idle,
+		headerStall: stallError{what: stallHeaders, limit: t.header, option: "ResponseHeaderTimeout"},
+		idleStall:   stallError{what: "the response body", limit: t.idle, option: "BodyIdleTimeout"},
+	}
 	if t.header > 0 {
-		timer = time.AfterFunc(t.header, func() { cancel(stalled) })
+		a.timer = time.AfterFunc(t.header, a.fire)
 	}
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
-	if timer != nil && !timer.Stop() {
+	if a.timer != nil && !a.timer.Stop() {
 		// The bound passed: whatever came back is cut off.
 		if err == nil {
 			resp.Body.Close()
 		}
 		cancel(nil)
-		return nil, stalled
+		return nil, &a.headerStall
 	}
 	if err != nil {
 		cancel(nil)
@@ -182,7 +187,11 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if resp.Body == nil {
 		resp.Body = http.NoBody
 	}
-	resp.Body = &attemptBody{rc: resp.Body, ctx: ctx, cancel: cancel, idle: t.idle}
+	a.mu.Lock()
+	a.reading = true
+	a.mu.Unlock()
+	a.rc = resp.Body
+	resp.Body = a
 	return resp, nil
 }
 
@@ -193,17 +202,32 @@ func (t *attemptTransport) CloseIdleConnections() {
 	}
 }
 
-// attemptBody is a response body with an idle bound on each read and a
-// bounded drain on Close.
+// attemptBody is an attempt's state: the bound on its response headers,
+// then, as the response body, an idle bound on each read and a bounded
+// drain on Close.
 type attemptBody struct {
-	rc     io.ReadCloser
-	ctx    context.Context
-	cancel context.CancelCauseFunc
-	idle   time.Duration
+	rc          io.ReadCloser
+	ctx         context.Context
+	cancel      context.CancelCauseFunc
+	idle        time.Duration
+	headerStall stallError
+	idleStall   stallError
 
-	mu     sync.Mutex // guards timer and closed
-	timer  *time.Timer
-	closed bool
+	mu      sync.Mutex // guards timer, reading and closed
+	timer   *time.Timer
+	reading bool // the headers came: the timer bounds the body's reads
+	closed  bool
+}
+
+// fire cancels the attempt when its timer passes a bound.
+func (b *attemptBody) fire() {
+	b.mu.Lock()
+	stalled := &b.headerStall
+	if b.reading {
+		stalled = &b.idleStall
+	}
+	b.mu.Unlock()
+	b.cancel(stalled)
 }
 
 // Read reads from the body, failing with a *stallError when nothing comes
@@ -212,8 +236,7 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 	if b.idle > 0 {
 		b.mu.Lock()
 		if b.timer == nil {
-			stalled := &stallError{what: "the response body", limit: b.idle, option: "BodyIdleTimeout"}
-			b.timer = time.AfterFunc(b.idle, func() { b.cancel(stalled) })
+			b.timer = time.AfterFunc(b.idle, b.fire)
 		} else {
 			b.timer.Reset(b.idle)
 		}
