@@ -76,7 +76,7 @@ func (s *Service) batch(d *request) {
 	for _, p := range parts {
 		if p.Request != nil {
 			rec := s.batchExec(d.r, outerPath, p.Request, nil)
-			mw.WriteResponse(response(rec, p.Request.ContentID))
+			mw.WriteResponse(multipart.Recorded(rec, p.Request.ContentID))
 			if rec.Code >= 400 && !continueOnError {
 				status = http.StatusBadRequest
 				break
@@ -102,32 +102,22 @@ func (s *Service) batch(d *request) {
 
 // runChangeSet runs the requests of a change set and writes its answer
 // part. On the first failure it restores the store and answers the change
-// set with that failure alone. It reports whether the change set failed.
+// set with that failure alone, outside a change set, as Dataverse does. It
+// reports whether the change set failed.
 func (s *Service) runChangeSet(outer *http.Request, outerPath string, reqs []*multipart.Request, mw *multipart.Writer) bool {
 	snap := s.Store.Snapshot()
-	refs := map[string]string{}
-	resps := make([]multipart.Response, 0, len(reqs))
-	for _, br := range reqs {
-		rec := s.batchExec(outer, outerPath, br, refs)
-		if rec.Code >= 400 {
-			s.Store.Restore(snap)
-			mw.WriteResponse(response(rec, ""))
-			return true
-		}
-		if br.ContentID != "" {
-			if loc := rec.Header().Get("OData-EntityId"); loc != "" {
-				refs[br.ContentID] = loc
-			}
-		}
-		resps = append(resps, response(rec, br.ContentID))
+	answers, failed := multipart.RunChangeSet(reqs, "OData-EntityId", func(br *multipart.Request, refs map[string]string) *httptest.ResponseRecorder {
+		return s.batchExec(outer, outerPath, br, refs)
+	})
+	if failed {
+		s.Store.Restore(snap)
+		answer := answers[0]
+		answer.ContentID = ""
+		mw.WriteResponse(answer)
+		return true
 	}
-	mw.WriteChangeSet(resps)
+	mw.WriteChangeSet(answers)
 	return false
-}
-
-// response is the batch answer part of a recorded answer.
-func response(rec *httptest.ResponseRecorder, contentID string) multipart.Response {
-	return multipart.Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes(), ContentID: contentID}
 }
 
 // outerHeaders are carried from the $batch request to each request inside

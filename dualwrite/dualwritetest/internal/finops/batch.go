@@ -46,7 +46,7 @@ func (s *Service) batch(d *request) {
 	for _, p := range parts {
 		if p.Request != nil {
 			rec := s.batchExec(d.r, p.Request, nil)
-			mw.WriteResponse(response(rec, p.Request.ContentID))
+			mw.WriteResponse(multipart.Recorded(rec, p.Request.ContentID))
 			if rec.Code >= 400 && !continueOnError {
 				break
 			}
@@ -72,28 +72,14 @@ func (s *Service) batch(d *request) {
 // with that failure alone. It reports whether the change set failed.
 func (s *Service) runChangeSet(outer *http.Request, reqs []*multipart.Request, mw *multipart.Writer) bool {
 	snap := s.Store.Snapshot()
-	refs := map[string]string{}
-	resps := make([]multipart.Response, 0, len(reqs))
-	for _, br := range reqs {
-		rec := s.batchExec(outer, br, refs)
-		if rec.Code >= 400 {
-			s.Store.Restore(snap)
-			mw.WriteChangeSet([]multipart.Response{response(rec, br.ContentID)})
-			return true
-		}
-		if br.ContentID != "" {
-			if loc := rec.Header().Get("Location"); loc != "" {
-				refs[br.ContentID] = loc
-			}
-		}
-		resps = append(resps, response(rec, br.ContentID))
+	answers, failed := multipart.RunChangeSet(reqs, "Location", func(br *multipart.Request, refs map[string]string) *httptest.ResponseRecorder {
+		return s.batchExec(outer, br, refs)
+	})
+	if failed {
+		s.Store.Restore(snap)
 	}
-	mw.WriteChangeSet(resps)
-	return false
-}
-
-func response(rec *httptest.ResponseRecorder, contentID string) multipart.Response {
-	return multipart.Response{Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes(), ContentID: contentID}
+	mw.WriteChangeSet(answers)
+	return failed
 }
 
 // batchExec runs one request of a batch through the route table. refs
