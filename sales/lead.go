@@ -111,6 +111,15 @@ func (l *Lead) write() *leadWrite {
 	return w
 }
 
+// view is write without copies: the body's pointers point into l, so it
+// is for a body written at once, while l does not change (see
+// odata.ConvertView).
+func (l *Lead) view() *leadWrite {
+	w := &leadWrite{ID: l.ID}
+	odata.ConvertView(&w.LeadChanges, l)
+	return w
+}
+
 // LeadChanges lists the columns an update changes: only the fields that are
 // not nil are sent, so an update never overwrites a column by accident.
 // Build the pointers with Ptr:

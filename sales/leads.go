@@ -24,7 +24,7 @@ func (s *LeadService) Create(ctx context.Context, l *Lead) (uuid.UUID, error) {
 	if l == nil {
 		return uuid.Nil, d365.NewInputError(s.op("Create"), "lead", "is nil")
 	}
-	body, err := l.write().bodyJSON("Lead", true)
+	body, err := l.view().bodyJSON("Lead", true)
 	if err != nil {
 		return uuid.Nil, s.input("Create", err)
 	}

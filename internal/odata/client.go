@@ -47,6 +47,10 @@ type Config struct {
 	// $batch requests; nil means random UUIDs. Tests set it so that
 	// recorded batches match.
 	Boundary func() string
+
+	// transport is the SDK's own transport when Options.HTTPClient is nil;
+	// nil makes a pooled one. Tests set it to reach TLS and HTTP/2 servers.
+	transport *http.Transport
 }
 
 // Client sends OData requests to one service. It is safe for concurrent use.
@@ -106,7 +110,7 @@ func New(cfg Config) (*Client, error) {
 	case c.maxBody < 0:
 		return nil, d365.NewInputError("d365", "ClientOptions.MaxResponseBytes", "(%d) is negative", c.maxBody)
 	}
-	c.http = newHTTPClient(o.HTTPClient,
+	c.http = newHTTPClient(o.HTTPClient, cfg.transport,
 		bound(o.ResponseHeaderTimeout, DefaultResponseHeaderTimeout),
 		bound(o.BodyIdleTimeout, DefaultBodyIdleTimeout))
 	if c.log == nil {

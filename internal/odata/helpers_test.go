@@ -58,6 +58,14 @@ func (l *lockedBuffer) String() string {
 func testClient(t testing.TB, handler http.HandlerFunc, mod func(*Config)) (*Client, *sleeps, *lockedBuffer, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(handler)
+	c, sl, logs := testClientOn(t, srv, mod)
+	return c, sl, logs, srv
+}
+
+// testClientOn is testClient for a server the caller started (it is
+// closed when the test ends).
+func testClientOn(t testing.TB, srv *httptest.Server, mod func(*Config)) (*Client, *sleeps, *lockedBuffer) {
+	t.Helper()
 	t.Cleanup(srv.Close)
 	base, err := ServiceURL("url", srv.URL+"/api/data/v9.2/")
 	if err != nil {
@@ -82,5 +90,5 @@ func testClient(t testing.TB, handler http.HandlerFunc, mod func(*Config)) (*Cli
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, sl, logs, srv
+	return c, sl, logs
 }
