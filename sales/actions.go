@@ -122,7 +122,7 @@ func (s *LeadService) Disqualify(ctx context.Context, id uuid.UUID, reason LeadS
 	if reason.State() != LeadStateDisqualified || reason > LeadStatusCanceled {
 		return d365.NewInputError(s.op("Disqualify"), "reason", "is %s: give Lost, CannotContact, NoLongerInterested or Canceled", reason)
 	}
-	body, err := odata.Members(&leadWrite{State: Ptr(LeadStateDisqualified), LeadChanges: LeadChanges{Status: &reason}}, "Disqualify", false)
+	body, err := odata.Members(&leadWrite{State: Ptr(LeadStateDisqualified), leadCreate: leadCreate{LeadChanges: LeadChanges{Status: &reason}}}, "Disqualify", false)
 	if err != nil {
 		return err
 	}

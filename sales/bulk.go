@@ -111,7 +111,7 @@ func (s *LeadService) UpdateMultiple(ctx context.Context, updates []LeadUpdate, 
 		if u.Changes == nil || reflect.ValueOf(*u.Changes).IsZero() {
 			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d changes no column", i)
 		}
-		w := &leadWrite{Type: leadType, ID: u.ID, LeadChanges: *u.Changes}
+		w := &leadWrite{Type: leadType, leadCreate: leadCreate{ID: u.ID, LeadChanges: *u.Changes}}
 		if targets[i], err = w.body("LeadChanges", false); err != nil {
 			return fmt.Errorf("sales: Leads.UpdateMultiple: update %d: %w", i, err)
 		}

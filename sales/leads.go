@@ -24,7 +24,7 @@ func (s *LeadService) Create(ctx context.Context, l *Lead) (uuid.UUID, error) {
 	if l == nil {
 		return uuid.Nil, d365.NewInputError(s.op("Create"), "lead", "is nil")
 	}
-	body, err := l.view().bodyJSON("Lead", true)
+	body, err := l.createBody()
 	if err != nil {
 		return uuid.Nil, s.input("Create", err)
 	}
@@ -58,7 +58,7 @@ func (s *LeadService) Pages(ctx context.Context, o *ListOptions) iter.Seq2[*d365
 // d365.ErrPreconditionFailed. Without it the update sends "If-Match: *", so
 // that it fails with d365.ErrNotFound instead of creating a lead.
 func (s *LeadService) Update(ctx context.Context, id uuid.UUID, changes *LeadChanges, o *d365.UpdateOptions) error {
-	body, err := (&leadWrite{LeadChanges: *cmp.Or(changes, &LeadChanges{})}).body("LeadChanges", false)
+	body, err := (&leadWrite{leadCreate: leadCreate{LeadChanges: *cmp.Or(changes, &LeadChanges{})}}).body("LeadChanges", false)
 	if err != nil {
 		return s.input("Update", err)
 	}

@@ -94,7 +94,7 @@ func upsertMultiple[T any](ctx context.Context, s entitySet, logical, pk string,
 
 // leadUpsertBody is the body of a lead upsert.
 func leadUpsertBody(ch *LeadChanges) (map[string]any, error) {
-	return (&leadWrite{LeadChanges: *ch}).body("LeadChanges", false)
+	return (&leadWrite{leadCreate: leadCreate{LeadChanges: *ch}}).body("LeadChanges", false)
 }
 
 // Upsert writes the columns set in changes to the lead key names,

@@ -59,26 +59,33 @@ const (
 	flatUUID // only for bound lookups
 )
 
-var flatPlans sync.Map // reflect.Type → *flatPlan
+var flatPlans sync.Map // [2]reflect.Type{write type, source type} → *flatPlan
 
 // flatPlanOf returns the flat plan of the struct type t.
-func flatPlanOf(t reflect.Type) *flatPlan {
-	if p, ok := flatPlans.Load(t); ok {
+func flatPlanOf(t reflect.Type) *flatPlan { return flatPlanFrom(t, nil) }
+
+// flatPlanFrom returns the flat plan of the write type t, reading each
+// field's value from the struct type src instead (see ProjectJSON); nil
+// src reads t itself.
+func flatPlanFrom(t, src reflect.Type) *flatPlan {
+	key := [2]reflect.Type{t, src}
+	if p, ok := flatPlans.Load(key); ok {
 		return p.(*flatPlan)
 	}
 	p := &flatPlan{}
-	p.add(planOf(t), t, nil, nil)
+	p.add(planOf(t), t, nil, nil, src)
 	slices.SortStableFunc(p.fields, func(a, b flatField) int { return strings.Compare(a.name, b.name) })
 	for i := range p.fields {
 		p.fields[i].last = i+1 == len(p.fields) || p.fields[i+1].name != p.fields[i].name
 	}
-	flatPlans.Store(t, p)
+	flatPlans.Store(key, p)
 	return p
 }
 
 // add appends the fields of the write plan wp (of the struct type t,
-// reached from the top by path) in declaration order.
-func (p *flatPlan) add(wp *writePlan, t reflect.Type, path []int, embed []bool) {
+// reached from the top by path) in declaration order; with a source type,
+// each field's path is that of src's field of the same Go name.
+func (p *flatPlan) add(wp *writePlan, t reflect.Type, path []int, embed []bool, src reflect.Type) {
 	for _, wf := range wp.fields {
 		sf := t.Field(wf.index)
 		at := append(slices.Clone(path), wf.index)
@@ -88,7 +95,7 @@ func (p *flatPlan) add(wp *writePlan, t reflect.Type, path []int, embed []bool) 
 			if isPtr {
 				ft = ft.Elem()
 			}
-			p.add(wf.embedded, ft, at, append(slices.Clone(embed), isPtr))
+			p.add(wf.embedded, ft, at, append(slices.Clone(embed), isPtr), src)
 			continue
 		}
 		f := flatField{path: at, embed: embed, name: wf.name, rules: wf.rules}
@@ -96,6 +103,9 @@ func (p *flatPlan) add(wp *writePlan, t reflect.Type, path []int, embed []bool) 
 		vt := sf.Type
 		if vt.Kind() == reflect.Pointer {
 			f.ptr, vt = true, vt.Elem()
+		}
+		if src != nil && !f.project(sf, src) {
+			continue
 		}
 		switch vt {
 		case reflect.TypeFor[string]():
@@ -121,10 +131,49 @@ func (p *flatPlan) add(wp *writePlan, t reflect.Type, path []int, embed []bool) 
 	}
 }
 
+// project points f at the field of src that Convert would set the write
+// type's field sf from (the same Go name), as Convert sets it: a value of
+// the same type as it is, a value for a pointer as the value pointed to.
+// A field src does not have is never set (nil path); false leaves out a
+// field that is not a plain value (a custom-columns field, which
+// ProjectJSON does not write). It panics where Convert panics.
+func (f *flatField) project(sf reflect.StructField, src reflect.Type) bool {
+	from, ok := src.FieldByName(sf.Name)
+	if !ok || !from.IsExported() {
+		f.path, f.embed = nil, nil
+		return true
+	}
+	switch {
+	case from.Type.AssignableTo(sf.Type):
+		// f.ptr stays as the write field's: a pointer in both.
+	case sf.Type.Kind() == reflect.Pointer && from.Type.AssignableTo(sf.Type.Elem()):
+		f.ptr = false
+	case from.Type == reflect.TypeFor[d365.Columns]() && sf.Type == reflect.TypeFor[map[string]any]():
+		return false
+	default:
+		panic("odata: ProjectJSON: field " + sf.Name + " is a " + from.Type.String() + ", not a " + sf.Type.String())
+	}
+	f.path, f.embed = from.Index, nil
+	t := src
+	for _, idx := range from.Index[:len(from.Index)-1] {
+		ft := t.Field(idx).Type
+		isPtr := ft.Kind() == reflect.Pointer
+		if isPtr {
+			ft = ft.Elem()
+		}
+		f.embed = append(f.embed, isPtr)
+		t = ft
+	}
+	return true
+}
+
 // value returns the field's value in rv (a pointer dereferenced), and
 // false when it is not set: a zero value, a nil pointer, or a nil embedded
 // struct on its path.
 func (f *flatField) value(rv reflect.Value) (reflect.Value, bool) {
+	if f.path == nil {
+		return reflect.Value{}, false
+	}
 	v := rv
 	for i, idx := range f.path {
 		v = v.Field(idx)
@@ -150,6 +199,9 @@ func (f *flatField) value(rv reflect.Value) (reflect.Value, bool) {
 // absent reports whether the field is skipped without a check: it is on a
 // nil embedded struct, for which walkMembers checks nothing.
 func (f *flatField) absent(rv reflect.Value) bool {
+	if f.path == nil {
+		return false
+	}
 	v := rv
 	for i, idx := range f.path[:len(f.path)-1] {
 		v = v.Field(idx)
@@ -170,7 +222,32 @@ var flatBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b
 // columns) by the flat plan. ok is false when the body needs the general
 // path: a rule may refuse a value, or a value has no fast writer.
 func flatMembersJSON(rv reflect.Value, create bool) (body []byte, ok bool) {
-	plan := flatPlanOf(rv.Type())
+	return flatJSON(flatPlanOf(rv.Type()), rv, create)
+}
+
+// ProjectJSON is the body MembersJSON writes for the write type W set
+// from *src as ConvertView sets it (each field from src's field of the
+// same Go name, through W's embedded structs), written from *src without
+// building the W. ok is false, and nothing is written, when src has
+// custom columns or a value a rule of W may refuse: then build the W and
+// call MembersJSON, which reports the problem. Checks of the caller's own
+// (a method of W) are not run: call it only for sources they pass.
+func ProjectJSON[W any](src any, create bool) (body []byte, ok bool) {
+	rv := reflect.ValueOf(src)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil, false
+	}
+	rv = rv.Elem()
+	if s := shapeOf(rv.Type()); s != nil && s.custom != nil {
+		if fv, err := rv.FieldByIndexErr(s.custom); err != nil || !fv.IsZero() {
+			return nil, false
+		}
+	}
+	return flatJSON(flatPlanFrom(reflect.TypeFor[W](), rv.Type()), rv, create)
+}
+
+// flatJSON writes the body of rv by plan; see flatMembersJSON.
+func flatJSON(plan *flatPlan, rv reflect.Value, create bool) (body []byte, ok bool) {
 	bp := flatBufs.Get().(*[]byte)
 	buf := append((*bp)[:0], '{')
 	defer func() {
