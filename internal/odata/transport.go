@@ -183,9 +183,17 @@ type attemptTransport struct {
 	native       bool
 }
 
+// nativeBodyLimit is the largest request body an attempt sends with the
+// native bounds. The transport's header bound starts once the request is
+// written, and a body this small is written at once into the connection's
+// buffers (below TCP's and HTTP/2's smallest default windows), so that the
+// bound still runs from the moment the attempt is sent; a larger body could
+// stall on a server that stops reading, before any bound started.
+const nativeBodyLimit = 16 << 10
+
 // RoundTrip sends one attempt.
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.native {
+	if t.native && (req.Body == nil || req.Body == http.NoBody || req.ContentLength > 0 && req.ContentLength <= nativeBodyLimit) {
 		return t.roundTripNative(req)
 	}
 	ctx, cancel := context.WithCancelCause(req.Context())
@@ -210,6 +218,9 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	}
 	if err != nil {
 		cancel(nil)
+		if t.native && isHeaderTimeout(err) {
+			return nil, &a.headerStall
+		}
 		return nil, err
 	}
 	if resp.Body == nil {

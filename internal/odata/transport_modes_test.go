@@ -152,3 +152,33 @@ func TestBoundsOnEachTransport(t *testing.T) {
 		})
 	}
 }
+
+// A large body sent to a server that stops reading it still fails within
+// ResponseHeaderTimeout on the SDK's own transport: the bound runs from the
+// moment the attempt is sent, not from the end of a write that never ends.
+func TestHeaderBoundCoversAStalledUpload(t *testing.T) {
+	for _, m := range transportModes[:3] {
+		t.Run(m.name, func(t *testing.T) {
+			stop := make(chan struct{})
+			defer close(stop)
+			c := modeClient(t, m, func(w http.ResponseWriter, r *http.Request) {
+				// Read nothing of the body, answer nothing.
+				select {
+				case <-stop:
+				case <-r.Context().Done():
+				}
+			}, func(cfg *Config) {
+				cfg.Options.ResponseHeaderTimeout = 300 * time.Millisecond
+				cfg.Options.Retry.MaxRetries = 0
+			})
+			body := []byte(`{"documentbody":"` + strings.Repeat("A", 32<<20) + `"}`)
+			var err error
+			within(t, func() {
+				_, err = c.Do(context.Background(), &Request{Method: http.MethodPost, Path: "annotations", Body: body})
+			})
+			if !errors.Is(err, d365.ErrTimeout) || !strings.Contains(err.Error(), "ResponseHeaderTimeout") {
+				t.Errorf("err = %v, want ErrTimeout naming ResponseHeaderTimeout", err)
+			}
+		})
+	}
+}
