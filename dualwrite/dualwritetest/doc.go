@@ -101,9 +101,9 @@
 // a dropped connection or a lost answer is the io.EOF a real connection
 // gives, so the SDK's retry rules treat it alike. A request for any other
 // host is refused, never sent. [Server.Transport] says what is the same and
-// what differs. A single-record read or create costs about a third of the
-// CPU it costs over HTTP (docs/performance.md). SalesURL and CommerceURL
-// stay real servers, for other programs and languages.
+// what differs. A single-record read or create costs a quarter to a half
+// of the CPU it costs over loopback HTTP (docs/performance.md). SalesURL
+// and CommerceURL stay real servers, for other programs and languages.
 //
 // # What it does not do
 //

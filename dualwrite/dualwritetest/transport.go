@@ -69,9 +69,10 @@ func (s *Server) Client() *http.Client { return &http.Client{Transport: s.Transp
 // a request whose context is done before the call fails with the
 // context's cause, as net/http's transport does, and so does one whose
 // context ends while the handler runs (the handler runs to its end, as a
-// server acts on a request it has received; its answer is dropped). After
-// [Server.Close] a request fails with the dial error net/http gives
-// ("connect: connection refused").
+// server acts on a request it has received; its answer is dropped). The
+// answer's body is in memory, so reading it does not wait nor fail with the
+// context. After [Server.Close] a request fails with the dial error
+// net/http gives ("connect: connection refused").
 //
 // One difference is on purpose: net/http's transport sends an idempotent
 // request (a GET, say) again by itself when a kept-alive connection it
