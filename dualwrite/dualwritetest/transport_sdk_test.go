@@ -290,6 +290,33 @@ var transportScenarios = []struct {
 		},
 	},
 	{
+		name: "impersonation and the logged headers", maxRetries: 12,
+		run: func(t *testing.T, e *sdkEnv) []string {
+			const reviewer = "1b0e7c4a-2f3d-4e5f-8a9b-0c1d2e3f4a5b"
+			if _, err := e.srv.AddUser("Riley Reviewer", reviewer); err != nil {
+				t.Fatal(err)
+			}
+			var res []string
+			// Duplicate detection is refused loudly (501), not ignored.
+			dup := d365.WithCallOptions(context.Background(), d365.CallOptions{DetectDuplicates: true})
+			_, err := e.sc.Leads.Create(dup, &sales.Lead{Subject: "Duplicates", LastName: "D"})
+			res = append(res, classify(err))
+			ctx := d365.WithCallOptions(context.Background(), d365.CallOptions{CallerObjectID: reviewer, BypassCustomPluginExecution: true})
+			id, err := e.sc.Leads.Create(ctx, &sales.Lead{Subject: "On behalf", LastName: "Okafor"})
+			res = append(res, classify(err))
+			if err == nil {
+				l, err := e.sc.Leads.Get(ctx, id, nil)
+				res = append(res, classify(err))
+				if err == nil {
+					res = append(res, l.FormattedValue("_createdby_value"))
+				}
+			}
+			unknown := d365.WithCallOptions(context.Background(), d365.CallOptions{CallerObjectID: "00000000-0000-0000-0000-0000000000aa"})
+			_, err = e.sc.Leads.Create(unknown, &sales.Lead{Subject: "Nobody", LastName: "X"})
+			return append(res, classify(err))
+		},
+	},
+	{
 		name: "strict refusals", maxRetries: 12,
 		run: func(t *testing.T, e *sdkEnv) []string {
 			ctx := context.Background()

@@ -657,3 +657,61 @@ func TestMemoryConcurrent(t *testing.T) {
 		t.Errorf("%d requests logged, want %d", n, 2*goroutines*each)
 	}
 }
+
+// TestMemoryConcurrentFaults: many goroutines through one in-memory client
+// while random faults drop connections, lose answers and throttle (run
+// with -race): every request is logged once, and every dropped or lost
+// one reached its caller as io.EOF.
+func TestMemoryConcurrentFaults(t *testing.T) {
+	s := NewServer(&Options{Faults: &Faults{Throttle: 0.1, Unavailable: 0.05, Drop: 0.1, LoseResponse: 0.1, Seed: 3}})
+	defer s.Close()
+	c := s.Client()
+	const goroutines, each = 16, 25
+	var eofs, answered atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				req, _ := http.NewRequest("POST", api(s)+"leads", bytes.NewReader(benchLead))
+				req.Header.Set("Authorization", "Bearer "+Token)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := c.Do(req)
+				switch {
+				case err == nil:
+					io.Copy(io.Discard, res.Body)
+					res.Body.Close()
+					answered.Add(1)
+				case errors.Is(err, io.EOF):
+					eofs.Add(1)
+				default:
+					t.Errorf("error %v, want io.EOF", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	log := s.Requests()
+	if len(log) != goroutines*each {
+		t.Fatalf("%d requests logged, want %d", len(log), goroutines*each)
+	}
+	unanswered, acted := 0, 0
+	for _, r := range log {
+		switch r.Fault {
+		case "drop":
+			unanswered++
+		case "lose-response":
+			unanswered++
+			acted++
+		case "":
+			acted++
+		}
+	}
+	if int(eofs.Load()) != unanswered || unanswered == 0 {
+		t.Errorf("%d io.EOF errors, %d requests logged without an answer", eofs.Load(), unanswered)
+	}
+	if n := s.Count("leads"); n != acted {
+		t.Errorf("%d leads stored, %d requests acted on", n, acted)
+	}
+}
