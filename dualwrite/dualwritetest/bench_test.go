@@ -15,7 +15,8 @@ import (
 
 // The emulator as a test dependency: requests per second for the calls a
 // user's suite makes most, over real HTTP on loopback (client and emulator
-// share the machine). Run with
+// share the machine), and in memory through Server.Client (the /memory
+// rows: the same requests, without the socket). Run with
 //
 //	go test -run '^$' -bench 'BenchmarkEmulator' -benchmem -count 6 ./dualwrite/dualwritetest
 
@@ -136,6 +137,25 @@ func BenchmarkEmulatorGetLead(b *testing.B) {
 	b.Run("handler", func(b *testing.B) {
 		benchHandler(b, s, "GET", url, nil, prefer, http.StatusOK)
 	})
+	mem := s.Client()
+	b.Run("memory-serial", func(b *testing.B) {
+		benchSerial(b, func() error { return benchDo(mem, "GET", url, nil, prefer, http.StatusOK) })
+	})
+	b.Run("memory-parallel", func(b *testing.B) {
+		benchParallel(b, func() error { return benchDo(mem, "GET", url, nil, prefer, http.StatusOK) })
+	})
+}
+
+// benchSerial runs f b.N times and reports the rate.
+func benchSerial(b *testing.B, f func() error) {
+	b.ReportAllocs()
+	start := startMeter()
+	for b.Loop() {
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRate(b, int64(b.N), start)
 }
 
 // benchHandler calls the Sales handler in process, without HTTP: the
@@ -228,6 +248,20 @@ func BenchmarkEmulatorCreateLead(b *testing.B) {
 		benchHandler(b, s, "POST", url, benchLead, "", http.StatusNoContent)
 		reportHeld(b, s)
 	})
+	// The in-memory rows start from an empty store, as /serial does (the
+	// leads of the rows above stay in memory, which only adds to the
+	// collector's work).
+	ms := NewServer(nil)
+	defer ms.Close()
+	mem, murl := ms.Client(), ms.SalesURL+"/api/data/v9.2/leads"
+	b.Run("memory-serial", func(b *testing.B) {
+		benchSerial(b, func() error { return benchDo(mem, "POST", murl, benchLead, "", http.StatusNoContent) })
+		reportHeld(b, ms)
+	})
+	b.Run("memory-parallel", func(b *testing.B) {
+		benchParallel(b, func() error { return benchDo(mem, "POST", murl, benchLead, "", http.StatusNoContent) })
+		reportHeld(b, ms)
+	})
 }
 
 // reportHeld reports the leads the store holds at the end of a create
@@ -286,3 +320,12 @@ func TestBenchLeadIsAcceptedAndRead(t *testing.T) {
 		t.Errorf("no @odata.etag in %s", got.raw)
 	}
 }
+
+// StartMeter, ReportRate and BenchParallel are the meters of this file,
+// for the benchmarks of package dualwritetest_test (bench_sdk_test.go).
+var (
+	StartMeter    = startMeter
+	ReportRate    = reportRate
+	BenchParallel = benchParallel
+	BenchSerial   = benchSerial
+)

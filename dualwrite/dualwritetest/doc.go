@@ -6,7 +6,8 @@
 // Dataverse organization (Web API at SalesURL+"/api/data/v9.2/") and
 // Server.CommerceURL the Finance and Operations environment (OData at
 // CommerceURL+"/data/"). Both accept the bearer token [Token]; use
-// [Server.Credential] with the SDK's clients. The emulator does not import
+// [Server.Credential] with the SDK's clients, and [Server.Client] to reach
+// both in memory, without a socket (see "In memory" below). The emulator does not import
 // the SDK's sales or commerce packages, so that a client bug is not
 // mirrored on the server side; it runs the field mapping of the
 // [dualwrite] maps.
@@ -79,6 +80,30 @@
 // [Server.InjectFault] and [Server.FailNext] for a chosen request,
 // [Server.Requests] for the request log, [Server.Count] and [Server.Rows]
 // to look at the data.
+//
+// # In memory
+//
+// Over loopback HTTP most of a request's CPU goes to the socket and the
+// HTTP/1.1 codec, not to the emulator. [Server.Client] (like httptest's
+// Server.Client) returns an HTTP client that skips them: give it to the
+// SDK's clients, and every request for SalesURL, CommerceURL or TokenURL
+// runs the emulator's pipeline and handlers in the calling goroutine, with
+// the request and the response net/http would have carried:
+//
+//	srv := dualwritetest.NewServer(nil)
+//	defer srv.Close()
+//	opts := d365.ClientOptions{HTTPClient: srv.Client()}
+//	sc, _ := sales.NewClient(srv.SalesURL, srv.Credential(), &sales.Options{ClientOptions: opts})
+//	cc, _ := commerce.NewClient(srv.CommerceURL, srv.Credential(),
+//		&commerce.Options{ClientOptions: opts, Company: srv.Company()})
+//
+// Everything the emulator checks, answers, injects and logs is the same;
+// a dropped connection or a lost answer is the io.EOF a real connection
+// gives, so the SDK's retry rules treat it alike. A request for any other
+// host is refused, never sent. [Server.Transport] says what is the same and
+// what differs. A single-record read or create costs a quarter to a half
+// of the CPU it costs over loopback HTTP (docs/performance.md). SalesURL
+// and CommerceURL stay real servers, for other programs and languages.
 //
 // # What it does not do
 //
@@ -303,8 +328,9 @@
 //
 // # Layout
 //
-// This package is the control surface: [Options], [NewServer], the URLs
-// and [Server.Credential], faults ([Server.InjectFault], [Server.FailNext],
+// This package is the control surface: [Options], [NewServer], the URLs,
+// [Server.Credential] and the in-memory [Server.Client] (transport.go),
+// faults ([Server.InjectFault], [Server.FailNext],
 // [Server.FailSync], [Faults]), service protection [Limits], inspection
 // ([Server.Requests], [Server.Count], [Server.Rows]), the seeded records
 // (seed.go), [Server.SubmitOnboardingRequest] and [Server.SetMapStatus].

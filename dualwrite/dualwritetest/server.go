@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/dualwrite/dualwritetest/internal/dataverse"
@@ -101,6 +102,8 @@ type Server struct {
 	engine *engine.Engine
 
 	wh *webhooks // nil without Options.Webhooks
+
+	closed atomic.Bool // Close was called: the in-memory transport refuses requests
 }
 
 // Request is one request the emulator received, for inspection in tests.
@@ -186,6 +189,7 @@ func startServer(addr string, h http.Handler) *httptest.Server {
 
 // Close shuts both servers down, closing open connections.
 func (s *Server) Close() {
+	s.closed.Store(true)
 	s.closeWebhooks()
 	s.sales.CloseClientConnections()
 	s.commerce.CloseClientConnections()
