@@ -245,63 +245,134 @@ func benchCreateServer(tb testing.TB) *httptest.Server {
 // struct body, the id read from OData-EntityId).
 func BenchmarkLeadCreate(b *testing.B) {
 	srv := benchCreateServer(b)
-	ctx := context.Background()
-	want := uuid.MustParse("7eb682f1-ca75-e511-80d4-00155d2a68d1")
 	b.Run("impl=sdk", func(b *testing.B) {
-		c := benchSDK(b, srv.URL)
-		l := benchCreateLead()
+		create := sdkCreate(b, srv.URL)
 		b.ReportAllocs()
-		loopCPU(b, func() {
-			id, err := c.Leads.Create(ctx, l)
-			if err != nil || id != want {
-				b.Fatal(id, err)
-			}
-		})
+		loopCPU(b, create)
 	})
 	b.Run("impl=nethttp", func(b *testing.B) {
-		hc := cleanhttp.DefaultPooledClient()
-		url := srv.URL + "/api/data/v9.2/leads"
-		l := benchCreateLead()
+		create := plainCreate(b, srv.URL)
 		b.ReportAllocs()
-		loopCPU(b, func() {
-			body, err := json.Marshal(&benchCreateBody{
-				Subject: l.Subject, FirstName: l.FirstName, LastName: l.LastName, CompanyName: l.CompanyName,
-				Email: l.Email, Phone: l.Phone, WebsiteURL: l.WebsiteURL, JobTitle: l.JobTitle,
-				Address1Line1: l.Address1Line1, Address1Line2: l.Address1Line2, Address1City: l.Address1City,
-				Address1PostalCode: l.Address1PostalCode, Address1Country: l.Address1Country,
-				BudgetAmount:        l.BudgetAmount,
-				TransactionCurrency: "/transactioncurrencies(" + l.TransactionCurrencyID.String() + ")",
-				B2BCommerceProspect: l.B2BCommerceProspect, ProspectID: l.ProspectID,
-			})
-			if err != nil {
-				b.Fatal(err)
+		loopCPU(b, create)
+	})
+}
+
+// benchCreateID is the id benchCreateServer answers.
+var benchCreateID = uuid.MustParse("7eb682f1-ca75-e511-80d4-00155d2a68d1")
+
+// sdkCreate returns one Leads.Create of benchCreateLead.
+func sdkCreate(b *testing.B, url string) func() {
+	c := benchSDK(b, url)
+	l := benchCreateLead()
+	ctx := context.Background()
+	return func() {
+		id, err := c.Leads.Create(ctx, l)
+		if err != nil || id != benchCreateID {
+			b.Fatal(id, err)
+		}
+	}
+}
+
+// plainCreate returns the baseline's create of benchCreateLead.
+func plainCreate(b *testing.B, base string) func() {
+	hc := cleanhttp.DefaultPooledClient()
+	url := base + "/api/data/v9.2/leads"
+	l := benchCreateLead()
+	return func() {
+		body, err := json.Marshal(&benchCreateBody{
+			Subject: l.Subject, FirstName: l.FirstName, LastName: l.LastName, CompanyName: l.CompanyName,
+			Email: l.Email, Phone: l.Phone, WebsiteURL: l.WebsiteURL, JobTitle: l.JobTitle,
+			Address1Line1: l.Address1Line1, Address1Line2: l.Address1Line2, Address1City: l.Address1City,
+			Address1PostalCode: l.Address1PostalCode, Address1Country: l.Address1Country,
+			BudgetAmount:        l.BudgetAmount,
+			TransactionCurrency: "/transactioncurrencies(" + l.TransactionCurrencyID.String() + ")",
+			B2BCommerceProspect: l.B2BCommerceProspect, ProspectID: l.ProspectID,
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+benchToken)
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		req.Header.Set("OData-MaxVersion", "4.0")
+		req.Header.Set("OData-Version", "4.0")
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		loc := resp.Header.Get("OData-EntityId")
+		open, end := strings.LastIndexByte(loc, '('), strings.LastIndexByte(loc, ')')
+		if resp.StatusCode != http.StatusNoContent || open < 0 || end < open {
+			b.Fatalf("status %d, OData-EntityId %q", resp.StatusCode, loc)
+		}
+		id, err := uuid.Parse(loc[open+1 : end])
+		if err != nil || id != benchCreateID {
+			b.Fatal(id, err)
+		}
+	}
+}
+
+// BenchmarkLeadPaired runs the SDK's call and the baseline's alternately
+// in one loop (which goes first alternates too), timing each, and reports
+// sdk/nethttp, the ratio of their total times: both sides meet the same
+// moments of the machine's load, so the ratio holds still where two
+// benchmarks run one after the other drift apart by several percent.
+func BenchmarkLeadPaired(b *testing.B) {
+	get := []byte(benchLeadJSON)
+	getSrv := benchServer(b, get)
+	createSrv := benchCreateServer(b)
+	id := uuid.MustParse("0d14e658-25fb-4ccd-a51c-6263832c72fe")
+	ctx := context.Background()
+	getURL := getSrv.URL + "/api/data/v9.2/leads(" + id.String() + ")"
+	ops := []struct {
+		name       string
+		sdk, plain func() // set below, each on its own client
+	}{
+		{name: "Get"},
+		{name: "Create", sdk: sdkCreate(b, createSrv.URL), plain: plainCreate(b, createSrv.URL)},
+	}
+	c, hc := benchSDK(b, getSrv.URL), cleanhttp.DefaultPooledClient()
+	ops[0].sdk = func() {
+		if l, err := c.Leads.Get(ctx, id, nil); err != nil || l.ID != id {
+			b.Fatal(err)
+		}
+	}
+	ops[0].plain = func() {
+		var l benchLead
+		if err := benchPlainGet(hc, getURL, &l); err != nil || l.ID != id {
+			b.Fatal(err)
+		}
+	}
+	for _, op := range ops {
+		b.Run("op="+op.name, func(b *testing.B) {
+			var sdk, plain time.Duration
+			i := 0
+			for b.Loop() {
+				first, second, dFirst, dSecond := op.sdk, op.plain, &sdk, &plain
+				if i%2 == 1 {
+					first, second, dFirst, dSecond = op.plain, op.sdk, &plain, &sdk
+				}
+				t0 := time.Now()
+				first()
+				t1 := time.Now()
+				second()
+				*dFirst += t1.Sub(t0)
+				*dSecond += time.Since(t1)
+				i++
 			}
-			req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-			if err != nil {
-				b.Fatal(err)
-			}
-			req.Header.Set("Authorization", "Bearer "+benchToken)
-			req.Header.Set("Accept", "application/json")
-			req.Header.Set("Content-Type", "application/json; charset=utf-8")
-			req.Header.Set("OData-MaxVersion", "4.0")
-			req.Header.Set("OData-Version", "4.0")
-			resp, err := hc.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			loc := resp.Header.Get("OData-EntityId")
-			open, end := strings.LastIndexByte(loc, '('), strings.LastIndexByte(loc, ')')
-			if resp.StatusCode != http.StatusNoContent || open < 0 || end < open {
-				b.Fatalf("status %d, OData-EntityId %q", resp.StatusCode, loc)
-			}
-			id, err := uuid.Parse(loc[open+1 : end])
-			if err != nil || id != want {
-				b.Fatal(id, err)
+			if i > 0 && plain > 0 {
+				b.ReportMetric(float64(sdk.Nanoseconds())/float64(i), "sdk-ns/op")
+				b.ReportMetric(float64(plain.Nanoseconds())/float64(i), "nethttp-ns/op")
+				b.ReportMetric(float64(sdk)/float64(plain), "sdk/nethttp")
 			}
 		})
-	})
+	}
 }
 
 // BenchmarkLeadList5000 reads one page of 5,000 leads (Dataverse's largest

@@ -48,8 +48,9 @@ type Config struct {
 	// recorded batches match.
 	Boundary func() string
 
-	// transport is the SDK's own transport when Options.HTTPClient is nil;
-	// nil makes a pooled one. Tests set it to reach TLS and HTTP/2 servers.
+	// transport is the transport when Options.HTTPClient is nil; nil
+	// makes a pooled one. Tests set it to reach TLS and HTTP/2 servers
+	// through the client the SDK builds itself.
 	transport *http.Transport
 }
 

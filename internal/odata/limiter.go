@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,6 +39,9 @@ type limiter struct {
 	changed  chan struct{} // closed and replaced when a slot frees or the cap grows, if waiters > 0
 	waiters  int           // acquire calls waiting on changed
 	pause    time.Time     // no request before this time
+	// lowered is true while limit is below max: a success without the
+	// burst header changes nothing otherwise, and is not worth the lock.
+	lowered atomic.Bool
 }
 
 func newLimiter(max int) *limiter {
@@ -115,6 +119,7 @@ func (l *limiter) throttled(now time.Time, retryAfter time.Duration, code string
 	}
 	if code == codeTooManyConcurrent && l.max > 0 {
 		l.limit = math.Max(1, math.Floor(l.limit/2))
+		l.lowered.Store(l.limit < float64(l.max))
 	}
 }
 
@@ -126,9 +131,14 @@ func (l *limiter) succeeded(h http.Header) {
 	if l.max <= 0 {
 		return
 	}
+	v := headerValue(h, "X-Ms-Ratelimit-Burst-Remaining-Xrm-Requests", "x-ms-ratelimit-burst-remaining-xrm-requests")
+	if v == "" && !l.lowered.Load() {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if v := headerValue(h, "X-Ms-Ratelimit-Burst-Remaining-Xrm-Requests", "x-ms-ratelimit-burst-remaining-xrm-requests"); v != "" {
+	defer func() { l.lowered.Store(l.limit < float64(l.max)) }()
+	if v != "" {
 		if remaining, err := strconv.Atoi(v); err == nil && remaining >= 0 && float64(remaining) < l.limit {
 			l.limit = math.Max(1, float64(remaining))
 			return

@@ -319,7 +319,7 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 
 	st := &call{
 		method:     method,
-		url:        RedactURL(u),
+		u:          u,
 		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
 	}
 	st.tokens = st.tokenBuf[:0]
@@ -348,7 +348,7 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 	if r.URL != nil {
 		// A next link is the service's text: it is scrubbed of the
 		// token like any other before it reaches a log or an error.
-		st.url = st.scrub().text(st.url)
+		st.link = true
 	}
 	resp, err := c.send(req, body)
 	if err != nil {
@@ -379,10 +379,10 @@ func (c *Client) authorize(ctx context.Context, st *call, req *http.Request) err
 	}
 	tok, err := c.cred.Token(ctx, c.resource)
 	if err != nil {
-		return fmt.Errorf("d365: %s %s: getting a token for %s: %w", st.method, st.url, c.resource, err)
+		return fmt.Errorf("d365: %s %s: getting a token for %s: %w", st.method, st.redactedURL(), c.resource, err)
 	}
 	if tok == nil || tok.AccessToken == "" {
-		return fmt.Errorf("d365: %s %s: the credential returned an empty token for %s", st.method, st.url, c.resource)
+		return fmt.Errorf("d365: %s %s: the credential returned an empty token for %s", st.method, st.redactedURL(), c.resource)
 	}
 	// The current token goes last: a 401 invalidates it.
 	st.tokens = append(slices.DeleteFunc(st.tokens, func(t string) bool { return t == tok.AccessToken }), tok.AccessToken)
@@ -417,22 +417,22 @@ func (st *call) scrub() scrubber { return newScrubber(st.tokens...) }
 func (c *Client) failure(ctx context.Context, st *call, err error) error {
 	err = st.scrub().err(err)
 	c.log.LogAttrs(ctx, slog.LevelWarn, "d365: request failed",
-		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempts", st.attempts),
+		slog.String("method", st.method), slog.String("url", st.redactedURL()), slog.Int("attempts", st.attempts),
 		slog.String("error", err.Error()))
 	if st.attempts > 1 {
-		return fmt.Errorf("d365: %s %s (%d attempts): %w", st.method, st.url, st.attempts, err)
+		return fmt.Errorf("d365: %s %s (%d attempts): %w", st.method, st.redactedURL(), st.attempts, err)
 	}
-	return fmt.Errorf("d365: %s %s: %w", st.method, st.url, err)
+	return fmt.Errorf("d365: %s %s: %w", st.method, st.redactedURL(), err)
 }
 
 // statusError builds, logs and returns the *d365.Error of a response with
 // an error status, scrubbed of the request's tokens.
 func (c *Client) statusError(ctx context.Context, st *call, resp *http.Response, body []byte) *d365.Error {
 	e := DecodeError(resp.StatusCode, resp.Header, body, c.now())
-	e.Method, e.URL, e.Attempts = st.method, st.url, st.attempts
+	e.Method, e.URL, e.Attempts = st.method, st.redactedURL(), st.attempts
 	st.scrub().error(e)
 	c.log.LogAttrs(ctx, levelFor(resp.StatusCode), "d365: request failed",
-		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempts", st.attempts),
+		slog.String("method", st.method), slog.String("url", st.redactedURL()), slog.Int("attempts", st.attempts),
 		slog.Int("status", resp.StatusCode), slog.String("request_id", e.RequestID))
 	return e
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -45,8 +46,11 @@ type retryPolicy struct {
 // request's context, so that the transport (attemptLog) finds it; send and
 // its hooks run one at a time on the goroutine of Do.
 type call struct {
-	method, url string // the URL redacted, for logs and errors
-	idempotent  bool
+	method     string
+	u          *url.URL // the request's URL; see redactedURL
+	link       bool     // u is a next link, the service's text: scrub it of the tokens too
+	url        string   // u redacted, once redactedURL made it
+	idempotent bool
 	refreshed   bool // the token was refreshed after a 401
 
 	attempts int            // requests sent, counted by attemptLog as they go out
@@ -59,6 +63,19 @@ type call struct {
 	answerBody []byte         // its body, read before send drains it
 
 	tokenBuf [2]string // tokens' first array: most calls send one token
+}
+
+// redactedURL is the call's URL for logs and errors: redacted (see
+// RedactURL) and, for a next link, scrubbed of the tokens sent. It is
+// made the first time it is needed: most calls never log or fail.
+func (st *call) redactedURL() string {
+	if st.url == "" && st.u != nil {
+		st.url = RedactURL(st.u)
+		if st.link {
+			st.url = st.scrub().text(st.url)
+		}
+	}
+	return st.url
 }
 
 type callKey struct{}
@@ -220,7 +237,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 	}
 	if v.tooLong > 0 {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "d365: not retrying: the service asks for a wait above RetryOptions.MaxRetryAfter",
-			slog.String("method", st.method), slog.String("url", st.url), slog.Int("status", resp.StatusCode),
+			slog.String("method", st.method), slog.String("url", st.redactedURL()), slog.Int("status", resp.StatusCode),
 			slog.Duration("retry_after", v.tooLong), slog.Duration("max_retry_after", c.retry.maxRetryAfter))
 	}
 	if !v.retry {
@@ -241,7 +258,7 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 		st.answerBody = readErrorBody(resp)
 	}
 	c.log.LogAttrs(ctx, slog.LevelInfo, "d365: retrying",
-		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempt", st.attempts),
+		slog.String("method", st.method), slog.String("url", st.redactedURL()), slog.Int("attempt", st.attempts),
 		slog.String("reason", v.reason), slog.Duration("wait", v.wait))
 	return true, nil
 }
@@ -268,7 +285,7 @@ func (c *Client) prepareRetry(req *http.Request) error {
 			return err
 		}
 		e := DecodeError(st.answer.StatusCode, st.answer.Header, st.answerBody, c.now())
-		e.Method, e.URL, e.Attempts = st.method, st.url, st.attempts
+		e.Method, e.URL, e.Attempts = st.method, st.redactedURL(), st.attempts
 		st.scrub().error(e)
 		return &waitCut{err: err, answer: e}
 	}
@@ -307,7 +324,7 @@ func (c *Client) wait(ctx context.Context, st *call, d time.Duration, retry bool
 		if p := c.lim.until(end); p > 0 {
 			d, end = d+p, end.Add(p)
 			c.log.LogAttrs(ctx, slog.LevelDebug, "d365: waiting for the service's Retry-After",
-				slog.String("method", st.method), slog.String("url", st.url), slog.Duration("wait", d))
+				slog.String("method", st.method), slog.String("url", st.redactedURL()), slog.Duration("wait", d))
 		}
 		if d <= 0 && !retry {
 			return nil

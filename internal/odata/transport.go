@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/b2bflow/d365"
@@ -42,24 +41,18 @@ const maxRedirects = 10
 // caller's (or a pooled client), with the redirect policy of
 // checkRedirect and the per-attempt bounds of attemptTransport.
 //
-// own is the transport to use when user is nil (nil: a pooled one).
+// own is the transport when user is nil (nil: a pooled one, as
+// cleanhttp makes it).
 func newHTTPClient(user *http.Client, own *http.Transport, header, idle time.Duration) *http.Client {
-	if user == nil {
-		// The SDK's own transport: nobody else uses it, so it can
-		// bound the headers itself.
-		if own == nil {
-			own = cleanhttp.DefaultPooledTransport()
-		}
-		return wrapHTTPClient(&http.Client{Transport: own}, own, header, idle)
+	var hc http.Client
+	switch {
+	case user != nil:
+		hc = *user
+	case own != nil:
+		hc.Transport = own
+	default:
+		hc = *cleanhttp.DefaultPooledClient()
 	}
-	return wrapHTTPClient(user, nil, header, idle)
-}
-
-// wrapHTTPClient is newHTTPClient for the client user; own is its
-// transport when the SDK made it (nil for a caller's client, whose
-// transport is never changed).
-func wrapHTTPClient(user *http.Client, own *http.Transport, header, idle time.Duration) *http.Client {
-	hc := *user
 	next := hc.Transport
 	if next == nil {
 		next = http.DefaultTransport
@@ -74,12 +67,11 @@ func wrapHTTPClient(user *http.Client, own *http.Transport, header, idle time.Du
 		}
 		return nil
 	}
-	t := &attemptTransport{next: next, header: header, idle: idle}
-	if own != nil {
-		own.ResponseHeaderTimeout = header
-		t.native = true
+	at := &attemptTransport{next: next, header: header, idle: idle}
+	if header > 0 {
+		at.watch = &headerWatch{bound: header}
 	}
-	hc.Transport = t
+	hc.Transport = at
 	return &hc
 }
 
@@ -171,44 +163,28 @@ const stallHeaders = "response headers"
 // bound is passed, so it works with any transport that honours the
 // request's context. Its bodies drain a bounded remainder on Close, so that
 // a retried or refused response gives its connection back.
-//
-// On the SDK's own *http.Transport (native), the transport bounds the
-// headers (its ResponseHeaderTimeout, set to the same bound) and a stalled
-// body is cut by closing it, which ends a blocked read as cancelling does:
-// an attempt then costs no context, no request copy, and, for a response
-// without a body (a create's 204), no timer at all.
 type attemptTransport struct {
 	next         http.RoundTripper
 	header, idle time.Duration
-	native       bool
+	watch        *headerWatch // bounds the headers, when header > 0
 }
-
-// nativeBodyLimit is the largest request body an attempt sends with the
-// native bounds. The transport's header bound starts once the request is
-// written, and a body this small is written at once into the connection's
-// buffers (below TCP's and HTTP/2's smallest default windows), so that the
-// bound still runs from the moment the attempt is sent; a larger body could
-// stall on a server that stops reading, before any bound started.
-const nativeBodyLimit = 16 << 10
 
 // RoundTrip sends one attempt.
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.native && (req.Body == nil || req.Body == http.NoBody || req.ContentLength > 0 && req.ContentLength <= nativeBodyLimit) {
-		return t.roundTripNative(req)
-	}
 	ctx, cancel := context.WithCancelCause(req.Context())
 	// One allocation holds the attempt's state, its two errors and the
-	// body; one timer bounds first the headers, then each read.
+	// body. The client's watch bounds the headers; a timer of the body's
+	// own, made at its first read, bounds each read.
 	a := &attemptBody{
 		ctx: ctx, cancel: cancel, idle: t.idle,
 		headerStall: stallError{what: stallHeaders, limit: t.header, option: "ResponseHeaderTimeout"},
 		idleStall:   stallError{what: "the response body", limit: t.idle, option: "BodyIdleTimeout"},
 	}
-	if t.header > 0 {
-		a.timer = time.AfterFunc(t.header, a.fire)
+	if t.watch != nil {
+		t.watch.add(a)
 	}
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
-	if a.timer != nil && !a.timer.Stop() {
+	if t.watch != nil && !t.watch.done(a) {
 		// The bound passed: whatever came back is cut off.
 		if err == nil {
 			resp.Body.Close()
@@ -218,13 +194,13 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	}
 	if err != nil {
 		cancel(nil)
-		if t.native && isHeaderTimeout(err) {
-			return nil, &a.headerStall
-		}
 		return nil, err
 	}
-	if resp.Body == nil {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		// Nothing to bound or drain: the attempt is over.
+		cancel(nil)
 		resp.Body = http.NoBody
+		return resp, nil
 	}
 	a.mu.Lock()
 	a.reading = true
@@ -232,92 +208,6 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	a.rc = resp.Body
 	resp.Body = a
 	return resp, nil
-}
-
-// roundTripNative is RoundTrip on the SDK's own transport.
-func (t *attemptTransport) roundTripNative(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		if isHeaderTimeout(err) {
-			return nil, &stallError{what: stallHeaders, limit: t.header, option: "ResponseHeaderTimeout"}
-		}
-		return nil, err
-	}
-	if resp.Body == nil || resp.Body == http.NoBody {
-		resp.Body = http.NoBody
-		return resp, nil
-	}
-	resp.Body = &closingBody{rc: resp.Body, idle: t.idle}
-	return resp, nil
-}
-
-// isHeaderTimeout reports whether err is net/http's (or its HTTP/2
-// transport's) error for a response whose headers did not come within
-// Transport.ResponseHeaderTimeout.
-func isHeaderTimeout(err error) bool {
-	var te interface{ Timeout() bool }
-	return errors.As(err, &te) && te.Timeout() && strings.Contains(err.Error(), "timeout awaiting response headers")
-}
-
-// closingBody is a response body of the SDK's own transport: an idle bound
-// on each read, enforced by closing the body (which ends the blocked
-// read), and a bounded drain on Close.
-type closingBody struct {
-	rc      io.ReadCloser
-	idle    time.Duration
-	mu      sync.Mutex // guards timer and closed
-	timer   *time.Timer
-	closed  bool
-	stalled atomic.Bool
-}
-
-// Read reads from the body, failing with a *stallError when nothing comes
-// for the idle bound.
-func (b *closingBody) Read(p []byte) (int, error) {
-	if b.idle <= 0 {
-		return b.rc.Read(p)
-	}
-	b.mu.Lock()
-	if b.timer == nil {
-		b.timer = time.AfterFunc(b.idle, b.fire)
-	} else {
-		b.timer.Reset(b.idle)
-	}
-	b.mu.Unlock()
-	n, err := b.rc.Read(p)
-	b.mu.Lock()
-	b.timer.Stop()
-	b.mu.Unlock()
-	if err != nil && err != io.EOF && b.stalled.Load() {
-		err = &stallError{what: "the response body", limit: b.idle, option: "BodyIdleTimeout"}
-	}
-	return n, err
-}
-
-// fire cuts the body when a read waited past the idle bound.
-func (b *closingBody) fire() {
-	b.stalled.Store(true)
-	b.rc.Close()
-}
-
-// Close drains what is left of the body up to drainLimit, so that the
-// connection can carry the next request, then closes it.
-func (b *closingBody) Close() error {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil
-	}
-	b.closed = true
-	b.mu.Unlock()
-	io.Copy(io.Discard, io.LimitReader(b, drainLimit))
-	err := b.rc.Close()
-	b.mu.Lock()
-	if b.timer != nil {
-		b.timer.Stop()
-	}
-	b.mu.Unlock()
-	return err
 }
 
 // CloseIdleConnections forwards to the wrapped transport.
@@ -342,6 +232,12 @@ type attemptBody struct {
 	timer   *time.Timer
 	reading bool // the headers came: the timer bounds the body's reads
 	closed  bool
+
+	// The attempt's place in its client's headerWatch, guarded by the
+	// watch's lock.
+	deadline   time.Time
+	watched    bool
+	prev, next *attemptBody
 }
 
 // fire cancels the attempt when its timer passes a bound.
@@ -439,8 +335,10 @@ func (t *attemptLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	st.attempts++
 	ctx := req.Context()
-	t.log.LogAttrs(ctx, slog.LevelDebug, "d365: sending request",
-		slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempt", st.attempts))
+	if t.log.Enabled(ctx, slog.LevelDebug) {
+		t.log.LogAttrs(ctx, slog.LevelDebug, "d365: sending request",
+			slog.String("method", st.method), slog.String("url", st.redactedURL()), slog.Int("attempt", st.attempts))
+	}
 	start := time.Now()
 	if t.tel != nil {
 		actx, span := t.tel.startAttempt(ctx, st)
@@ -459,9 +357,9 @@ func (t *attemptLog) RoundTrip(req *http.Request) (*http.Response, error) {
 func (t *attemptLog) logged(req *http.Request, st *call, start time.Time) (*http.Response, error) {
 	ctx := req.Context()
 	resp, err := t.next.RoundTrip(req)
-	if err == nil {
+	if err == nil && t.log.Enabled(ctx, slog.LevelDebug) {
 		t.log.LogAttrs(ctx, slog.LevelDebug, "d365: response",
-			slog.String("method", st.method), slog.String("url", st.url), slog.Int("attempt", st.attempts),
+			slog.String("method", st.method), slog.String("url", st.redactedURL()), slog.Int("attempt", st.attempts),
 			slog.Int("status", resp.StatusCode), slog.Duration("elapsed", time.Since(start).Round(time.Millisecond)))
 	}
 	return resp, err
