@@ -51,7 +51,7 @@ type call struct {
 	link       bool     // u is a next link, the service's text: scrub it of the tokens too
 	url        string   // u redacted, once redactedURL made it
 	idempotent bool
-	refreshed   bool // the token was refreshed after a 401
+	refreshed  bool // the token was refreshed after a 401
 
 	attempts int            // requests sent, counted by attemptLog as they go out
 	retries  int            // retries spent (the refresh after a 401 is free)
