@@ -67,11 +67,7 @@ func newHTTPClient(user *http.Client, own *http.Transport, header, idle time.Dur
 		}
 		return nil
 	}
-	at := &attemptTransport{next: next, header: header, idle: idle}
-	if header > 0 {
-		at.watch = &headerWatch{bound: header}
-	}
-	hc.Transport = at
+	hc.Transport = &attemptTransport{next: next, header: header, idle: idle}
 	return &hc
 }
 
@@ -166,25 +162,23 @@ const stallHeaders = "response headers"
 type attemptTransport struct {
 	next         http.RoundTripper
 	header, idle time.Duration
-	watch        *headerWatch // bounds the headers, when header > 0
 }
 
 // RoundTrip sends one attempt.
 func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(req.Context())
 	// One allocation holds the attempt's state, its two errors and the
-	// body. The client's watch bounds the headers; a timer of the body's
-	// own, made at its first read, bounds each read.
+	// body; one timer bounds first the headers, then each read.
 	a := &attemptBody{
 		ctx: ctx, cancel: cancel, idle: t.idle,
 		headerStall: stallError{what: stallHeaders, limit: t.header, option: "ResponseHeaderTimeout"},
 		idleStall:   stallError{what: "the response body", limit: t.idle, option: "BodyIdleTimeout"},
 	}
-	if t.watch != nil {
-		t.watch.add(a)
+	if t.header > 0 {
+		a.timer = time.AfterFunc(t.header, a.fire)
 	}
 	resp, err := t.next.RoundTrip(req.WithContext(ctx))
-	if t.watch != nil && !t.watch.done(a) {
+	if a.timer != nil && !a.timer.Stop() {
 		// The bound passed: whatever came back is cut off.
 		if err == nil {
 			resp.Body.Close()
@@ -232,12 +226,6 @@ type attemptBody struct {
 	timer   *time.Timer
 	reading bool // the headers came: the timer bounds the body's reads
 	closed  bool
-
-	// The attempt's place in its client's headerWatch, guarded by the
-	// watch's lock.
-	deadline   time.Time
-	watched    bool
-	prev, next *attemptBody
 }
 
 // fire cancels the attempt when its timer passes a bound.
