@@ -47,7 +47,10 @@ type ClientOptions struct {
 	// means 3 minutes (a
 	// synchronous dual-write transaction may take two); a negative value
 	// means no bound. A request that runs out of it fails with an error
-	// matching ErrTimeout, and is retried when it is idempotent.
+	// matching ErrTimeout, and is retried when it is idempotent. With the
+	// SDK's own transport (HTTPClient nil), opening a connection is
+	// bounded by that transport's dial and TLS handshake timeouts (30 and
+	// 10 seconds) before this bound starts.
 	ResponseHeaderTimeout time.Duration
 
 	// BodyIdleTimeout bounds how long a response body may send nothing:

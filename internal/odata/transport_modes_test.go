@@ -13,9 +13,10 @@ import (
 	"github.com/b2bflow/d365"
 )
 
-// transportMode is one way the SDK's requests reach a server: through the
-// client it builds itself or through a caller's client, over HTTP/1.1 or
-// HTTP/2. The bounds must hold on each.
+// transportMode is one way the SDK's requests reach a server: through its
+// own transport (which bounds the headers itself and cuts a stalled body by
+// closing it) or through a caller's client (bounded by a context per
+// attempt), over HTTP/1.1 or HTTP/2. The bounds must hold on each.
 type transportMode struct {
 	name   string
 	http2  bool
@@ -30,7 +31,8 @@ var transportModes = []transportMode{
 }
 
 // modeClient starts a server for handler as m says and returns a client of
-// it, with the options mod sets.
+// it, with the options mod sets, checking that the client sends as m says
+// (native bounds on its own transport only).
 func modeClient(t *testing.T, m transportMode, handler http.HandlerFunc, mod func(*Config)) *Client {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(handler)
@@ -50,6 +52,10 @@ func modeClient(t *testing.T, m transportMode, handler http.HandlerFunc, mod fun
 			mod(cfg)
 		}
 	})
+	at := c.http.Transport.(*attemptLog).next.(*attemptTransport)
+	if at.native == m.caller {
+		t.Fatalf("native bounds = %v, want %v", at.native, !m.caller)
+	}
 	if m.caller && cfgTransportHeaderTimeout(srv) != 0 {
 		t.Fatal("the caller's transport was changed")
 	}
@@ -148,9 +154,9 @@ func TestBoundsOnEachTransport(t *testing.T) {
 }
 
 // A large body sent to a server that stops reading it still fails within
-// ResponseHeaderTimeout: the bound runs from the moment the attempt is
-// sent, not from the end of a write that never ends (as
-// http.Transport.ResponseHeaderTimeout would).
+// ResponseHeaderTimeout on the SDK's own transport: the bound runs from the
+// moment the attempt is sent, not from the end of a write that never ends
+// (as http.Transport.ResponseHeaderTimeout's does).
 func TestHeaderBoundCoversAStalledUpload(t *testing.T) {
 	for _, m := range transportModes[:3] {
 		t.Run(m.name, func(t *testing.T) {
