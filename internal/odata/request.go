@@ -320,6 +320,7 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 	st := &call{
 		method:     method,
 		u:          u,
+		link:       r.URL != nil, // a next link: the service's text
 		idempotent: (r.Idempotent || isIdempotent(method)) && !conditionalWrite(r, method),
 	}
 	st.tokens = st.tokenBuf[:0]
@@ -344,11 +345,6 @@ func (c *Client) exchange(ctx context.Context, r *Request, early bool, handle fu
 	}
 	if err := c.authorize(ctx, st, req); err != nil {
 		return err
-	}
-	if r.URL != nil {
-		// A next link is the service's text: it is scrubbed of the
-		// token like any other before it reaches a log or an error.
-		st.link = true
 	}
 	resp, err := c.send(req, body)
 	if err != nil {

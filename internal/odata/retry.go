@@ -66,14 +66,16 @@ type call struct {
 }
 
 // redactedURL is the call's URL for logs and errors: redacted (see
-// RedactURL) and, for a next link, scrubbed of the tokens sent. It is
-// made the first time it is needed: most calls never log or fail.
+// RedactURL) and, for a next link, scrubbed of the tokens sent so far. It
+// is made when first needed (most calls never log or fail) and kept,
+// except a next link's: the tokens it is scrubbed of grow as the call
+// signs in and refreshes, so it is scrubbed again each time.
 func (st *call) redactedURL() string {
 	if st.url == "" && st.u != nil {
 		st.url = RedactURL(st.u)
-		if st.link {
-			st.url = st.scrub().text(st.url)
-		}
+	}
+	if st.link {
+		return st.scrub().text(st.url)
 	}
 	return st.url
 }
