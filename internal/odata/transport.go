@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/b2bflow/d365"
@@ -201,11 +200,8 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	ctx, cancel := context.WithCancelCause(req.Context())
 	// One allocation holds the attempt's state, its two errors and the
 	// body; one timer bounds first the headers, then each read.
-	a := &attemptBody{
-		ctx: ctx, cancel: cancel, idle: t.idle,
-		headerStall: stallError{what: stallHeaders, limit: t.header, option: "ResponseHeaderTimeout"},
-		idleStall:   stallError{what: "the response body", limit: t.idle, option: "BodyIdleTimeout"},
-	}
+	a := t.newAttempt()
+	a.cancel = cancel
 	if t.header > 0 {
 		a.timer = time.AfterFunc(t.header, a.fire)
 	}
@@ -239,12 +235,23 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
-// roundTripNative is RoundTrip on the SDK's own transport.
+// newAttempt returns the state of one attempt, with its two errors.
+func (t *attemptTransport) newAttempt() *attemptBody {
+	return &attemptBody{
+		idle:        t.idle,
+		headerStall: stallError{what: stallHeaders, limit: t.header, option: "ResponseHeaderTimeout"},
+		idleStall:   stallError{what: "the response body", limit: t.idle, option: "BodyIdleTimeout"},
+	}
+}
+
+// roundTripNative is RoundTrip on the SDK's own transport: the transport
+// bounds the headers, and the body, if any, is an attemptBody without a
+// context, which a stalled read cuts by closing it.
 func (t *attemptTransport) roundTripNative(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		if isHeaderTimeout(err) {
-			return nil, &stallError{what: stallHeaders, limit: t.header, option: "ResponseHeaderTimeout"}
+			return nil, &t.newAttempt().headerStall
 		}
 		return nil, err
 	}
@@ -252,7 +259,9 @@ func (t *attemptTransport) roundTripNative(req *http.Request) (*http.Response, e
 		resp.Body = http.NoBody
 		return resp, nil
 	}
-	resp.Body = &closingBody{rc: resp.Body, idle: t.idle}
+	a := t.newAttempt()
+	a.reading, a.rc = true, resp.Body
+	resp.Body = a
 	return resp, nil
 }
 
@@ -264,67 +273,6 @@ func isHeaderTimeout(err error) bool {
 	return errors.As(err, &te) && te.Timeout() && strings.Contains(err.Error(), "timeout awaiting response headers")
 }
 
-// closingBody is a response body of the SDK's own transport: an idle bound
-// on each read, enforced by closing the body (which ends the blocked
-// read), and a bounded drain on Close.
-type closingBody struct {
-	rc      io.ReadCloser
-	idle    time.Duration
-	mu      sync.Mutex // guards timer and closed
-	timer   *time.Timer
-	closed  bool
-	stalled atomic.Bool
-}
-
-// Read reads from the body, failing with a *stallError when nothing comes
-// for the idle bound.
-func (b *closingBody) Read(p []byte) (int, error) {
-	if b.idle <= 0 {
-		return b.rc.Read(p)
-	}
-	b.mu.Lock()
-	if b.timer == nil {
-		b.timer = time.AfterFunc(b.idle, b.fire)
-	} else {
-		b.timer.Reset(b.idle)
-	}
-	b.mu.Unlock()
-	n, err := b.rc.Read(p)
-	b.mu.Lock()
-	b.timer.Stop()
-	b.mu.Unlock()
-	if err != nil && err != io.EOF && b.stalled.Load() {
-		err = &stallError{what: "the response body", limit: b.idle, option: "BodyIdleTimeout"}
-	}
-	return n, err
-}
-
-// fire cuts the body when a read waited past the idle bound.
-func (b *closingBody) fire() {
-	b.stalled.Store(true)
-	b.rc.Close()
-}
-
-// Close drains what is left of the body up to drainLimit, so that the
-// connection can carry the next request, then closes it.
-func (b *closingBody) Close() error {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil
-	}
-	b.closed = true
-	b.mu.Unlock()
-	io.Copy(io.Discard, io.LimitReader(b, drainLimit))
-	err := b.rc.Close()
-	b.mu.Lock()
-	if b.timer != nil {
-		b.timer.Stop()
-	}
-	b.mu.Unlock()
-	return err
-}
-
 // CloseIdleConnections forwards to the wrapped transport.
 func (t *attemptTransport) CloseIdleConnections() {
 	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
@@ -334,30 +282,37 @@ func (t *attemptTransport) CloseIdleConnections() {
 
 // attemptBody is an attempt's state: the bound on its response headers,
 // then, as the response body, an idle bound on each read and a bounded
-// drain on Close.
+// drain on Close. A bound that passes cancels the attempt's context, or,
+// without one (the SDK's own transport), closes the body, which ends a
+// blocked read as cancelling does.
 type attemptBody struct {
 	rc          io.ReadCloser
-	ctx         context.Context
-	cancel      context.CancelCauseFunc
+	cancel      context.CancelCauseFunc // nil on the SDK's own transport
 	idle        time.Duration
 	headerStall stallError
 	idleStall   stallError
 
-	mu      sync.Mutex // guards timer, reading and closed
+	mu      sync.Mutex // guards timer, reading, closed and stalled
 	timer   *time.Timer
 	reading bool // the headers came: the timer bounds the body's reads
 	closed  bool
+	stalled *stallError // the bound that passed, nil while none has
 }
 
-// fire cancels the attempt when its timer passes a bound.
+// fire cuts the attempt when its timer passes a bound.
 func (b *attemptBody) fire() {
 	b.mu.Lock()
 	stalled := &b.headerStall
 	if b.reading {
 		stalled = &b.idleStall
 	}
+	b.stalled = stalled
 	b.mu.Unlock()
-	b.cancel(stalled)
+	if b.cancel != nil {
+		b.cancel(stalled)
+	} else {
+		b.rc.Close()
+	}
 }
 
 // Read reads from the body, failing with a *stallError when nothing comes
@@ -379,10 +334,11 @@ func (b *attemptBody) Read(p []byte) (int, error) {
 		b.mu.Unlock()
 	}
 	if err != nil && err != io.EOF {
-		var s *stallError
-		if cause := context.Cause(b.ctx); errors.As(cause, &s) {
-			err = s
+		b.mu.Lock()
+		if b.stalled != nil {
+			err = b.stalled
 		}
+		b.mu.Unlock()
 	}
 	return n, err
 }
@@ -404,7 +360,9 @@ func (b *attemptBody) Close() error {
 		b.timer.Stop()
 	}
 	b.mu.Unlock()
-	b.cancel(nil)
+	if b.cancel != nil {
+		b.cancel(nil)
+	}
 	return err
 }
 
