@@ -36,21 +36,16 @@ func (h *Hierarchy) UnmarshalJSON(b []byte) error {
 }
 
 // Admins returns the nodes with role Admin.
-func (h *Hierarchy) Admins() []HierarchyNode {
-	var out []HierarchyNode
-	for _, n := range h.Nodes {
-		if n.Role == RoleAdmin {
-			out = append(out, n)
-		}
-	}
-	return out
-}
+func (h *Hierarchy) Admins() []HierarchyNode { return h.withRole(RoleAdmin) }
 
 // Users returns the nodes with role User.
-func (h *Hierarchy) Users() []HierarchyNode {
+func (h *Hierarchy) Users() []HierarchyNode { return h.withRole(RoleUser) }
+
+// withRole returns the nodes with the role.
+func (h *Hierarchy) withRole(role NodeRole) []HierarchyNode {
 	var out []HierarchyNode
 	for _, n := range h.Nodes {
-		if n.Role == RoleUser {
+		if n.Role == role {
 			out = append(out, n)
 		}
 	}

@@ -122,14 +122,8 @@ func (g clientGroup) prospectQuery(filter string) *commerce.ListOptions {
 	case 1:
 		return &commerce.ListOptions{Company: g.companies[0], Query: d365.Query{Filter: filter}}
 	}
-	var in strings.Builder
-	for i, c := range g.companies {
-		if i > 0 {
-			in.WriteString(" or ")
-		}
-		in.WriteString(d365.Filterf("dataAreaId eq %v", c))
-	}
-	return &commerce.ListOptions{CrossCompany: true, Query: d365.Query{Filter: "(" + filter + ") and (" + in.String() + ")"}}
+	in := anyOf("dataAreaId", g.companies, func(c string) any { return c })
+	return &commerce.ListOptions{CrossCompany: true, Query: d365.Query{Filter: "(" + filter + ") and (" + in + ")"}}
 }
 
 // locate finds the company of the lead's prospect and records it in

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"strings"
 
 	"github.com/b2bflow/d365"
 	"github.com/b2bflow/d365/commerce"
@@ -142,13 +141,7 @@ func (s *Service) attachProspects(ctx context.Context, group []*Request) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	var filter strings.Builder
-	for i, id := range ids {
-		if i > 0 {
-			filter.WriteString(" or ")
-		}
-		filter.WriteString(d365.Filterf("ProspectId eq %v", id))
-	}
+	filter := anyOf("ProspectId", ids, func(id string) any { return id })
 	if s.cos.err != nil {
 		return s.cos.err
 	}
@@ -156,7 +149,7 @@ func (s *Service) attachProspects(ctx context.Context, group []*Request) error {
 	// company, or several cross-company).
 	byID := make(map[string][]*commerce.Prospect, len(ids))
 	for _, g := range s.clientGroups() {
-		for p, err := range g.c.Prospects.List(ctx, g.prospectQuery(filter.String())) {
+		for p, err := range g.c.Prospects.List(ctx, g.prospectQuery(filter)) {
 			if err != nil {
 				return fmt.Errorf("onboarding: reading the prospects of %d pending requests: %w", len(ids), err)
 			}
@@ -189,18 +182,12 @@ func (s *Service) attachOpportunities(ctx context.Context, group []*Request) err
 	if len(qualified) == 0 {
 		return nil
 	}
-	var filter strings.Builder
-	for i, r := range qualified {
-		if i > 0 {
-			filter.WriteString(" or ")
-		}
-		filter.WriteString(d365.Filterf("_originatingleadid_value eq %v", r.Lead.ID))
-	}
+	filter := anyOf("_originatingleadid_value", qualified, func(r *Request) any { return r.Lead.ID })
 	byLead := make(map[uuid.UUID][]*sales.Opportunity, len(qualified))
 	for o, err := range s.sales.Opportunities.List(ctx, &sales.ListOptions{Query: d365.Query{
 		Select: []string{"opportunityid", "name", "statecode", "statuscode", "_originatingleadid_value",
 			"_parentaccountid_value", "_parentcontactid_value", "_customerid_value"},
-		Filter: filter.String(),
+		Filter: filter,
 	}}) {
 		if err != nil {
 			return fmt.Errorf("onboarding: reading the opportunities of %d qualified leads: %w", len(qualified), err)

@@ -299,15 +299,9 @@ func (s *Service) listUsers(ctx context.Context, p *partner, hid string) ([]User
 		users = append(users, User{Role: n.Role, PartyNumber: n.NodePartyNumber})
 	}
 	for chunk := range slices.Chunk(users, prospectGroup) {
-		var filter strings.Builder
-		for i, u := range chunk {
-			if i > 0 {
-				filter.WriteString(" or ")
-			}
-			filter.WriteString(d365.Filterf("PartyNumber eq %v", u.PartyNumber))
-		}
+		filter := anyOf("PartyNumber", chunk, func(u User) any { return u.PartyNumber })
 		byParty := map[string]*commerce.Customer{}
-		for c, err := range p.cc.Customers.List(ctx, &commerce.ListOptions{Company: p.company, Query: d365.Query{Filter: filter.String()}}) {
+		for c, err := range p.cc.Customers.List(ctx, &commerce.ListOptions{Company: p.company, Query: d365.Query{Filter: filter}}) {
 			if err != nil {
 				return nil, err
 			}
@@ -327,16 +321,10 @@ func (s *Service) listUsers(ctx context.Context, p *partner, hid string) ([]User
 		}
 	}
 	for chunk := range slices.Chunk(withAccount, prospectGroup) {
-		var filter strings.Builder
-		for i, u := range chunk {
-			if i > 0 {
-				filter.WriteString(" or ")
-			}
-			filter.WriteString(d365.Filterf("msdyn_contactpersonid eq %v", u.CustomerAccount))
-		}
+		filter := anyOf("msdyn_contactpersonid", chunk, func(u *User) any { return u.CustomerAccount })
 		byAccount := map[string]uuid.UUID{}
 		for c, err := range s.sales.Contacts.List(ctx, &sales.ListOptions{Query: d365.Query{
-			Select: []string{"contactid", "msdyn_contactpersonid"}, Filter: filter.String(),
+			Select: []string{"contactid", "msdyn_contactpersonid"}, Filter: filter,
 		}}) {
 			if err != nil {
 				return nil, err
