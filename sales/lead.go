@@ -129,16 +129,7 @@ func (l *Lead) createBody() ([]byte, error) {
 			return body, nil
 		}
 	}
-	return l.view().bodyJSON("Lead", true)
-}
-
-// view is write without copies: the body's pointers point into l, so it
-// is for a body written at once, while l does not change (see
-// odata.ConvertView).
-func (l *Lead) view() *leadWrite {
-	w := &leadWrite{leadCreate: leadCreate{ID: l.ID}}
-	odata.ConvertView(&w.LeadChanges, l)
-	return w
+	return l.write().bodyJSON("Lead", true)
 }
 
 // LeadChanges lists the columns an update changes: only the fields that are

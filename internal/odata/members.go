@@ -330,15 +330,7 @@ func Column[T any](field string) string {
 // name. A pointer field of dst takes a pointer to a copy of the value. It
 // panics when the types of two fields of the same name do not fit, a
 // mistake of the calling package that its tests catch.
-func Convert(dst, src any) { convertFields(dst, src, false) }
-
-// ConvertView is Convert, except that a pointer field of dst points at the
-// field of *src itself, not at a copy: nothing is allocated for the
-// values, so it suits a body written at once, such as a create's, while
-// *src does not change. Keep the result no longer than that.
-func ConvertView(dst, src any) { convertFields(dst, src, true) }
-
-func convertFields(dst, src any, view bool) {
+func Convert(dst, src any) {
 	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
 	plan := convertPlanOf(d.Type(), s.Type())
 	var block reflect.Value // the values the pointers of dst point to, allocated at once
@@ -356,10 +348,6 @@ func convertFields(dst, src any, view bool) {
 		case convertAssign:
 			d.Field(f.dst).Set(sv)
 		case convertPointer:
-			if view && sv.CanAddr() {
-				d.Field(f.dst).Set(sv.Addr())
-				continue
-			}
 			if !block.IsValid() {
 				block = reflect.New(plan.block).Elem()
 			}

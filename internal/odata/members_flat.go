@@ -226,7 +226,7 @@ func flatMembersJSON(rv reflect.Value, create bool) (body []byte, ok bool) {
 }
 
 // ProjectJSON is the body MembersJSON writes for the write type W set
-// from *src as ConvertView sets it (each field from src's field of the
+// from *src as Convert sets it (each field from src's field of the
 // same Go name, through W's embedded structs), written from *src without
 // building the W. ok is false, and nothing is written, when src has
 // custom columns or a value a rule of W may refuse: then build the W and
